@@ -27,6 +27,29 @@ pub fn fingerprint(packed: &[u8]) -> Fingerprint {
     }
 }
 
+/// A `Hasher` for maps keyed by fingerprints: they are already uniformly
+/// distributed, so hashing them again would only cost time.
+#[derive(Clone, Copy, Default)]
+pub struct FingerprintHasher(u64);
+
+impl std::hash::Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are expected; fold anything else in deterministically.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// `BuildHasher` for [`FingerprintHasher`].
+pub type BuildFingerprintHasher = std::hash::BuildHasherDefault<FingerprintHasher>;
+
 /// The probability that a fingerprint collision made the search miss a state, as TLC
 /// estimates it: `n * (m - n) / 2^64` for `n` distinct and `m` generated states.
 pub fn collision_probability(distinct: u64, generated: u64) -> f64 {

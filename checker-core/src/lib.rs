@@ -16,7 +16,7 @@ pub mod packed;
 pub mod sequential;
 pub mod trace;
 
-pub use fingerprint::{collision_probability, fingerprint, Fingerprint};
+pub use fingerprint::{collision_probability, fingerprint, BuildFingerprintHasher, Fingerprint};
 pub use model::{Action, Model};
 pub use options::{CheckOptions, Progress, ProgressFn};
 pub use outcome::{Outcome, StopReason, Verdict, Violation, ViolationKind};

@@ -16,10 +16,9 @@
 
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
 
-use crate::fingerprint::{fingerprint, Fingerprint};
+use crate::fingerprint::{fingerprint, BuildFingerprintHasher, Fingerprint};
 use crate::level::{build_violation, CounterexampleError, LevelErrors};
 use crate::model::{first_violated_invariant, Model};
 use crate::options::{CheckOptions, Progress};
@@ -29,23 +28,7 @@ use crate::packed::PackedStates;
 /// Marks "no parent" (an initial state) in the parent log.
 const NO_PARENT: u32 = u32::MAX;
 
-/// Fingerprints are already uniformly distributed: hash them by identity.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 keys are hashed")
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type FingerprintMap = HashMap<Fingerprint, u32, BuildHasherDefault<IdentityHasher>>;
+type FingerprintMap = HashMap<Fingerprint, u32, BuildFingerprintHasher>;
 
 /// One stored state: its fingerprint and the log index of its parent.
 #[derive(Clone, Copy)]

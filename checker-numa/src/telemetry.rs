@@ -1,0 +1,229 @@
+//! Per-worker telemetry: where each worker's wall time went and how much it moved.
+//!
+//! Every figure is written only by its own worker (plain fields, no atomics) and
+//! handed to the caller when the worker ends.
+
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// What a worker is doing at a given moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// Generating successors of its frontier (and storing its own ones).
+    Expanding,
+    /// Storing states that other workers sent.
+    Receiving,
+    /// Handing full batches, markers and summaries to mailboxes.
+    Sending,
+    /// Nothing to do: inbox empty while waiting for the end of a level.
+    Idle,
+}
+
+/// Splits wall time between activities with one clock read per switch.
+#[derive(Debug)]
+pub struct TimeSplit {
+    current: Activity,
+    since: Instant,
+    /// Accumulated time per activity, indexed like [`Activity`].
+    totals: [Duration; 4],
+}
+
+impl TimeSplit {
+    /// Starts the clock in `activity`.
+    pub fn start(activity: Activity) -> Self {
+        TimeSplit {
+            current: activity,
+            since: Instant::now(),
+            totals: [Duration::ZERO; 4],
+        }
+    }
+
+    /// Switches to `activity`; returns the one it switched from.
+    #[inline]
+    pub fn switch(&mut self, activity: Activity) -> Activity {
+        let previous = self.current;
+        if activity != previous {
+            let now = Instant::now();
+            self.totals[previous as usize] += now - self.since;
+            self.since = now;
+            self.current = activity;
+        }
+        previous
+    }
+
+    /// Time spent in `activity` so far (the running stretch included).
+    pub fn total(&self, activity: Activity) -> Duration {
+        let running = if activity == self.current {
+            self.since.elapsed()
+        } else {
+            Duration::ZERO
+        };
+        self.totals[activity as usize] + running
+    }
+}
+
+/// One worker's figures for a whole run.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct WorkerTelemetry {
+    /// Worker number (node-major).
+    pub worker: usize,
+    /// NUMA node it ran on.
+    pub node: usize,
+    /// CPU it was pinned to, if pinning succeeded.
+    pub cpu: Option<usize>,
+    /// Seconds of wall time from start to end of the search.
+    pub wall_s: f64,
+    /// Seconds generating successors.
+    pub expanding_s: f64,
+    /// Seconds storing received states.
+    pub receiving_s: f64,
+    /// Seconds handing batches to mailboxes, full mailboxes included.
+    pub sending_s: f64,
+    /// Seconds with nothing to do.
+    pub idle_s: f64,
+    /// States this worker expanded.
+    pub expanded: u64,
+    /// Distinct states this worker owns.
+    pub owned: u64,
+    /// Successors this worker computed (plus its initial states).
+    pub generated: u64,
+    /// Batches sent to other workers.
+    pub batches_sent: u64,
+    /// States sent to other workers.
+    pub states_sent: u64,
+    /// Batches received from other workers.
+    pub batches_received: u64,
+    /// States received from other workers.
+    pub states_received: u64,
+    /// Bytes held by the visited table.
+    pub table_bytes: u64,
+    /// Bytes held by the parent log.
+    pub log_bytes: u64,
+}
+
+impl WorkerTelemetry {
+    /// Non-idle share of wall time.
+    pub fn utilisation(&self) -> f64 {
+        if self.wall_s <= 0.0 {
+            return 0.0;
+        }
+        ((self.wall_s - self.idle_s) / self.wall_s).clamp(0.0, 1.0)
+    }
+
+    /// Mean states per batch sent.
+    pub fn mean_batch_fill(&self) -> f64 {
+        if self.batches_sent == 0 {
+            0.0
+        } else {
+            self.states_sent as f64 / self.batches_sent as f64
+        }
+    }
+}
+
+/// Every worker's figures.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Telemetry {
+    /// One entry per worker, in worker order.
+    pub workers: Vec<WorkerTelemetry>,
+}
+
+/// Minimum, median and maximum of a figure over the workers.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct Spread {
+    /// Smallest value.
+    pub min: f64,
+    /// Median (mean of the middle two for an even count).
+    pub median: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; all zero when empty.
+    pub fn of(mut values: Vec<f64>) -> Spread {
+        if values.is_empty() {
+            return Spread::default();
+        }
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        };
+        Spread {
+            min: values[0],
+            median,
+            max: values[n - 1],
+        }
+    }
+}
+
+impl Telemetry {
+    /// Utilisation (non-idle / wall) over the workers.
+    pub fn utilisation(&self) -> Spread {
+        Spread::of(self.workers.iter().map(|w| w.utilisation()).collect())
+    }
+
+    /// Share of all workers' wall time spent idle.
+    pub fn idle_share(&self) -> f64 {
+        let wall: f64 = self.workers.iter().map(|w| w.wall_s).sum();
+        let idle: f64 = self.workers.iter().map(|w| w.idle_s).sum();
+        if wall > 0.0 {
+            idle / wall
+        } else {
+            0.0
+        }
+    }
+
+    /// Batches sent by all workers.
+    pub fn batches_sent(&self) -> u64 {
+        self.workers.iter().map(|w| w.batches_sent).sum()
+    }
+
+    /// Mean states per batch over all workers.
+    pub fn mean_batch_fill(&self) -> f64 {
+        let batches = self.batches_sent();
+        let states: u64 = self.workers.iter().map(|w| w.states_sent).sum();
+        if batches == 0 {
+            0.0
+        } else {
+            states as f64 / batches as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_takes_min_median_max() {
+        let s = Spread::of(vec![0.5, 0.9, 0.7]);
+        assert_eq!((s.min, s.median, s.max), (0.5, 0.7, 0.9));
+        let s = Spread::of(vec![1.0, 0.0, 0.5, 0.25]);
+        assert_eq!(s.median, 0.375);
+    }
+
+    #[test]
+    fn utilisation_is_non_idle_share() {
+        let w = WorkerTelemetry {
+            wall_s: 2.0,
+            idle_s: 0.5,
+            states_sent: 30,
+            batches_sent: 4,
+            ..Default::default()
+        };
+        assert_eq!(w.utilisation(), 0.75);
+        assert_eq!(w.mean_batch_fill(), 7.5);
+    }
+
+    #[test]
+    fn time_split_accumulates_per_activity() {
+        let mut t = TimeSplit::start(Activity::Expanding);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(t.switch(Activity::Idle), Activity::Expanding);
+        assert!(t.total(Activity::Expanding) >= Duration::from_millis(5));
+        assert_eq!(t.total(Activity::Sending), Duration::ZERO);
+    }
+}

@@ -1,0 +1,67 @@
+//! A small pseudo-random graph model shared by the engine tests: states are numbers
+//! below `size`, each with `branching` successors chosen by hashing, so the graph has
+//! back edges, duplicates, deadlocks (when `sinks` is set) and an optional bad state.
+
+use checker_core::{Action, Model};
+
+pub struct RandomGraph {
+    pub size: u64,
+    pub branching: u64,
+    pub seed: u64,
+    /// States divisible by this have no successors (0: none).
+    pub sinks: u64,
+    /// A state that violates the invariant.
+    pub bad: Option<u64>,
+}
+
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+impl Model for RandomGraph {
+    type State = u64;
+    fn name(&self) -> String {
+        format!("graph {} {} {}", self.size, self.branching, self.seed)
+    }
+    fn initial_states(&self, emit: &mut dyn FnMut(&u64)) {
+        emit(&0);
+        emit(&(self.size / 2));
+        emit(&0);
+    }
+    fn successors(&self, s: &u64, emit: &mut dyn FnMut(Action, &u64)) {
+        if self.sinks != 0 && *s % self.sinks == self.sinks - 1 {
+            return;
+        }
+        for k in 0..self.branching {
+            let t = mix(s.wrapping_mul(31).wrapping_add(k) ^ self.seed) % self.size;
+            emit(Action(k as u32), &t);
+        }
+    }
+    fn invariant_names(&self) -> Vec<String> {
+        vec!["NotBad".into()]
+    }
+    fn check_invariant(&self, _: usize, s: &u64) -> bool {
+        Some(*s) != self.bad
+    }
+    fn action_label(&self, a: Action) -> String {
+        format!("Edge{}", a.0)
+    }
+    fn pack(&self, s: &u64, out: &mut Vec<u8>) {
+        // Variable length on purpose: exercises unpadded packing.
+        let bytes = s.to_le_bytes();
+        let len = 8 - (s.leading_zeros() / 8) as usize;
+        out.extend_from_slice(&bytes[..len.max(1)]);
+    }
+    fn unpack(&self, b: &[u8]) -> u64 {
+        let mut bytes = [0u8; 8];
+        bytes[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(bytes)
+    }
+    fn render(&self, s: &u64) -> String {
+        format!("x = {s}")
+    }
+}

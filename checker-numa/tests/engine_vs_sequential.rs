@@ -1,0 +1,212 @@
+//! The parallel engine must give exactly the sequential checker's answers: counts,
+//! depth, level sizes, deadlocks, verdict and counterexample, for any worker count.
+
+mod common_graph;
+
+use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
+use checker_numa::{check, EngineConfig};
+use common_graph::RandomGraph;
+use proptest::prelude::*;
+
+fn config(workers: usize) -> EngineConfig {
+    EngineConfig {
+        workers,
+        pin: false,
+        batch_bytes: 512,
+        ..EngineConfig::default()
+    }
+}
+
+fn same(a: &Outcome, b: &Outcome) {
+    assert_eq!(a.distinct, b.distinct, "distinct");
+    assert_eq!(a.generated, b.generated, "generated");
+    assert_eq!(a.depth, b.depth, "depth");
+    assert_eq!(a.level_sizes, b.level_sizes, "level sizes");
+    assert_eq!(a.deadlocks, b.deadlocks, "deadlocks");
+    assert_eq!(a.verdict, b.verdict, "verdict and counterexample");
+}
+
+fn compare(model: &RandomGraph, options: &CheckOptions, workers: &[usize]) -> Outcome {
+    let reference = sequential::check(model, options).unwrap();
+    for &w in workers {
+        let got = check(model, options, &config(w)).unwrap();
+        assert_eq!(got.telemetry.workers.len(), w);
+        same(&got.outcome, &reference);
+    }
+    reference
+}
+
+const COUNTS: [usize; 9] = [1, 2, 3, 4, 7, 8, 16, 64, 128];
+
+#[test]
+fn full_exploration_matches_at_every_worker_count() {
+    let m = RandomGraph {
+        size: 20_000,
+        branching: 3,
+        seed: 7,
+        sinks: 0,
+        bad: None,
+    };
+    let r = compare(&m, &CheckOptions::default(), &COUNTS);
+    assert!(r.distinct > 10_000, "{}", r.distinct);
+    assert_eq!(r.verdict, Verdict::Holds);
+}
+
+#[test]
+fn deadlock_trace_matches_at_every_worker_count() {
+    let m = RandomGraph {
+        size: 50_000,
+        branching: 2,
+        seed: 3,
+        sinks: 997,
+        bad: None,
+    };
+    let r = compare(&m, &CheckOptions::default(), &COUNTS);
+    assert!(r.violation().is_some());
+    let no_deadlock = CheckOptions {
+        check_deadlock: false,
+        ..CheckOptions::default()
+    };
+    let r = compare(&m, &no_deadlock, &[1, 3, 16]);
+    assert!(r.deadlocks > 0);
+    assert_eq!(r.verdict, Verdict::Holds);
+}
+
+#[test]
+fn invariant_trace_matches_at_every_worker_count() {
+    let m = RandomGraph {
+        size: 100_000,
+        branching: 4,
+        seed: 11,
+        sinks: 0,
+        bad: Some(4242),
+    };
+    let r = compare(&m, &CheckOptions::default(), &COUNTS);
+    let v = r.violation().expect("violation");
+    assert_eq!(v.trace.steps.last().unwrap().state, "x = 4242");
+}
+
+#[test]
+fn limits_match() {
+    let m = RandomGraph {
+        size: 100_000,
+        branching: 3,
+        seed: 5,
+        sinks: 0,
+        bad: None,
+    };
+    let depth = CheckOptions {
+        max_depth: Some(5),
+        ..CheckOptions::default()
+    };
+    let r = compare(&m, &depth, &[1, 2, 7]);
+    assert_eq!(
+        r.verdict,
+        Verdict::Partial {
+            reason: StopReason::MaxDepth
+        }
+    );
+    assert_eq!(r.depth, 5);
+    let states = CheckOptions {
+        max_states: Some(1000),
+        ..CheckOptions::default()
+    };
+    let r = compare(&m, &states, &[1, 2, 7]);
+    assert_eq!(
+        r.verdict,
+        Verdict::Partial {
+            reason: StopReason::MaxStates
+        }
+    );
+}
+
+/// Ring capacity 1 and one state per batch at 64 workers: every send meets a full
+/// ring sooner or later, and the run must still finish with the right counts.
+#[test]
+fn capacity_one_rings_and_single_state_batches_do_not_deadlock() {
+    let m = RandomGraph {
+        size: 30_000,
+        branching: 3,
+        seed: 9,
+        sinks: 0,
+        bad: None,
+    };
+    let options = CheckOptions::default();
+    let reference = sequential::check(&m, &options).unwrap();
+    let tight = EngineConfig {
+        workers: 64,
+        pin: false,
+        batch_bytes: 1,
+        ring_capacity: 1,
+        topology: None,
+    };
+    let got = check(&m, &options, &tight).unwrap();
+    same(&got.outcome, &reference);
+    let t = &got.telemetry;
+    assert_eq!(t.mean_batch_fill(), 1.0);
+    let sent: u64 = t.workers.iter().map(|w| w.states_sent).sum();
+    let received: u64 = t.workers.iter().map(|w| w.states_received).sum();
+    assert_eq!(sent, received);
+    assert!(sent > reference.generated / 2);
+}
+
+#[test]
+fn telemetry_adds_up() {
+    let m = RandomGraph {
+        size: 50_000,
+        branching: 3,
+        seed: 1,
+        sinks: 0,
+        bad: None,
+    };
+    let got = check(&m, &CheckOptions::default(), &config(4)).unwrap();
+    let t = &got.telemetry;
+    let owned: u64 = t.workers.iter().map(|w| w.owned).sum();
+    let generated: u64 = t.workers.iter().map(|w| w.generated).sum();
+    assert_eq!(owned, got.outcome.distinct);
+    assert_eq!(generated, got.outcome.generated);
+    for w in &t.workers {
+        let split = w.expanding_s + w.receiving_s + w.sending_s + w.idle_s;
+        assert!((split - w.wall_s).abs() < 0.05 + w.wall_s * 0.05, "{w:?}");
+        assert!(w.owned > owned / 8, "partition badly unbalanced: {w:?}");
+    }
+    let u = t.utilisation();
+    assert!(u.min <= u.median && u.median <= u.max && u.max <= 1.0);
+}
+
+#[test]
+fn bad_configurations_are_refused() {
+    let m = RandomGraph {
+        size: 10,
+        branching: 1,
+        seed: 1,
+        sinks: 0,
+        bad: None,
+    };
+    let zero_ring = EngineConfig {
+        ring_capacity: 0,
+        ..config(2)
+    };
+    let err = check(&m, &CheckOptions::default(), &zero_ring).unwrap_err();
+    assert_eq!(err.to_string(), "ring capacity must be at least 1");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn random_graphs_match_the_sequential_checker(
+        size in 1u64..3000,
+        branching in 0u64..6,
+        seed in any::<u64>(),
+        sinks in 0u64..50,
+        bad in proptest::option::of(0u64..3000),
+        workers in 1usize..9,
+        deadlock in any::<bool>(),
+    ) {
+        let m = RandomGraph { size, branching, seed, sinks, bad };
+        let options = CheckOptions { check_deadlock: deadlock, ..CheckOptions::default() };
+        let reference = sequential::check(&m, &options).unwrap();
+        let got = check(&m, &options, &config(workers)).unwrap();
+        same(&got.outcome, &reference);
+    }
+}
