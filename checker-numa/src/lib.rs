@@ -1,1 +1,26 @@
-//! placeholder
+//! The partitioned parallel engine.
+//!
+//! The fingerprint space is hash-partitioned: every state has exactly one owner worker
+//! ([`partition::owner_of`]), a pure function of its fingerprint. Each worker owns its
+//! partition's visited table, frontier and parent log exclusively. A successor owned
+//! by another worker travels in a batch through a bounded single-producer /
+//! single-consumer ring dedicated to that (sender, receiver) pair. Level-synchronous
+//! BFS gives exactly the sequential checker's counts and counterexamples for any
+//! worker count. See ARCHITECTURE.md for the path of one state and every cross-thread
+//! write.
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod mailbox;
+pub mod message;
+pub mod partition;
+pub mod pin;
+pub mod placement;
+pub mod ring;
+pub mod table;
+pub mod telemetry;
+pub mod topology;
+pub mod worker;
+
+pub use engine::{check, EngineConfig, EngineError, ParallelOutcome};
+pub use telemetry::{Spread, Telemetry, WorkerTelemetry};

@@ -1,0 +1,428 @@
+//! The machine's NUMA nodes and the CPUs on each that this process may use.
+//!
+//! The engine partitions work by node first (each node's workers keep their tables in
+//! that node's memory), so it needs to know which CPUs share a memory controller. With
+//! the `hwloc` feature the system hwloc library answers; otherwise Linux's sysfs
+//! (`/sys/devices/system/node/node*/cpulist`) does, and where neither is usable the
+//! whole machine is treated as one node. Every path keeps only the CPUs in the
+//! process's affinity mask (so `taskset` and container CPU limits are honoured) and
+//! drops nodes left without CPUs (memory-only nodes, or nodes outside the mask).
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Where the Linux kernel lists NUMA nodes.
+pub const SYSFS_NODE_DIR: &str = "/sys/devices/system/node";
+
+/// Largest CPU number [`parse_cpulist`] accepts: far above any kernel's `NR_CPUS`
+/// (8192 on x86-64), and low enough that a hostile range cannot exhaust memory.
+pub const MAX_CPU_ID: usize = (1 << 20) - 1;
+
+/// One NUMA node: a memory controller and the usable CPUs closest to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumaNode {
+    /// The operating system's node number (what memory binding takes).
+    pub id: usize,
+    /// The operating system's numbers of this node's usable CPUs, ascending.
+    pub cpus: Vec<usize>,
+}
+
+/// How a [`Topology`] was obtained, so logs show whether NUMA placement is real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopologySource {
+    /// The hwloc library (cargo feature `hwloc`).
+    Hwloc,
+    /// Linux's `/sys/devices/system/node`.
+    Sysfs,
+    /// Nothing usable was found: all usable CPUs form one node.
+    SingleNode,
+}
+
+impl fmt::Display for TopologySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Hwloc => "hwloc",
+            Self::Sysfs => "sysfs",
+            Self::SingleNode => "single node fallback",
+        })
+    }
+}
+
+/// The NUMA nodes this process can run on, each with at least one usable CPU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    /// Nodes in ascending `id` order, none without CPUs.
+    pub nodes: Vec<NumaNode>,
+    /// How the nodes were found.
+    pub source: TopologySource,
+}
+
+impl Topology {
+    /// Number of usable CPUs over all nodes.
+    pub fn total_cpus(&self) -> usize {
+        self.nodes.iter().map(|node| node.cpus.len()).sum()
+    }
+
+    /// The whole of `cpus` as one node numbered 0.
+    pub fn single_node(cpus: Vec<usize>) -> Self {
+        Self {
+            nodes: vec![NumaNode { id: 0, cpus }],
+            source: TopologySource::SingleNode,
+        }
+    }
+}
+
+impl fmt::Display for Topology {
+    /// A header line, then one line per node, e.g.
+    ///
+    /// ```text
+    /// 2 NUMA nodes, 8 CPUs (source: sysfs)
+    ///   node 0: 4 CPUs [0-3]
+    ///   node 1: 4 CPUs [4-7]
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nodes = self.nodes.len();
+        let cpus = self.total_cpus();
+        write!(
+            f,
+            "{nodes} NUMA node{}, {cpus} CPU{} (source: {})",
+            plural(nodes),
+            plural(cpus),
+            self.source
+        )?;
+        for node in &self.nodes {
+            let count = node.cpus.len();
+            write!(
+                f,
+                "\n  node {}: {count} CPU{} [{}]",
+                node.id,
+                plural(count),
+                format_cpulist(&node.cpus)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `"s"` unless `n` is 1.
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Why topology input could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TopologyError {
+    /// A cpulist string was malformed.
+    #[error("invalid cpulist {input:?}: {reason}")]
+    InvalidCpulist {
+        /// The offending text.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A sysfs file or directory could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A topology source listed no node with a usable CPU.
+    #[error("no NUMA node has a CPU this process may use")]
+    NoUsableNodes,
+    /// The hwloc library failed.
+    #[error("hwloc: {0}")]
+    Hwloc(String),
+}
+
+/// Parses a Linux cpulist such as `"0-3,8-11,16"` into ascending, distinct CPU numbers.
+///
+/// Surrounding whitespace (sysfs files end in a newline) is ignored, and an empty list
+/// is valid (a memory-only node). Overlapping entries are merged.
+///
+/// # Errors
+///
+/// [`TopologyError::InvalidCpulist`] for an empty entry, a non-decimal number, a
+/// reversed range, or a CPU number above [`MAX_CPU_ID`].
+pub fn parse_cpulist(input: &str) -> Result<Vec<usize>, TopologyError> {
+    let invalid = |reason: String| TopologyError::InvalidCpulist {
+        input: input.to_owned(),
+        reason,
+    };
+    let list = input.trim();
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut cpus = Vec::new();
+    for entry in list.split(',') {
+        let (first, last) = match entry.split_once('-') {
+            Some((first, last)) => (parse_cpu(first), parse_cpu(last)),
+            None => (parse_cpu(entry), parse_cpu(entry)),
+        };
+        let (first, last) = (first.map_err(&invalid)?, last.map_err(&invalid)?);
+        if first > last {
+            return Err(invalid(format!("range {entry:?} is reversed")));
+        }
+        cpus.extend(first..=last);
+    }
+    cpus.sort_unstable();
+    cpus.dedup();
+    Ok(cpus)
+}
+
+/// Parses one CPU number of a cpulist: plain decimal digits, at most [`MAX_CPU_ID`].
+fn parse_cpu(text: &str) -> Result<usize, String> {
+    if text.is_empty() {
+        return Err("empty entry".to_owned());
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{text:?} is not a CPU number"));
+    }
+    match text.parse::<usize>() {
+        Ok(cpu) if cpu <= MAX_CPU_ID => Ok(cpu),
+        _ => Err(format!("CPU {text} is above the limit {MAX_CPU_ID}")),
+    }
+}
+
+/// Formats CPU numbers as a compact cpulist (`[0, 1, 2, 3, 8]` → `"0-3,8"`), the
+/// inverse of [`parse_cpulist`].
+pub fn format_cpulist(cpus: &[usize]) -> String {
+    let mut sorted = cpus.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = String::new();
+    let mut rest = sorted.as_slice();
+    while let Some(&first) = rest.first() {
+        let run = rest
+            .iter()
+            .zip(first..)
+            .take_while(|(&cpu, expected)| cpu == *expected)
+            .count();
+        let last = rest[run - 1];
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if run == 1 {
+            out.push_str(&first.to_string());
+        } else {
+            out.push_str(&format!("{first}-{last}"));
+        }
+        rest = &rest[run..];
+    }
+    out
+}
+
+/// The CPUs this process may run on, ascending: its affinity mask, or
+/// `0..available_parallelism` where the mask cannot be read.
+pub fn allowed_cpus() -> Vec<usize> {
+    match core_affinity::get_core_ids() {
+        Some(ids) if !ids.is_empty() => {
+            let mut cpus: Vec<usize> = ids.into_iter().map(|core| core.id).collect();
+            cpus.sort_unstable();
+            cpus.dedup();
+            cpus
+        }
+        _ => {
+            let count = std::thread::available_parallelism().map_or(1, usize::from);
+            (0..count).collect()
+        }
+    }
+}
+
+/// Detects this machine's topology: hwloc (with the `hwloc` feature), then sysfs, then
+/// a single node of all usable CPUs. Never fails; [`Topology::source`] says which
+/// answered.
+pub fn detect() -> Topology {
+    let allowed = allowed_cpus();
+    #[cfg(feature = "hwloc")]
+    if let Ok(topology) = detect_hwloc(&allowed) {
+        return topology;
+    }
+    detect_sysfs(Path::new(SYSFS_NODE_DIR), &allowed)
+        .unwrap_or_else(|_| Topology::single_node(allowed))
+}
+
+/// Reads the nodes under `node_dir` (normally [`SYSFS_NODE_DIR`]), keeping only CPUs in
+/// `allowed` and only nodes left with at least one.
+///
+/// # Errors
+///
+/// [`TopologyError::Io`] if `node_dir` or a node's `cpulist` cannot be read,
+/// [`TopologyError::InvalidCpulist`] if a `cpulist` is malformed, and
+/// [`TopologyError::NoUsableNodes`] if no node keeps a CPU.
+pub fn detect_sysfs(node_dir: &Path, allowed: &[usize]) -> Result<Topology, TopologyError> {
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| TopologyError::Io { path, source }
+    };
+    let mut nodes = Vec::new();
+    for entry in fs::read_dir(node_dir).map_err(io_error(node_dir))? {
+        let entry = entry.map_err(io_error(node_dir))?;
+        let Some(id) = node_id(&entry.file_name().to_string_lossy()) else {
+            continue; // "online", "possible", "has_cpu", ...
+        };
+        let cpulist_path = entry.path().join("cpulist");
+        let cpulist = fs::read_to_string(&cpulist_path).map_err(io_error(&cpulist_path))?;
+        nodes.push(NumaNode {
+            id,
+            cpus: parse_cpulist(&cpulist)?,
+        });
+    }
+    usable_topology(nodes, allowed, TopologySource::Sysfs)
+}
+
+/// The node number in a sysfs directory name `node<N>`, if it is one.
+fn node_id(name: &str) -> Option<usize> {
+    let digits = name.strip_prefix("node")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Restricts `nodes` to `allowed` CPUs, drops empty nodes, and orders them by id.
+fn usable_topology(
+    nodes: Vec<NumaNode>,
+    allowed: &[usize],
+    source: TopologySource,
+) -> Result<Topology, TopologyError> {
+    let mut allowed = allowed.to_vec();
+    allowed.sort_unstable();
+    let mut nodes: Vec<NumaNode> = nodes
+        .into_iter()
+        .map(|mut node| {
+            node.cpus.retain(|cpu| allowed.binary_search(cpu).is_ok());
+            node.cpus.sort_unstable();
+            node.cpus.dedup();
+            node
+        })
+        .filter(|node| !node.cpus.is_empty())
+        .collect();
+    if nodes.is_empty() {
+        return Err(TopologyError::NoUsableNodes);
+    }
+    nodes.sort_by_key(|node| node.id);
+    Ok(Topology { nodes, source })
+}
+
+/// Asks hwloc for the NUMA nodes and the CPUs (PUs) closest to each.
+#[cfg(feature = "hwloc")]
+fn detect_hwloc(allowed: &[usize]) -> Result<Topology, TopologyError> {
+    use hwlocality::object::types::ObjectType;
+
+    let topology =
+        hwlocality::Topology::new().map_err(|error| TopologyError::Hwloc(error.to_string()))?;
+    let nodes = topology
+        .objects_with_type(ObjectType::NUMANode)
+        .filter_map(|node| {
+            // A NUMA node's cpuset is that of the CPUs it is attached to; its bits are
+            // OS PU numbers, the same numbering as the affinity mask.
+            let id = node.os_index()?;
+            let cpus = node.cpuset()?.iter_set().map(usize::from).collect();
+            Some(NumaNode { id, cpus })
+        })
+        .collect();
+    usable_topology(nodes, allowed, TopologySource::Hwloc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_single_cpus_ranges_and_mixtures() {
+        assert_eq!(parse_cpulist("0").unwrap(), [0]);
+        assert_eq!(parse_cpulist("0-3").unwrap(), [0, 1, 2, 3]);
+        assert_eq!(
+            parse_cpulist("0-3,8-11,16\n").unwrap(),
+            [0, 1, 2, 3, 8, 9, 10, 11, 16]
+        );
+        assert_eq!(parse_cpulist("5-5").unwrap(), [5]);
+    }
+
+    #[test]
+    fn empty_list_is_a_node_without_cpus() {
+        assert_eq!(parse_cpulist("").unwrap(), Vec::<usize>::new());
+        assert_eq!(parse_cpulist("\n").unwrap(), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn overlapping_and_unordered_entries_are_merged() {
+        assert_eq!(parse_cpulist("4,0-2,1-3").unwrap(), [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn malformed_lists_are_rejected_with_the_reason() {
+        for (input, reason) in [
+            ("3-1", "reversed"),
+            ("a", "not a CPU number"),
+            ("1-", "empty entry"),
+            ("-1", "empty entry"),
+            (",", "empty entry"),
+            ("1,,2", "empty entry"),
+            ("0,", "empty entry"),
+            ("+1", "not a CPU number"),
+            ("1 - 3", "not a CPU number"),
+            ("0-2-4", "not a CPU number"),
+            ("1048576", "above the limit"),
+            ("0-99999999999999999999999", "above the limit"),
+        ] {
+            let error = parse_cpulist(input).expect_err(input).to_string();
+            assert!(error.contains(reason), "{input:?} gave {error:?}");
+            assert!(!error.contains('\n'), "errors are one line: {error:?}");
+        }
+    }
+
+    #[test]
+    fn formatting_compacts_runs_and_round_trips() {
+        assert_eq!(format_cpulist(&[]), "");
+        assert_eq!(format_cpulist(&[7]), "7");
+        assert_eq!(
+            format_cpulist(&[0, 1, 2, 3, 8, 9, 10, 11, 16]),
+            "0-3,8-11,16"
+        );
+        assert_eq!(format_cpulist(&[3, 1, 2, 1]), "1-3");
+        for list in ["0-3,8-11,16", "0,2,4", "5", "0-1023"] {
+            let cpus = parse_cpulist(list).unwrap();
+            assert_eq!(format_cpulist(&cpus), list);
+        }
+    }
+
+    #[test]
+    fn sysfs_node_names_are_recognised() {
+        assert_eq!(node_id("node0"), Some(0));
+        assert_eq!(node_id("node12"), Some(12));
+        for name in ["node", "nodes", "node-1", "online", "has_cpu", "node1a"] {
+            assert_eq!(node_id(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn display_lists_nodes_cpus_and_source() {
+        let topology = Topology {
+            nodes: vec![
+                NumaNode {
+                    id: 0,
+                    cpus: vec![0, 1, 2, 3],
+                },
+                NumaNode {
+                    id: 2,
+                    cpus: vec![8],
+                },
+            ],
+            source: TopologySource::Sysfs,
+        };
+        assert_eq!(topology.total_cpus(), 5);
+        assert_eq!(
+            topology.to_string(),
+            "2 NUMA nodes, 5 CPUs (source: sysfs)\n  node 0: 4 CPUs [0-3]\n  node 2: 1 CPU [8]"
+        );
+    }
+}
