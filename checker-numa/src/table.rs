@@ -2,6 +2,11 @@
 //! probing over a power-of-two array of `u64` slots (zero marks an empty slot, which
 //! fingerprints never are). Eight bytes a slot at a load of at most 80% is about ten
 //! bytes per stored state. Only its owning worker ever touches it.
+//!
+//! A bit per slot marks the fingerprints stored during the current BFS level, so that
+//! a duplicate of an older state (the common case) is told apart from a duplicate of a
+//! state of this level with one probe and one bit test. Only the latter can change a
+//! state's recorded parent. The marks cost an eighth of a byte per slot.
 
 use checker_core::Fingerprint;
 
@@ -9,10 +14,25 @@ use checker_core::Fingerprint;
 const MAX_LOAD_NUM: usize = 4;
 const MAX_LOAD_DEN: usize = 5;
 
+/// The result of [`FingerprintSet::insert_marked`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Insert {
+    /// The fingerprint was not stored; now it is, marked as this level's.
+    New,
+    /// Stored in an earlier level.
+    Old,
+    /// Stored earlier in this level.
+    ThisLevel,
+}
+
 /// A set of fingerprints.
 #[derive(Debug)]
 pub struct FingerprintSet {
     slots: Vec<u64>,
+    /// One bit per slot: stored during the current level.
+    marks: Vec<u64>,
+    /// Slots marked, so that clearing costs only as much as the level.
+    marked: Vec<usize>,
     mask: usize,
     len: usize,
     grow_at: usize,
@@ -30,6 +50,8 @@ impl FingerprintSet {
         debug_assert!(slots.is_power_of_two());
         FingerprintSet {
             slots: vec![0; slots],
+            marks: vec![0; slots.div_ceil(64)],
+            marked: Vec::new(),
             mask: slots - 1,
             len: 0,
             grow_at: slots / MAX_LOAD_DEN * MAX_LOAD_NUM,
@@ -46,43 +68,85 @@ impl FingerprintSet {
         self.len == 0
     }
 
-    /// Bytes of memory held by the slot array.
+    /// Bytes of memory held by the slot array and the marks.
     pub fn memory_bytes(&self) -> usize {
-        self.slots.len() * std::mem::size_of::<u64>()
+        (self.slots.len() + self.marks.len()) * std::mem::size_of::<u64>()
     }
 
-    /// Inserts `fp`; returns whether it was new.
+    /// Finds `fp`'s slot, or the empty slot where it belongs.
     #[inline]
-    pub fn insert(&mut self, fp: Fingerprint) -> bool {
+    fn probe(&self, fp: Fingerprint) -> (usize, bool) {
         debug_assert_ne!(fp, 0, "zero is the empty-slot marker");
         let mut i = fp as usize & self.mask;
         loop {
             let slot = self.slots[i];
             if slot == fp {
-                return false;
+                return (i, true);
             }
             if slot == 0 {
-                self.slots[i] = fp;
-                self.len += 1;
-                if self.len > self.grow_at {
-                    self.grow();
-                }
-                return true;
+                return (i, false);
             }
             i = (i + 1) & self.mask;
         }
     }
 
+    #[inline]
+    fn is_marked(&self, slot: usize) -> bool {
+        self.marks[slot / 64] & (1 << (slot % 64)) != 0
+    }
+
+    #[inline]
+    fn mark(&mut self, slot: usize) {
+        self.marks[slot / 64] |= 1 << (slot % 64);
+        self.marked.push(slot);
+    }
+
+    /// Inserts `fp` without marking it; returns whether it was new.
+    #[inline]
+    pub fn insert(&mut self, fp: Fingerprint) -> bool {
+        let (i, found) = self.probe(fp);
+        if found {
+            return false;
+        }
+        self.slots[i] = fp;
+        self.len += 1;
+        if self.len > self.grow_at {
+            self.grow();
+        }
+        true
+    }
+
+    /// Inserts `fp`, marking it as stored in the current level, and says whether it was
+    /// new, stored in an earlier level, or stored earlier in this level.
+    #[inline]
+    pub fn insert_marked(&mut self, fp: Fingerprint) -> Insert {
+        let (i, found) = self.probe(fp);
+        if found {
+            return if self.is_marked(i) {
+                Insert::ThisLevel
+            } else {
+                Insert::Old
+            };
+        }
+        self.slots[i] = fp;
+        self.mark(i);
+        self.len += 1;
+        if self.len > self.grow_at {
+            self.grow();
+        }
+        Insert::New
+    }
+
+    /// Ends the level: no fingerprint is marked any more.
+    pub fn clear_marks(&mut self) {
+        for slot in std::mem::take(&mut self.marked) {
+            self.marks[slot / 64] = 0;
+        }
+    }
+
     /// Whether `fp` is stored.
     pub fn contains(&self, fp: Fingerprint) -> bool {
-        let mut i = fp as usize & self.mask;
-        loop {
-            match self.slots[i] {
-                0 => return false,
-                s if s == fp => return true,
-                _ => i = (i + 1) & self.mask,
-            }
-        }
+        self.probe(fp).1
     }
 
     /// The stored fingerprints, in slot order.
@@ -91,20 +155,19 @@ impl FingerprintSet {
     }
 
     fn grow(&mut self) {
-        let old = std::mem::replace(self, FingerprintSet::with_slots(self.slots.len() * 2));
-        for fp in old.slots.into_iter().filter(|&s| s != 0) {
-            self.insert_new(fp);
+        let mut bigger = FingerprintSet::with_slots(self.slots.len() * 2);
+        bigger.marked.reserve(self.marked.len());
+        for (i, &fp) in self.slots.iter().enumerate() {
+            if fp != 0 {
+                let (j, _) = bigger.probe(fp);
+                bigger.slots[j] = fp;
+                if self.is_marked(i) {
+                    bigger.mark(j);
+                }
+            }
         }
-    }
-
-    /// Inserts a fingerprint known to be absent, with room guaranteed.
-    fn insert_new(&mut self, fp: Fingerprint) {
-        let mut i = fp as usize & self.mask;
-        while self.slots[i] != 0 {
-            i = (i + 1) & self.mask;
-        }
-        self.slots[i] = fp;
-        self.len += 1;
+        bigger.len = self.len;
+        *self = bigger;
     }
 }
 
@@ -124,9 +187,34 @@ mod tests {
         for i in 1..=100_000u64 {
             assert!(!t.insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1));
         }
-        // 100,000 states at most 80% load: 131,072 slots of 8 bytes.
-        assert_eq!(t.memory_bytes(), 131_072 * 8);
+        // 100,000 states at most 80% load: 131,072 slots of 8 bytes, plus a bit each.
+        assert_eq!(t.memory_bytes(), 131_072 * 8 + 131_072 / 8);
         assert_eq!(t.iter().count(), 100_000);
+    }
+
+    #[test]
+    fn marks_tell_this_level_from_older_ones_across_growth() {
+        let mut t = FingerprintSet::with_capacity(16);
+        let key = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        for i in 0..10 {
+            assert_eq!(t.insert_marked(key(i)), Insert::New);
+        }
+        t.clear_marks();
+        // This level's inserts force several doublings.
+        for i in 10..1000 {
+            assert_eq!(t.insert_marked(key(i)), Insert::New);
+        }
+        for i in 0..10 {
+            assert_eq!(t.insert_marked(key(i)), Insert::Old);
+        }
+        for i in 10..1000 {
+            assert_eq!(t.insert_marked(key(i)), Insert::ThisLevel);
+        }
+        t.clear_marks();
+        assert_eq!(t.insert_marked(key(500)), Insert::Old);
+        assert!(t.insert(key(5000)));
+        assert_eq!(t.insert_marked(key(5000)), Insert::Old);
+        assert_eq!(t.len(), 1001);
     }
 
     proptest! {

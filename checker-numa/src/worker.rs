@@ -30,7 +30,7 @@ use checker_core::{
 use crate::mailbox::{MailboxReceiver, MailboxSender};
 use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message};
 use crate::partition::{owner_of, ParentRef};
-use crate::table::FingerprintSet;
+use crate::table::{FingerprintSet, Insert};
 use crate::telemetry::{Activity, TimeSplit, WorkerTelemetry};
 
 /// Expanded states between two looks at the inbox during expansion.
@@ -238,6 +238,7 @@ impl<'a, M: Model> Worker<'a, M> {
         self.next.clear();
         self.next_parent_fp.clear();
         self.level_index.clear();
+        self.table.clear_marks();
         self.next_start = self.log.len() as u64;
         self.own_report = LevelReport::default();
         self.level_report = LevelReport::default();
@@ -294,14 +295,6 @@ impl<'a, M: Model> Worker<'a, M> {
                 buf.clear();
                 model.pack(t, &mut buf);
                 let fp = fingerprint(&buf);
-                if self.invariants > 0 {
-                    // A violating successor is always new: an older copy would have
-                    // been reported at its own level. So checking here, where the
-                    // typed state is at hand, finds exactly the new violating states.
-                    if let Some(i) = first_violated_invariant(model, self.invariants, t) {
-                        self.own_report.errors.note_invariant(fp, i);
-                    }
-                }
                 let entry = Entry {
                     fp,
                     parent,
@@ -309,10 +302,21 @@ impl<'a, M: Model> Worker<'a, M> {
                     state: &buf,
                 };
                 let owner = owner_of(fp, self.workers);
-                if owner == self.id {
-                    self.store(entry);
+                // Invariants are checked here, where the typed state is at hand: for
+                // a state this worker owns, only if it is new; for another worker's,
+                // always. A violating successor is new anyway (an older copy would
+                // have ended the search at its own level), so both find exactly the
+                // new violating states.
+                let check = if owner == self.id {
+                    self.store(entry)
                 } else {
                     self.enqueue(owner, entry);
+                    true
+                };
+                if check && self.invariants > 0 {
+                    if let Some(i) = first_violated_invariant(model, self.invariants, t) {
+                        self.own_report.errors.note_invariant(fp, i);
+                    }
                 }
             });
             self.own_report.expanded += 1;
@@ -334,32 +338,44 @@ impl<'a, M: Model> Worker<'a, M> {
         self.publish_progress(0);
     }
 
-    /// Stores a state this worker owns.
+    /// Stores a state this worker owns; returns whether it was new.
     #[inline]
-    fn store(&mut self, e: Entry<'_>) {
-        if self.table.insert(e.fp) {
-            let index = self.log.len() as u64;
-            self.log.push(LogEntry {
-                fp: e.fp,
-                parent: e.parent,
-            });
-            if self.track_parents {
-                let pos = (index - self.next_start) as u32;
-                self.level_index.insert(e.fp, pos);
-                self.next_parent_fp.push(e.parent_fp);
+    fn store(&mut self, e: Entry<'_>) -> bool {
+        if !self.track_parents {
+            if !self.table.insert(e.fp) {
+                return false;
             }
-            self.next.push(index, e.state);
-        } else if self.track_parents && e.parent != ParentRef::NONE {
-            // Keep, among a new state's parents, the one with the lowest fingerprint,
-            // so the counterexample does not depend on arrival order.
-            if let Some(&pos) = self.level_index.get(&e.fp) {
-                let best = &mut self.next_parent_fp[pos as usize];
-                if e.parent_fp < *best {
-                    *best = e.parent_fp;
-                    self.log[(self.next_start + u64::from(pos)) as usize].parent = e.parent;
+        } else {
+            match self.table.insert_marked(e.fp) {
+                Insert::New => {
+                    let pos = (self.log.len() as u64 - self.next_start) as u32;
+                    self.level_index.insert(e.fp, pos);
+                    self.next_parent_fp.push(e.parent_fp);
+                }
+                Insert::Old => return false,
+                Insert::ThisLevel => {
+                    // Keep, among a new state's parents, the one with the lowest
+                    // fingerprint, so the counterexample does not depend on the order
+                    // in which parents were expanded.
+                    if e.parent != ParentRef::NONE {
+                        let pos = self.level_index[&e.fp];
+                        let best = &mut self.next_parent_fp[pos as usize];
+                        if e.parent_fp < *best {
+                            *best = e.parent_fp;
+                            self.log[(self.next_start + u64::from(pos)) as usize].parent = e.parent;
+                        }
+                    }
+                    return false;
                 }
             }
         }
+        let index = self.log.len() as u64;
+        self.log.push(LogEntry {
+            fp: e.fp,
+            parent: e.parent,
+        });
+        self.next.push(index, e.state);
+        true
     }
 
     /// Adds a state to the batch for `owner`, sending the batch when full.

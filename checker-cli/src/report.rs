@@ -1,0 +1,171 @@
+//! The end-of-run summary, as text and as JSON.
+
+use serde::Serialize;
+use std::fmt::Write;
+
+use checker_core::{Outcome, StopReason, Verdict, ViolationKind};
+use checker_numa::{Spread, Telemetry};
+
+use crate::args::Engine;
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The table printed by `checker list`.
+pub fn catalogue_table() -> String {
+    let mut out = String::from("Bundled models (also: a path to a .dve file):\n");
+    for m in fixtures::catalogue() {
+        let _ = writeln!(out, "  {:<22} {:<40} {}", m.name, m.params, m.description);
+    }
+    out
+}
+
+/// The human-readable summary.
+pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) -> String {
+    let mut out = String::new();
+    match &outcome.verdict {
+        Verdict::Holds => out.push_str("Model checking completed. No error has been found.\n"),
+        Verdict::Partial { reason } => {
+            let why = match reason {
+                StopReason::MaxStates => "--max-states was reached",
+                StopReason::MaxDepth => "--max-depth was reached",
+            };
+            let _ = writeln!(
+                out,
+                "Search stopped early: {why}. No error was found, but the result is PARTIAL: not every reachable state was explored."
+            );
+        }
+        Verdict::Violated(v) => {
+            match &v.kind {
+                ViolationKind::Invariant(name) => {
+                    let _ = writeln!(out, "Error: Invariant {name} is violated.");
+                }
+                ViolationKind::Deadlock => out.push_str("Error: Deadlock reached.\n"),
+            }
+            let _ = writeln!(
+                out,
+                "Shortest counterexample ({} steps):",
+                v.trace.transitions()
+            );
+            let _ = write!(out, "{}", v.trace);
+        }
+    }
+    let _ = writeln!(out, "Model: {}", outcome.model);
+    let _ = writeln!(
+        out,
+        "  distinct states:       {}",
+        thousands(outcome.distinct)
+    );
+    let _ = writeln!(
+        out,
+        "  states generated:      {}",
+        thousands(outcome.generated)
+    );
+    let _ = writeln!(out, "  depth (BFS levels):    {}", outcome.depth);
+    let _ = writeln!(
+        out,
+        "  deadlock states:       {}",
+        thousands(outcome.deadlocks)
+    );
+    let _ = writeln!(
+        out,
+        "  wall time:             {:.3} s",
+        outcome.elapsed.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "  distinct states/s:     {}",
+        thousands(outcome.distinct_per_second() as u64)
+    );
+    let _ = writeln!(
+        out,
+        "  collision probability: {:.2e} (n(m-n)/2^64, n distinct, m generated)",
+        outcome.collision_probability()
+    );
+    if let Some(rss) = peak_rss_bytes() {
+        let _ = writeln!(
+            out,
+            "  peak memory (RSS):     {:.1} MiB",
+            rss as f64 / 1048576.0
+        );
+    }
+    match (engine, telemetry) {
+        (Engine::Sequential, _) | (_, None) => {
+            out.push_str("  engine:                sequential\n")
+        }
+        (Engine::Parallel, Some(t)) => {
+            let u = t.utilisation();
+            let _ = writeln!(
+                out,
+                "  engine:                parallel, {} workers, utilisation min/median/max {:.1}% / {:.1}% / {:.1}%",
+                t.workers.len(),
+                u.min * 100.0,
+                u.median * 100.0,
+                u.max * 100.0
+            );
+        }
+    }
+    out
+}
+
+/// Peak resident set size of this process in bytes (`VmHWM`), if the OS reports it.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    outcome: &'a Outcome,
+    collision_probability: f64,
+    distinct_per_second: f64,
+    engine: &'static str,
+    workers: usize,
+    peak_rss_bytes: Option<u64>,
+    utilisation: Option<Spread>,
+    telemetry: Option<&'a Telemetry>,
+}
+
+/// The summary as pretty JSON.
+pub fn json(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) -> String {
+    let report = JsonReport {
+        outcome,
+        collision_probability: outcome.collision_probability(),
+        distinct_per_second: outcome.distinct_per_second(),
+        engine: match engine {
+            Engine::Parallel => "parallel",
+            Engine::Sequential => "sequential",
+        },
+        workers: telemetry.map_or(1, |t| t.workers.len()),
+        peak_rss_bytes: peak_rss_bytes(),
+        utilisation: telemetry.map(Telemetry::utilisation),
+        telemetry,
+    };
+    serde_json::to_string_pretty(&report).expect("the report serialises") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(10_340_352), "10,340,352");
+    }
+}
