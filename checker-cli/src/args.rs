@@ -22,7 +22,7 @@ pub enum Command {
     /// Print the NUMA nodes, CPUs and the placement plan for N workers.
     Topology {
         /// Workers to plan for (0 = one per CPU).
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = parse_workers)]
         workers: usize,
     },
 }
@@ -56,7 +56,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Worker threads for the parallel engine (0 = one per CPU).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = parse_workers)]
     pub workers: usize,
     /// Which engine to run.
     #[arg(long, value_enum, default_value_t = Engine::Parallel)]
@@ -73,4 +73,18 @@ pub struct CheckArgs {
     /// Seconds between progress reports.
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub progress_every: f64,
+}
+
+/// A worker count: 0 (one per CPU) up to the engine's limit.
+pub fn parse_workers(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a worker count"))?;
+    if n > checker_numa::partition::MAX_WORKERS {
+        return Err(format!(
+            "at most {} workers are supported",
+            checker_numa::partition::MAX_WORKERS
+        ));
+    }
+    Ok(n)
 }

@@ -1,0 +1,205 @@
+//! The `checker` binary end to end: output, exit codes, JSON.
+
+use std::process::{Command, Output};
+
+fn checker(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_checker"))
+        .args(args)
+        .output()
+        .expect("checker runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn diehard_exits_1_with_the_six_step_trace() {
+    for engine in ["sequential", "parallel"] {
+        let o = checker(&["check", "diehard", "--engine", engine, "--workers", "2"]);
+        assert_eq!(o.status.code(), Some(1), "{engine}");
+        let out = stdout(&o);
+        assert!(
+            out.contains("Error: Invariant NotSolved is violated."),
+            "{out}"
+        );
+        assert!(out.contains("Shortest counterexample (6 steps):"), "{out}");
+        assert!(
+            out.contains("State 7: <BigToSmall>\n  small = 3\n  big = 4\n"),
+            "{out}"
+        );
+        assert!(!out.contains("State 8"), "{out}");
+    }
+}
+
+#[test]
+fn twophase_summary_and_json() {
+    let dir = std::env::temp_dir().join(format!("checker-cli-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("out.json");
+    let o = checker(&[
+        "check",
+        "twophase",
+        "5",
+        "--workers",
+        "3",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Model checking completed. No error has been found."),
+        "{out}"
+    );
+    assert!(out.contains("distinct states:       8,832"), "{out}");
+    assert!(out.contains("states generated:      58,146"), "{out}");
+    assert!(out.contains("depth (BFS levels):    17"), "{out}");
+    assert!(out.contains("collision probability:"), "{out}");
+    assert!(
+        out.contains("parallel, 3 workers, utilisation min/median/max"),
+        "{out}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["distinct"], 8_832);
+    assert_eq!(v["generated"], 58_146);
+    assert_eq!(v["depth"], 17);
+    assert_eq!(v["verdict"]["verdict"], "holds");
+    assert_eq!(v["workers"], 3);
+    assert_eq!(v["telemetry"]["workers"].as_array().unwrap().len(), 3);
+    let owned: u64 = v["telemetry"]["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["owned"].as_u64().unwrap())
+        .sum();
+    assert_eq!(owned, 8_832);
+    let p = v["collision_probability"].as_f64().unwrap();
+    let expected = 8_832.0 * (58_146.0 - 8_832.0) / 2f64.powi(64);
+    assert!((p - expected).abs() < expected * 1e-9);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn deadlock_and_no_deadlock() {
+    let o = checker(&["check", "philosophers", "3"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("Error: Deadlock reached."));
+    assert!(stdout(&o).contains("Shortest counterexample (3 steps):"));
+    let o = checker(&["check", "philosophers", "3", "--no-deadlock"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("deadlock states:       1\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn limits_say_the_result_is_partial() {
+    let o = checker(&[
+        "check",
+        "puzzle8",
+        "--max-depth",
+        "5",
+        "--engine",
+        "sequential",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.contains("--max-depth was reached"), "{out}");
+    assert!(out.contains("PARTIAL"), "{out}");
+    assert!(out.contains("depth (BFS levels):    5\n"), "{out}");
+    let o = checker(&["check", "puzzle8", "--max-states", "1000"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("--max-states was reached"));
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["check", "nosuch"],
+            "error: unknown model `nosuch` (try `checker list`)",
+        ),
+        (
+            &["check", "twophase"],
+            "error: twophase: missing parameter N",
+        ),
+        (
+            &["check", "twophase", "40"],
+            "error: twophase: N must be between 1 and 15, got 40",
+        ),
+        (
+            &["check", "twophase", "3", "--workers", "x"],
+            "`x` is not a worker count",
+        ),
+        (
+            &["check", "twophase", "3", "--workers", "70000"],
+            "at most 65535 workers",
+        ),
+        (
+            &["check", "twophase", "3", "--max-states", "0"],
+            "--max-states",
+        ),
+        (
+            &["check", "twophase", "3", "--ring-capacity", "0"],
+            "--ring-capacity",
+        ),
+        (
+            &["check", "twophase", "3", "--progress-every", "0"],
+            "--progress-every",
+        ),
+    ];
+    for (args, expected) in cases {
+        let o = checker(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn list_and_topology() {
+    let o = checker(&["list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for name in [
+        "twophase",
+        "diehard",
+        "philosophers",
+        "peterson",
+        "bakery",
+        "puzzle8",
+        "grid",
+        "synthetic",
+    ] {
+        assert!(out.contains(name), "{name}: {out}");
+    }
+    let o = checker(&["topology", "--workers", "3"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).to_lowercase().contains("node"), "{}", stdout(&o));
+}
+
+/// The acceptance run; only meaningful in release builds.
+#[test]
+fn twophase_9_prints_ten_million_states() {
+    if cfg!(debug_assertions) {
+        eprintln!("skipped: run with --release (10 million states)");
+        return;
+    }
+    let o = checker(&["check", "twophase", "9", "--workers", "2"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("distinct states:       10,340,352"),
+        "{}",
+        stdout(&o)
+    );
+}
