@@ -14,6 +14,10 @@ pub enum StopReason {
     MaxStates,
     /// `--max-depth` was reached with states left unexpanded.
     MaxDepth,
+    /// The user interrupted the run (SIGINT/SIGTERM); a checkpoint was written.
+    Interrupted,
+    /// The memory budget would have been exceeded; a checkpoint was written.
+    MemoryBudget,
 }
 
 /// The kind of property a counterexample violates.
@@ -90,10 +94,15 @@ impl Outcome {
         self.distinct as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    /// The process exit code this outcome calls for: 1 for a violation, else 0.
+    /// The process exit code this outcome calls for: 1 for a violation; 3 for a run
+    /// stopped by an interrupt or the memory budget, to be resumed from its
+    /// checkpoint; else 0.
     pub fn exit_code(&self) -> i32 {
         match self.verdict {
             Verdict::Violated(_) => 1,
+            Verdict::Partial {
+                reason: StopReason::Interrupted | StopReason::MemoryBudget,
+            } => 3,
             _ => 0,
         }
     }

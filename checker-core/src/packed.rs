@@ -54,11 +54,47 @@ impl PackedStates {
         self.bytes.shrink_to_fit();
     }
 
+    /// The encoded entries, for writing them elsewhere (a spill file, a checkpoint).
+    pub fn raw_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Replaces the contents with `count` entries in the encoding that
+    /// [`PackedStates::raw_bytes`] returns. Fails, leaving the sequence empty, if `bytes` does not hold exactly
+    /// `count` well-formed entries.
+    pub fn load_raw(&mut self, bytes: &[u8], count: usize) -> Result<(), MalformedEntries> {
+        self.clear();
+        let mut rest = bytes;
+        let mut seen = 0usize;
+        while !rest.is_empty() {
+            if rest.len() < HEADER {
+                return Err(MalformedEntries);
+            }
+            let len = u32::from_le_bytes(rest[0..4].try_into().unwrap()) as usize;
+            if rest.len() - HEADER < len {
+                return Err(MalformedEntries);
+            }
+            rest = &rest[HEADER + len..];
+            seen += 1;
+        }
+        if seen != count {
+            return Err(MalformedEntries);
+        }
+        self.bytes.extend_from_slice(bytes);
+        self.count = count;
+        Ok(())
+    }
+
     /// The states with their tags, in insertion order.
     pub fn iter(&self) -> PackedIter<'_> {
         PackedIter { bytes: &self.bytes }
     }
 }
+
+/// Encoded entries that do not parse: a truncated or corrupted file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed packed states")]
+pub struct MalformedEntries;
 
 /// Iterator over [`PackedStates`].
 pub struct PackedIter<'a> {
@@ -103,6 +139,15 @@ mod tests {
         );
         assert_eq!(p.len(), 3);
         assert_eq!(p.byte_len(), 3 * HEADER + 303);
+        let mut copy = PackedStates::new();
+        copy.load_raw(p.raw_bytes(), 3).unwrap();
+        assert_eq!(copy.iter().count(), 3);
+        assert_eq!(copy.load_raw(p.raw_bytes(), 2), Err(MalformedEntries));
+        assert_eq!(
+            copy.load_raw(&p.raw_bytes()[..20], 1),
+            Err(MalformedEntries)
+        );
+        assert!(copy.is_empty());
         p.clear();
         assert!(p.is_empty());
         assert_eq!(p.iter().count(), 0);

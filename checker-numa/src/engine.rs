@@ -1,28 +1,56 @@
 //! Runs a check on the partitioned engine: plans placement, starts one pinned thread
-//! per worker, wires the per-pair mailboxes, reports progress, and assembles the
-//! outcome and counterexample from what the workers hand back.
+//! per worker, wires the per-pair mailboxes, reports progress, writes and resumes
+//! checkpoints, and assembles the outcome and counterexample from what the workers
+//! hand back.
+//!
+//! A run is a sequence of segments. A segment ends when the search ends or when a
+//! checkpoint is due: the workers write their files and hand their state back, the
+//! driver commits the checkpoint, and the next segment starts from that state (in
+//! memory, on the same CPUs).
 
 use crossbeam_utils::CachePadded;
 use serde::Serialize;
-use std::sync::atomic::Ordering;
-use std::sync::{Barrier, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use checker_core::level::{build_violation, CounterexampleError};
-use checker_core::{CheckOptions, Fingerprint, Model, Outcome, Progress, Verdict};
+use checker_core::{CheckOptions, Fingerprint, Model, Outcome, Progress, StopReason, Verdict};
 
+use crate::checkpoint::{self, CheckpointError, Manifest, RunIdentity, WorkerFile};
+use crate::frontier::Frontier;
 use crate::mailbox::{mailbox, MailboxReceiver, MailboxSender};
 use crate::message::Message;
-use crate::partition::{owner_of, ParentRef, MAX_WORKERS};
+use crate::parent_log::ParentLog;
+use crate::partition::{owner_of, MAX_WORKERS};
 use crate::placement::{pin_current_thread, plan, PlacementPlan};
+use crate::table::FingerprintSet;
 use crate::telemetry::{Telemetry, WorkerTelemetry};
 use crate::topology::{detect, Topology};
-use crate::worker::{Ending, LogEntry, ProgressSlot, Worker, WorkerResult, WorkerSetup};
+use crate::worker::{
+    CheckpointPlan, Ending, GlobalTotals, ProgressSlot, Worker, WorkerResult, WorkerSetup,
+    WorkerState,
+};
+
+/// Where a run keeps its files and when it checkpoints.
+#[derive(Clone, Debug)]
+pub struct Persistence {
+    /// The work directory: parent logs, spilled frontiers, checkpoints.
+    pub workdir: PathBuf,
+    /// Checkpoint at the first level end after each such period.
+    pub checkpoint_every: Option<Duration>,
+    /// Continue from the newest checkpoint in `workdir` instead of starting afresh.
+    pub resume: bool,
+    /// What identifies the run; a resumed checkpoint must match it.
+    pub identity: RunIdentity,
+}
 
 /// How the engine runs.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
-    /// Number of workers; 0 means one per CPU the process may use.
+    /// Number of workers; 0 means one per CPU the process may use (or, when resuming,
+    /// the checkpoint's count).
     pub workers: usize,
     /// An outgoing batch is sent once it holds this many bytes.
     pub batch_bytes: usize,
@@ -32,6 +60,15 @@ pub struct EngineConfig {
     pub pin: bool,
     /// The machine's topology; detected when `None`.
     pub topology: Option<Topology>,
+    /// Bytes of memory the run may use; past it the run checkpoints and stops.
+    pub memory_budget: Option<u64>,
+    /// Bytes of a frontier kept in memory before it spills to the work directory;
+    /// defaults to a quarter of each worker's share of the memory budget.
+    pub frontier_spill_bytes: Option<usize>,
+    /// Work directory and checkpoints; `None` keeps everything in memory.
+    pub persistence: Option<Persistence>,
+    /// Set by a signal handler to ask for a checkpoint and a clean stop.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Default for EngineConfig {
@@ -42,16 +79,26 @@ impl Default for EngineConfig {
             ring_capacity: 16,
             pin: true,
             topology: None,
+            memory_budget: None,
+            frontier_spill_bytes: None,
+            persistence: None,
+            interrupt: None,
         }
     }
 }
 
-/// A configuration or internal error.
+/// A configuration, checkpoint or internal error.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The configuration cannot be run.
     #[error("{0}")]
     Config(String),
+    /// A checkpoint cannot be used or written.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The work directory failed.
+    #[error("work directory: {0}")]
+    Io(String),
     /// A counterexample failed to replay: a bug in the engine or a nondeterministic model.
     #[error(transparent)]
     Counterexample(#[from] CounterexampleError),
@@ -65,11 +112,25 @@ pub enum EngineError {
 pub struct ParallelOutcome {
     /// Counts, verdict and counterexample: identical to the sequential checker's.
     pub outcome: Outcome,
-    /// Per-worker figures.
+    /// Per-worker figures (of the last run segment).
     pub telemetry: Telemetry,
     /// Where the workers ran.
     #[serde(skip)]
     pub plan: PlacementPlan,
+    /// The checkpoint to resume from, when the run stopped early with one.
+    pub checkpoint: Option<PathBuf>,
+    /// Checkpoints written during the run.
+    pub checkpoints_written: u64,
+}
+
+/// Where a worker's state comes from at the start of a segment.
+enum StateSource {
+    /// A new, empty state.
+    Fresh,
+    /// Worker file of a checkpoint.
+    Checkpoint { dir: PathBuf, file: WorkerFile },
+    /// Handed back by the previous segment.
+    Carried(Box<WorkerState>),
 }
 
 /// Checks `model` with the partitioned parallel engine.
@@ -89,86 +150,370 @@ pub fn check<M: Model>(
         ));
     }
     let topology = config.topology.clone().unwrap_or_else(detect);
-    let plan = plan(&topology, config.workers);
+    let persistence = config.persistence.as_ref();
+    let resumed = match persistence {
+        Some(p) if p.resume => Some(resume_point(p, model)?),
+        _ => None,
+    };
+    let workers = match &resumed {
+        Some((_, m)) if config.workers == 0 => m.workers,
+        Some((_, m)) if config.workers != m.workers => {
+            return Err(EngineError::Config(format!(
+                "the checkpoint was written by {} workers; resume with --workers {} (re-partitioning to another count is not supported)",
+                m.workers, m.workers
+            )))
+        }
+        _ => config.workers,
+    };
+    let plan = plan(&topology, workers);
     let workers = plan.workers.len();
     if workers > MAX_WORKERS {
         return Err(EngineError::Config(format!(
             "at most {MAX_WORKERS} workers are supported, got {workers}"
         )));
     }
-    let started = Instant::now();
-    let progress: Vec<CachePadded<ProgressSlot>> = (0..workers)
-        .map(|_| CachePadded::new(ProgressSlot::default()))
-        .collect();
-    // Setup only: each receiver creates its inbound mailboxes on its own thread and
-    // leaves the sending ends here for their senders to pick up.
-    let grid: Vec<Mutex<Option<MailboxSender<Message>>>> =
-        (0..workers * workers).map(|_| Mutex::new(None)).collect();
-    let wired = Barrier::new(workers);
-
-    let results: Vec<Result<WorkerResult, EngineError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = plan
-            .workers
-            .iter()
-            .map(|placement| {
-                let (grid, wired, progress) = (&grid, &wired, &progress);
-                scope.spawn(move || {
-                    let id = placement.worker;
-                    let pinned = config.pin && pin_current_thread(placement);
-                    let mut receivers: Vec<Option<MailboxReceiver<Message>>> = Vec::new();
-                    for from in 0..workers {
-                        if from == id {
-                            receivers.push(None);
-                            continue;
-                        }
-                        let (tx, rx) = mailbox(config.ring_capacity);
-                        *grid[from * workers + id].lock().expect("setup lock") = Some(tx);
-                        receivers.push(Some(rx));
-                    }
-                    wired.wait();
-                    let senders = (0..workers)
-                        .map(|to| grid[id * workers + to].lock().expect("setup lock").take())
-                        .collect();
-                    let telemetry = WorkerTelemetry {
-                        worker: id,
-                        node: placement.node,
-                        cpu: if pinned { placement.cpu } else { None },
-                        ..Default::default()
-                    };
-                    Worker::new(WorkerSetup {
-                        id,
-                        workers,
-                        model,
-                        options,
-                        batch_bytes: config.batch_bytes,
-                        senders,
-                        receivers,
-                        progress: &progress[id],
-                        telemetry,
-                    })
-                    .run()
+    if let Some(p) = persistence {
+        std::fs::create_dir_all(&p.workdir)
+            .map_err(|e| EngineError::Io(format!("{}: {e}", p.workdir.display())))?;
+    }
+    let (mut sources, mut totals, elapsed_before) = match resumed {
+        Some((dir, manifest)) => (
+            manifest
+                .worker_files
+                .iter()
+                .map(|f| StateSource::Checkpoint {
+                    dir: dir.clone(),
+                    file: f.clone(),
                 })
-            })
+                .collect::<Vec<_>>(),
+            GlobalTotals {
+                totals: manifest.totals,
+                depth: manifest.depth,
+                started: true,
+            },
+            Duration::from_secs_f64(manifest.elapsed_s),
+        ),
+        None => (
+            (0..workers).map(|_| StateSource::Fresh).collect(),
+            GlobalTotals::default(),
+            Duration::ZERO,
+        ),
+    };
+    let started = Instant::now();
+    let mut generation = 0u64;
+    let mut checkpoints_written = 0u64;
+    loop {
+        generation += 1;
+        let checkpoint_dir = match persistence {
+            Some(p) => {
+                let dir =
+                    checkpoint::generation_dir(&p.workdir, next_generation(&p.workdir, generation));
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| EngineError::Io(format!("{}: {e}", dir.display())))?;
+                Some(dir)
+            }
+            None => None,
+        };
+        let segment = Segment {
+            model,
+            options,
+            config,
+            plan: &plan,
+            checkpoints: CheckpointPlan {
+                dir: checkpoint_dir.clone(),
+                every: persistence.and_then(|p| p.checkpoint_every),
+            },
+            totals: totals.clone(),
+            started,
+            elapsed_before,
+        };
+        let mut results = segment.run(sources)?;
+        if let Some(e) = results.iter().find_map(|r| r.io_error.clone()) {
+            return Err(EngineError::Io(e));
+        }
+        let first = &results[0];
+        let ending = first.ending;
+        totals = first.totals.clone();
+        let mut checkpoint = None;
+        if let (Some(dir), Some(p)) = (&checkpoint_dir, persistence) {
+            let files: Option<Vec<WorkerFile>> =
+                results.iter().map(|r| r.checkpoint_file.clone()).collect();
+            match files {
+                Some(files) => {
+                    let manifest = checkpoint::manifest(
+                        p.identity.clone(),
+                        workers,
+                        totals.depth,
+                        totals.totals.clone(),
+                        (elapsed_before + started.elapsed()).as_secs_f64(),
+                        files,
+                    );
+                    checkpoint::commit(&p.workdir, dir, &manifest)?;
+                    checkpoints_written += 1;
+                    checkpoint = Some(p.workdir.clone());
+                }
+                None => {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+        }
+        if ending == Ending::Checkpoint {
+            sources = results
+                .into_iter()
+                .map(|r| StateSource::Carried(Box::new(r.state)))
+                .collect();
+            continue;
+        }
+        let keep_checkpoint = matches!(
+            ending,
+            Ending::Limit(StopReason::Interrupted | StopReason::MemoryBudget)
+        );
+        return finish(
+            model,
+            &mut results,
+            plan,
+            elapsed_before + started.elapsed(),
+            keep_checkpoint.then_some(checkpoint).flatten(),
+            checkpoints_written,
+        );
+    }
+}
+
+/// The generation number for a new checkpoint directory: one past any in `workdir`.
+fn next_generation(workdir: &Path, at_least: u64) -> u64 {
+    let newest = std::fs::read_dir(workdir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_prefix("checkpoint-")?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0);
+    (newest + 1).max(at_least)
+}
+
+/// Reads and validates the checkpoint to resume from.
+fn resume_point<M: Model>(p: &Persistence, model: &M) -> Result<(PathBuf, Manifest), EngineError> {
+    let (dir, manifest) = checkpoint::read_current(&p.workdir)?;
+    let theirs = &manifest.identity;
+    let ours = &p.identity;
+    if theirs.model_name != model.name() || theirs.model_spec != ours.model_spec {
+        return Err(EngineError::Config(format!(
+            "the checkpoint in {} is for `{}`, not `{}`",
+            p.workdir.display(),
+            theirs.model_spec.join(" "),
+            ours.model_spec.join(" ")
+        )));
+    }
+    if theirs.model_digest != ours.model_digest {
+        return Err(EngineError::Config(format!(
+            "the checkpoint in {} was taken with a different version of `{}`",
+            p.workdir.display(),
+            ours.model_spec.join(" ")
+        )));
+    }
+    Ok((dir, manifest))
+}
+
+/// One run segment: threads from start to a checkpoint or the end.
+struct Segment<'a, M: Model> {
+    model: &'a M,
+    options: &'a CheckOptions<'a>,
+    config: &'a EngineConfig,
+    plan: &'a PlacementPlan,
+    checkpoints: CheckpointPlan,
+    totals: GlobalTotals,
+    started: Instant,
+    elapsed_before: Duration,
+}
+
+impl<M: Model> Segment<'_, M> {
+    fn run(&self, sources: Vec<StateSource>) -> Result<Vec<WorkerResult>, EngineError> {
+        let workers = self.plan.workers.len();
+        let progress: Vec<CachePadded<ProgressSlot>> = (0..workers)
+            .map(|_| CachePadded::new(ProgressSlot::default()))
             .collect();
-        monitor(&handles, &progress, options, started);
-        handles
+        // Setup only: each receiver creates its inbound mailboxes on its own thread and
+        // leaves the sending ends here for their senders to pick up.
+        let grid: Vec<Mutex<Option<MailboxSender<Message>>>> =
+            (0..workers * workers).map(|_| Mutex::new(None)).collect();
+        let wired = Barrier::new(workers);
+        let setup_failed = AtomicBool::new(false);
+        let setup_error: Mutex<Option<EngineError>> = Mutex::new(None);
+        let results: Vec<Option<WorkerResult>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .plan
+                .workers
+                .iter()
+                .zip(sources)
+                .map(|(placement, source)| {
+                    let (grid, wired, progress) = (&grid, &wired, &progress);
+                    let (setup_failed, setup_error) = (&setup_failed, &setup_error);
+                    scope.spawn(move || {
+                        let id = placement.worker;
+                        let pinned = self.config.pin && pin_current_thread(placement);
+                        let state = self.state_for(id, source);
+                        let mut receivers: Vec<Option<MailboxReceiver<Message>>> = Vec::new();
+                        for from in 0..workers {
+                            if from == id {
+                                receivers.push(None);
+                                continue;
+                            }
+                            let (tx, rx) = mailbox(self.config.ring_capacity);
+                            *grid[from * workers + id].lock().expect("setup lock") = Some(tx);
+                            receivers.push(Some(rx));
+                        }
+                        let state = match state {
+                            Ok(state) => Some(state),
+                            Err(e) => {
+                                setup_failed.store(true, Ordering::SeqCst);
+                                setup_error.lock().expect("setup lock").get_or_insert(e);
+                                None
+                            }
+                        };
+                        wired.wait();
+                        if setup_failed.load(Ordering::SeqCst) {
+                            return None;
+                        }
+                        let senders = (0..workers)
+                            .map(|to| grid[id * workers + to].lock().expect("setup lock").take())
+                            .collect();
+                        let telemetry = WorkerTelemetry {
+                            worker: id,
+                            node: placement.node,
+                            cpu: if pinned { placement.cpu } else { None },
+                            ..Default::default()
+                        };
+                        let setup = WorkerSetup {
+                            id,
+                            workers,
+                            model: self.model,
+                            options: self.options,
+                            batch_bytes: self.config.batch_bytes,
+                            senders,
+                            receivers,
+                            progress: &progress[id],
+                            telemetry,
+                            memory_share: self.memory_share(),
+                            checkpoints: self.checkpoints.clone(),
+                            interrupt: self.config.interrupt.as_deref(),
+                            totals: self.totals.clone(),
+                        };
+                        Some(Worker::new(setup, state.expect("checked above")).run())
+                    })
+                })
+                .collect();
+            monitor(
+                &handles,
+                &progress,
+                self.options,
+                self.started,
+                self.elapsed_before,
+            );
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(None))
+                .collect()
+        });
+        if let Some(e) = setup_error.into_inner().expect("setup lock") {
+            return Err(e);
+        }
+        results
             .into_iter()
             .enumerate()
-            .map(|(i, h)| h.join().map_err(|_| EngineError::WorkerPanicked(i)))
+            .map(|(i, r)| r.ok_or(EngineError::WorkerPanicked(i)))
             .collect()
-    });
-    let mut results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let elapsed = started.elapsed();
-    let first = &results[0];
-    let (ending, errors, totals) = (first.ending, first.errors, first.totals.clone());
+    }
+
+    fn memory_share(&self) -> Option<u64> {
+        self.config
+            .memory_budget
+            .map(|b| b / self.plan.workers.len() as u64)
+    }
+
+    /// Builds or loads worker `id`'s state, on its own thread (first touch).
+    fn state_for(&self, id: usize, source: StateSource) -> Result<WorkerState, EngineError> {
+        let persistence = self.config.persistence.as_ref();
+        let share = self.memory_share();
+        let spill_at = self
+            .config
+            .frontier_spill_bytes
+            .or(share.map(|s| (s / 4).max(1 << 20) as usize));
+        let frontier = |name: &str| match (persistence, spill_at) {
+            (Some(p), Some(limit)) => {
+                Frontier::spilling(limit, Some(p.workdir.join(format!("{name}-{id}.spill"))))
+            }
+            _ => Frontier::in_memory(),
+        };
+        let log_path = persistence.map(|p| p.workdir.join(format!("log-{id}.bin")));
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e: std::io::Error| EngineError::Io(format!("{}: {e}", path.display()))
+        };
+        match source {
+            StateSource::Carried(state) => Ok(*state),
+            StateSource::Fresh => {
+                let expected = share.map_or(1 << 16, |s| (s / 64).clamp(1 << 12, 1 << 22));
+                let log = match &log_path {
+                    Some(path) => ParentLog::create(path).map_err(io(path))?,
+                    None => ParentLog::in_memory(),
+                };
+                Ok(WorkerState {
+                    table: FingerprintSet::with_capacity(expected as usize),
+                    log,
+                    frontier: frontier("frontier-a"),
+                    next: frontier("frontier-b"),
+                    counters: Default::default(),
+                })
+            }
+            StateSource::Checkpoint { dir, file } => {
+                let loaded = checkpoint::read_worker(&dir, id, &file, frontier("frontier-a"))?;
+                let path = log_path.expect("resuming needs a work directory");
+                let log = ParentLog::reopen(&path, file.log_entries).map_err(io(&path))?;
+                Ok(WorkerState {
+                    table: loaded.table,
+                    log,
+                    frontier: loaded.frontier,
+                    next: frontier("frontier-b"),
+                    counters: loaded.counters,
+                })
+            }
+        }
+    }
+}
+
+/// Assembles the outcome once the search has ended.
+fn finish<M: Model>(
+    model: &M,
+    results: &mut [WorkerResult],
+    plan: PlacementPlan,
+    elapsed: Duration,
+    checkpoint: Option<PathBuf>,
+    checkpoints_written: u64,
+) -> Result<ParallelOutcome, EngineError> {
+    let (ending, errors, totals) = (
+        results[0].ending,
+        results[0].errors,
+        results[0].totals.totals.clone(),
+    );
     let verdict = match ending {
         Ending::Exhausted => Verdict::Holds,
         Ending::Limit(reason) => Verdict::Partial { reason },
         Ending::Error => {
             let (fp, kind) = errors.choose().expect("an error ending has an error");
-            let logs: Vec<&[LogEntry]> = results.iter().map(|r| r.log.as_slice()).collect();
-            let chain = chain_to(&logs, fp);
+            let mut logs: Vec<&mut ParentLog> =
+                results.iter_mut().map(|r| &mut r.state.log).collect();
+            let chain = chain_to(&mut logs, fp)
+                .map_err(|e| EngineError::Io(format!("reading the parent log: {e}")))?;
             Verdict::Violated(Box::new(build_violation(model, kind, &chain)?))
+        }
+        Ending::Checkpoint | Ending::Failed => {
+            unreachable!("handled by the driver")
         }
     };
     let telemetry = Telemetry {
@@ -190,6 +535,8 @@ pub fn check<M: Model>(
         },
         telemetry,
         plan,
+        checkpoint,
+        checkpoints_written,
     })
 }
 
@@ -199,6 +546,7 @@ fn monitor<T>(
     progress: &[CachePadded<ProgressSlot>],
     options: &CheckOptions,
     started: Instant,
+    elapsed_before: Duration,
 ) {
     let mut last = Instant::now();
     while !handles.iter().all(|h| h.is_finished()) {
@@ -220,27 +568,24 @@ fn monitor<T>(
                 .map(|p| p.level.load(Ordering::Relaxed))
                 .max()
                 .unwrap_or(0) as u32,
-            elapsed: started.elapsed(),
+            elapsed: elapsed_before + started.elapsed(),
         });
     }
 }
 
 /// Follows parent references across the workers' logs from the state `fp` back to an
 /// initial state; returns the fingerprints from the initial state on.
-fn chain_to(logs: &[&[LogEntry]], fp: Fingerprint) -> Vec<Fingerprint> {
+fn chain_to(logs: &mut [&mut ParentLog], fp: Fingerprint) -> std::io::Result<Vec<Fingerprint>> {
     let owner = owner_of(fp, logs.len());
-    // The state is in the newest levels, so search its owner's log from the end.
     let index = logs[owner]
-        .iter()
-        .rposition(|e| e.fp == fp)
+        .find_newest(fp)?
         .expect("the reported state is stored by its owner");
-    let mut entry = logs[owner][index];
+    let mut entry = logs[owner].get(index)?;
     let mut chain = vec![entry.fp];
     while let Some(worker) = entry.parent.worker() {
-        entry = logs[worker][entry.parent.index() as usize];
+        entry = logs[worker].get(entry.parent.index())?;
         chain.push(entry.fp);
     }
-    debug_assert_eq!(entry.parent, ParentRef::NONE);
     chain.reverse();
-    chain
+    Ok(chain)
 }

@@ -10,9 +10,12 @@
 //! write.
 #![warn(missing_docs)]
 
+pub mod checkpoint;
 pub mod engine;
+pub mod frontier;
 pub mod mailbox;
 pub mod message;
+pub mod parent_log;
 pub mod partition;
 pub mod pin;
 pub mod placement;
@@ -22,5 +25,5 @@ pub mod telemetry;
 pub mod topology;
 pub mod worker;
 
-pub use engine::{check, EngineConfig, EngineError, ParallelOutcome};
+pub use engine::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};
 pub use telemetry::{Spread, Telemetry, WorkerTelemetry};

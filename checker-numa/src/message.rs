@@ -45,6 +45,28 @@ impl LevelReport {
     }
 }
 
+/// What one worker asks of all at the end of a level; any worker asking is enough.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SummaryFlags {
+    /// The user asked the run to stop (SIGINT/SIGTERM).
+    pub interrupt: bool,
+    /// A periodic checkpoint is due (decided by worker 0's clock alone).
+    pub checkpoint_due: bool,
+    /// The worker's memory would exceed its share of the budget.
+    pub over_budget: bool,
+    /// The worker met an I/O error in the work directory.
+    pub failed: bool,
+}
+
+impl SummaryFlags {
+    fn merge(&mut self, other: &SummaryFlags) {
+        self.interrupt |= other.interrupt;
+        self.checkpoint_due |= other.checkpoint_due;
+        self.over_budget |= other.over_budget;
+        self.failed |= other.failed;
+    }
+}
+
 /// A worker's totals once a level is complete; carried by [`Message::Summary`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LevelSummary {
@@ -52,6 +74,8 @@ pub struct LevelSummary {
     pub new_states: u64,
     /// Distinct states the worker owns so far.
     pub distinct: u64,
+    /// Requests to stop or checkpoint.
+    pub flags: SummaryFlags,
 }
 
 impl LevelSummary {
@@ -59,6 +83,7 @@ impl LevelSummary {
     pub fn merge(&mut self, other: &LevelSummary) {
         self.new_states += other.new_states;
         self.distinct += other.distinct;
+        self.flags.merge(&other.flags);
     }
 }
 

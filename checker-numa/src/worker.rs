@@ -17,8 +17,9 @@
 
 use crossbeam_utils::{Backoff, CachePadded};
 use hashbrown::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use checker_core::level::LevelErrors;
 use checker_core::model::first_violated_invariant;
@@ -27,23 +28,17 @@ use checker_core::{
     fingerprint, BuildFingerprintHasher, CheckOptions, Fingerprint, Model, StopReason,
 };
 
+use crate::checkpoint::{self, Totals, WorkerCounters, WorkerFile};
+use crate::frontier::Frontier;
 use crate::mailbox::{MailboxReceiver, MailboxSender};
-use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message};
+use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message, SummaryFlags};
+use crate::parent_log::{LogEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
 use crate::table::{FingerprintSet, Insert};
 use crate::telemetry::{Activity, TimeSplit, WorkerTelemetry};
 
 /// Expanded states between two looks at the inbox during expansion.
 const POLL_EVERY: usize = 64;
-
-/// One stored state in a worker's parent log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LogEntry {
-    /// The state's fingerprint.
-    pub fp: Fingerprint,
-    /// Its parent's log entry; [`ParentRef::NONE`] for an initial state.
-    pub parent: ParentRef,
-}
 
 /// Figures a worker publishes for the progress monitor: written only by the worker
 /// (relaxed stores, never read-modify-write), read by the monitor thread.
@@ -59,7 +54,7 @@ pub struct ProgressSlot {
     pub level: AtomicU64,
 }
 
-/// How a search ended, as every worker decides it.
+/// How a run segment ended, as every worker decides it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
     /// Nothing left to expand.
@@ -68,33 +63,62 @@ pub enum Ending {
     Limit(StopReason),
     /// An error was found; the chosen one is in [`WorkerResult::errors`].
     Error,
+    /// A periodic checkpoint was written; the search goes on.
+    Checkpoint,
+    /// An I/O error (work directory, spill file) made the run stop.
+    Failed,
 }
 
-/// The totals every worker agrees on when the search ends.
+/// Everything a worker owns that outlives one run segment: what a checkpoint saves.
+pub struct WorkerState {
+    /// The visited table.
+    pub table: FingerprintSet,
+    /// The parent log.
+    pub log: ParentLog,
+    /// States to expand at the next level.
+    pub frontier: Frontier,
+    /// Buffer for the level being built (kept to reuse its memory).
+    pub next: Frontier,
+    /// Counters that survive a resume.
+    pub counters: WorkerCounters,
+}
+
+/// The totals every worker agrees on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GlobalTotals {
-    /// Distinct states over all workers.
-    pub distinct: u64,
-    /// Generated states over all workers.
-    pub generated: u64,
-    /// Deadlock states over all workers.
-    pub deadlocks: u64,
-    /// Distinct states per level.
-    pub level_sizes: Vec<u64>,
+    /// Counts so far.
+    pub totals: Totals,
+    /// Depth of the frontier's states (the next level to expand).
+    pub depth: u32,
+    /// Whether the initial states have been stored (false only before the first level).
+    pub started: bool,
 }
 
-/// What a worker hands back when the search ends.
+/// What a worker hands back when a run segment ends.
 pub struct WorkerResult {
-    /// Its parent log, for rebuilding counterexamples.
-    pub log: Vec<LogEntry>,
-    /// Its telemetry.
+    /// Its state, to continue after a checkpoint or rebuild a counterexample.
+    pub state: WorkerState,
+    /// Its telemetry for this segment.
     pub telemetry: WorkerTelemetry,
     /// The agreed totals.
     pub totals: GlobalTotals,
-    /// How the search ended.
+    /// How the segment ended.
     pub ending: Ending,
     /// The errors of the final level (merged over all workers).
     pub errors: LevelErrors,
+    /// The checkpoint file it wrote, if the segment ended in a checkpoint.
+    pub checkpoint_file: Option<WorkerFile>,
+    /// An I/O error that ended the run.
+    pub io_error: Option<String>,
+}
+
+/// Where and when to write checkpoints, and how to learn of an interrupt.
+#[derive(Clone, Debug, Default)]
+pub struct CheckpointPlan {
+    /// The checkpoint directory of this segment, if checkpoints can be written.
+    pub dir: Option<PathBuf>,
+    /// Write one at the first level end after this much time in the segment.
+    pub every: Option<Duration>,
 }
 
 /// Fixed settings of one worker.
@@ -117,9 +141,17 @@ pub struct WorkerSetup<'a, M: Model> {
     pub progress: &'a CachePadded<ProgressSlot>,
     /// Telemetry fields known before the start (node, cpu).
     pub telemetry: WorkerTelemetry,
+    /// The worker's memory share in bytes; past it the run stops with a checkpoint.
+    pub memory_share: Option<u64>,
+    /// Checkpoint directory and period.
+    pub checkpoints: CheckpointPlan,
+    /// Set (by a signal handler) when the user asks the run to stop.
+    pub interrupt: Option<&'a AtomicBool>,
+    /// The agreed totals so far (default for a fresh run).
+    pub totals: GlobalTotals,
 }
 
-/// The state of one worker during the search.
+/// The state of one worker during a run segment.
 pub struct Worker<'a, M: Model> {
     id: usize,
     workers: usize,
@@ -129,15 +161,10 @@ pub struct Worker<'a, M: Model> {
     /// Whether a counterexample can be asked for, so parents must be chosen canonically.
     track_parents: bool,
     batch_bytes: usize,
-    table: FingerprintSet,
-    log: Vec<LogEntry>,
-    /// States of the level being built, tagged with their log index.
-    next: PackedStates,
-    /// Log index of the first state of the level being built.
-    next_start: u64,
-    /// Parent fingerprint of each state of the level being built, by `index - next_start`.
+    state: WorkerState,
+    /// Parent fingerprint of each state of the level being built, by position.
     next_parent_fp: Vec<Fingerprint>,
-    /// Fingerprint to `index - next_start` for the level being built.
+    /// Fingerprint to position for the level being built.
     level_index: HashMap<Fingerprint, u32, BuildFingerprintHasher>,
     outgoing: Vec<Batch>,
     senders: Vec<Option<MailboxSender<Message>>>,
@@ -149,17 +176,21 @@ pub struct Worker<'a, M: Model> {
     own_report: LevelReport,
     level_report: LevelReport,
     level_summary: LevelSummary,
-    totals: GlobalTotals,
+    global: GlobalTotals,
     clock: TimeSplit,
     telemetry: WorkerTelemetry,
     progress: &'a CachePadded<ProgressSlot>,
-    generated_own: u64,
+    memory_share: Option<u64>,
+    checkpoints: CheckpointPlan,
+    interrupt: Option<&'a AtomicBool>,
+    segment_start: Instant,
+    io_error: Option<String>,
 }
 
 impl<'a, M: Model> Worker<'a, M> {
-    /// Prepares a worker; call it on the worker's own (pinned) thread so its memory is
-    /// first touched on its NUMA node.
-    pub fn new(setup: WorkerSetup<'a, M>) -> Self {
+    /// Prepares a worker over `state`; call it on the worker's own (pinned) thread so
+    /// that new memory is first touched on its NUMA node.
+    pub fn new(setup: WorkerSetup<'a, M>, state: WorkerState) -> Self {
         let invariants = setup.model.invariant_names().len();
         Worker {
             id: setup.id,
@@ -169,10 +200,7 @@ impl<'a, M: Model> Worker<'a, M> {
             invariants,
             track_parents: setup.options.check_deadlock || invariants > 0,
             batch_bytes: setup.batch_bytes,
-            table: FingerprintSet::with_capacity(1 << 16),
-            log: Vec::new(),
-            next: PackedStates::new(),
-            next_start: 0,
+            state,
             next_parent_fp: Vec::new(),
             level_index: HashMap::default(),
             outgoing: (0..setup.workers)
@@ -186,33 +214,44 @@ impl<'a, M: Model> Worker<'a, M> {
             own_report: LevelReport::default(),
             level_report: LevelReport::default(),
             level_summary: LevelSummary::default(),
-            totals: GlobalTotals::default(),
+            global: setup.totals,
             clock: TimeSplit::start(Activity::Expanding),
             telemetry: setup.telemetry,
             progress: setup.progress,
-            generated_own: 0,
+            memory_share: setup.memory_share,
+            checkpoints: setup.checkpoints,
+            interrupt: setup.interrupt,
+            segment_start: Instant::now(),
+            io_error: None,
         }
     }
 
-    /// Runs the search to its end.
+    /// Runs the search until it ends or a checkpoint is due.
     pub fn run(mut self) -> WorkerResult {
         let started = Instant::now();
-        let mut current = PackedStates::new();
-        self.begin_level();
-        self.store_initial_states();
-        let mut depth: u32 = 0;
-        let ending = loop {
-            self.end_level();
-            if let Some(ending) = self.decide(depth) {
-                break ending;
-            }
-            std::mem::swap(&mut current, &mut self.next);
+        let mut ending = None;
+        if !self.global.started {
             self.begin_level();
-            self.progress
-                .level
-                .store(u64::from(depth), Ordering::Relaxed);
-            self.expand(&current);
-            depth += 1;
+            self.store_initial_states();
+            ending = self.finish_level();
+        }
+        let ending = loop {
+            if let Some(e) = ending {
+                break e;
+            }
+            self.begin_level();
+            let mut frontier = std::mem::replace(&mut self.state.frontier, Frontier::in_memory());
+            self.expand(&frontier);
+            frontier.clear();
+            self.state.frontier = frontier;
+            ending = self.finish_level();
+        };
+        let checkpoint_file = match ending {
+            Ending::Checkpoint
+            | Ending::Limit(StopReason::Interrupted | StopReason::MemoryBudget) => {
+                self.write_checkpoint()
+            }
+            _ => None,
         };
         self.clock.switch(Activity::Idle);
         let t = &mut self.telemetry;
@@ -221,25 +260,32 @@ impl<'a, M: Model> Worker<'a, M> {
         t.receiving_s = self.clock.total(Activity::Receiving).as_secs_f64();
         t.sending_s = self.clock.total(Activity::Sending).as_secs_f64();
         t.idle_s = self.clock.total(Activity::Idle).as_secs_f64();
-        t.owned = self.log.len() as u64;
-        t.generated = self.generated_own;
-        t.table_bytes = self.table.memory_bytes() as u64;
-        t.log_bytes = (self.log.capacity() * std::mem::size_of::<LogEntry>()) as u64;
+        t.owned = self.state.log.len();
+        t.generated = self.state.counters.generated;
+        t.expanded = self.state.counters.expanded;
+        t.table_bytes = self.state.table.memory_bytes() as u64;
+        t.log_bytes = self.state.log.memory_bytes();
+        let ending = if self.io_error.is_some() {
+            Ending::Failed
+        } else {
+            ending
+        };
         WorkerResult {
-            log: self.log,
+            state: self.state,
             telemetry: self.telemetry,
-            totals: self.totals,
+            totals: self.global,
             ending,
             errors: self.level_report.errors,
+            checkpoint_file,
+            io_error: self.io_error,
         }
     }
 
     fn begin_level(&mut self) {
-        self.next.clear();
+        self.state.next.clear();
         self.next_parent_fp.clear();
         self.level_index.clear();
-        self.table.clear_marks();
-        self.next_start = self.log.len() as u64;
+        self.state.table.clear_marks();
         self.own_report = LevelReport::default();
         self.level_report = LevelReport::default();
         self.level_summary = LevelSummary::default();
@@ -272,20 +318,33 @@ impl<'a, M: Model> Worker<'a, M> {
         });
     }
 
-    /// Expands every state of `current`.
-    fn expand(&mut self, current: &PackedStates) {
+    /// Expands every state of `frontier`, spilled chunks included.
+    fn expand(&mut self, frontier: &Frontier) {
+        let mut left = frontier.len();
+        let result = frontier.for_each_chunk(|chunk| {
+            self.expand_chunk(chunk, &mut left);
+            Ok(())
+        });
+        if let Err(e) = result {
+            self.io_error
+                .get_or_insert_with(|| format!("reading the spilled frontier: {e}"));
+        }
+        self.publish_progress(0);
+    }
+
+    fn expand_chunk(&mut self, chunk: &PackedStates, left: &mut u64) {
         let model = self.model;
         let mut state: Option<M::State> = None;
         let mut buf = Vec::new();
-        let mut left = current.len() as u64;
-        for (n, (index, bytes)) in current.iter().enumerate() {
-            let parent_fp = self.log[index as usize].fp;
+        for (n, (index, bytes)) in chunk.iter().enumerate() {
+            let parent_fp = fingerprint(bytes);
             let parent = ParentRef::new(self.id, index);
             match &mut state {
                 Some(s) => model.unpack_into(bytes, s),
                 None => state = Some(model.unpack(bytes)),
             }
             let s = state.as_ref().expect("just unpacked");
+            *left -= 1;
             if !model.within_constraint(s) {
                 continue;
             }
@@ -327,28 +386,26 @@ impl<'a, M: Model> Worker<'a, M> {
                     self.own_report.errors.note_deadlock(parent_fp);
                 }
             }
-            left -= 1;
             if n % POLL_EVERY == POLL_EVERY - 1 {
                 if self.workers > 1 {
                     self.poll_inbox();
                 }
-                self.publish_progress(left);
+                self.publish_progress(*left);
             }
         }
-        self.publish_progress(0);
     }
 
     /// Stores a state this worker owns; returns whether it was new.
     #[inline]
     fn store(&mut self, e: Entry<'_>) -> bool {
         if !self.track_parents {
-            if !self.table.insert(e.fp) {
+            if !self.state.table.insert(e.fp) {
                 return false;
             }
         } else {
-            match self.table.insert_marked(e.fp) {
+            match self.state.table.insert_marked(e.fp) {
                 Insert::New => {
-                    let pos = (self.log.len() as u64 - self.next_start) as u32;
+                    let pos = (self.state.log.len() - self.state.log.level_start()) as u32;
                     self.level_index.insert(e.fp, pos);
                     self.next_parent_fp.push(e.parent_fp);
                 }
@@ -358,23 +415,22 @@ impl<'a, M: Model> Worker<'a, M> {
                     // fingerprint, so the counterexample does not depend on the order
                     // in which parents were expanded.
                     if e.parent != ParentRef::NONE {
-                        let pos = self.level_index[&e.fp];
-                        let best = &mut self.next_parent_fp[pos as usize];
+                        let pos = self.level_index[&e.fp] as usize;
+                        let best = &mut self.next_parent_fp[pos];
                         if e.parent_fp < *best {
                             *best = e.parent_fp;
-                            self.log[(self.next_start + u64::from(pos)) as usize].parent = e.parent;
+                            self.state.log.level_entry_mut(pos).parent = e.parent;
                         }
                     }
                     return false;
                 }
             }
         }
-        let index = self.log.len() as u64;
-        self.log.push(LogEntry {
+        let index = self.state.log.push(LogEntry {
             fp: e.fp,
             parent: e.parent,
         });
-        self.next.push(index, e.state);
+        self.state.next.push(index, e.state);
         true
     }
 
@@ -415,11 +471,10 @@ impl<'a, M: Model> Worker<'a, M> {
                 Ok(()) => break,
                 Err(m) => {
                     message = m;
-                    if !self.poll_inbox() {
-                        self.clock.switch(Activity::Sending);
+                    let received = self.poll_inbox();
+                    self.clock.switch(Activity::Sending);
+                    if !received {
                         wait(&backoff);
-                    } else {
-                        self.clock.switch(Activity::Sending);
                     }
                 }
             }
@@ -482,18 +537,51 @@ impl<'a, M: Model> Worker<'a, M> {
                 self.send_batch(to);
             }
         }
-        self.generated_own += self.own_report.generated;
+        self.state.counters.generated += self.own_report.generated;
+        self.state.counters.expanded += self.own_report.expanded;
         self.level_report.merge(&self.own_report);
         let report = self.own_report;
         self.broadcast(|| Message::EndOfLevel(report));
         self.wait_until(|w| w.markers_missing == 0);
         let summary = LevelSummary {
-            new_states: self.next.len() as u64,
-            distinct: self.log.len() as u64,
+            new_states: self.state.next.len(),
+            distinct: self.state.log.len(),
+            flags: self.summary_flags(),
         };
         self.level_summary.merge(&summary);
         self.broadcast(|| Message::Summary(summary));
         self.wait_until(|w| w.summaries_missing == 0);
+    }
+
+    /// What this worker asks of everyone at the end of the level.
+    fn summary_flags(&mut self) -> SummaryFlags {
+        if let Some(e) = self.state.next.take_error() {
+            self.io_error
+                .get_or_insert_with(|| format!("spilling the frontier: {e}"));
+        }
+        let memory = self.memory_in_use();
+        // Stop before the table's next doubling would not fit the share.
+        let projected = memory + self.state.table.memory_bytes() as u64 / 2;
+        SummaryFlags {
+            interrupt: self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)),
+            // One clock decides for everyone: worker 0's.
+            checkpoint_due: self.id == 0
+                && self.checkpoints.dir.is_some()
+                && self
+                    .checkpoints
+                    .every
+                    .is_some_and(|every| self.segment_start.elapsed() >= every),
+            over_budget: self.memory_share.is_some_and(|share| projected > share),
+            failed: self.io_error.is_some(),
+        }
+    }
+
+    fn memory_in_use(&self) -> u64 {
+        self.state.table.memory_bytes() as u64
+            + self.state.log.memory_bytes()
+            + self.state.frontier.memory_bytes() as u64
+            + self.state.next.memory_bytes() as u64
+            + (self.level_index.capacity() * 16 + self.next_parent_fp.capacity() * 8) as u64
     }
 
     fn broadcast(&mut self, message: impl Fn() -> Message) {
@@ -517,10 +605,47 @@ impl<'a, M: Model> Worker<'a, M> {
         self.clock.switch(Activity::Expanding);
     }
 
-    /// The decision every worker takes identically once level `depth` is built.
-    /// Mirrors `checker_core::sequential`.
+    /// Ends the level: the rounds, then the decision every worker takes identically.
+    fn finish_level(&mut self) -> Option<Ending> {
+        self.end_level();
+        if let Err(e) = self.state.log.seal_level() {
+            self.io_error
+                .get_or_insert_with(|| format!("writing the parent log: {e}"));
+        }
+        let depth = if self.global.started {
+            self.global.depth + 1
+        } else {
+            0
+        };
+        if let Some(ending) = self.decide(depth) {
+            return Some(ending);
+        }
+        std::mem::swap(&mut self.state.frontier, &mut self.state.next);
+        self.global.depth = depth;
+        self.global.started = true;
+        self.progress
+            .level
+            .store(u64::from(depth), Ordering::Relaxed);
+        let flags = self.level_summary.flags;
+        if flags.failed {
+            return Some(Ending::Failed);
+        }
+        if flags.over_budget {
+            return Some(Ending::Limit(StopReason::MemoryBudget));
+        }
+        if flags.interrupt {
+            return Some(Ending::Limit(StopReason::Interrupted));
+        }
+        if flags.checkpoint_due {
+            return Some(Ending::Checkpoint);
+        }
+        None
+    }
+
+    /// The decision once the level of depth `depth` is built. Mirrors
+    /// `checker_core::sequential`.
     fn decide(&mut self, depth: u32) -> Option<Ending> {
-        let totals = &mut self.totals;
+        let totals = &mut self.global.totals;
         totals.generated += self.level_report.generated;
         totals.deadlocks += self.level_report.deadlocks;
         totals.distinct = self.level_summary.distinct;
@@ -529,6 +654,9 @@ impl<'a, M: Model> Worker<'a, M> {
         }
         if self.level_report.errors.any() {
             return Some(Ending::Error);
+        }
+        if self.level_summary.flags.failed {
+            return Some(Ending::Failed);
         }
         if self.level_summary.new_states == 0 {
             return Some(Ending::Exhausted);
@@ -546,15 +674,45 @@ impl<'a, M: Model> Worker<'a, M> {
         None
     }
 
+    /// Writes this worker's part of the checkpoint, if the run has a directory for it.
+    fn write_checkpoint(&mut self) -> Option<WorkerFile> {
+        let dir = self.checkpoints.dir.clone()?;
+        let previous = self.clock.switch(Activity::Sending);
+        let result = self
+            .state
+            .log
+            .sync()
+            .map_err(|e| format!("syncing the parent log: {e}"))
+            .and_then(|()| {
+                checkpoint::write_worker(
+                    &dir,
+                    self.id,
+                    &self.state.table,
+                    &self.state.frontier,
+                    self.state.counters,
+                    self.state.log.len(),
+                )
+                .map_err(|e| e.to_string())
+            });
+        self.clock.switch(previous);
+        match result {
+            Ok(file) => Some(file),
+            Err(e) => {
+                self.io_error.get_or_insert(e);
+                None
+            }
+        }
+    }
+
     fn publish_progress(&self, left: u64) {
         let p = &self.progress;
         p.generated.store(
-            self.generated_own + self.own_report.generated,
+            self.state.counters.generated + self.own_report.generated,
             Ordering::Relaxed,
         );
-        p.distinct.store(self.log.len() as u64, Ordering::Relaxed);
+        p.distinct.store(self.state.log.len(), Ordering::Relaxed);
         p.frontier
-            .store(left + self.next.len() as u64, Ordering::Relaxed);
+            .store(left + self.state.next.len(), Ordering::Relaxed);
     }
 }
 
@@ -562,7 +720,7 @@ impl<'a, M: Model> Worker<'a, M> {
 /// oversubscribed runs (many more workers than cores) still progress.
 fn wait(backoff: &Backoff) {
     if backoff.is_completed() {
-        std::thread::sleep(std::time::Duration::from_micros(50));
+        std::thread::sleep(Duration::from_micros(50));
     } else {
         backoff.snooze();
     }

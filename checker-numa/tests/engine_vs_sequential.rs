@@ -138,7 +138,7 @@ fn capacity_one_rings_and_single_state_batches_do_not_deadlock() {
         pin: false,
         batch_bytes: 1,
         ring_capacity: 1,
-        topology: None,
+        ..EngineConfig::default()
     };
     let got = check(&m, &options, &tight).unwrap();
     same(&got.outcome, &reference);

@@ -1,0 +1,460 @@
+//! Checkpoints: everything needed to resume a run at a level boundary, written so that
+//! a crash at any moment leaves the previous checkpoint usable.
+//!
+//! Layout of a work directory:
+//! - `log-<w>.bin`: worker `w`'s parent log (append-only; a checkpoint records its
+//!   length, resuming cuts it back there);
+//! - `checkpoint-<gen>/worker-<w>.bin`: worker `w`'s visited table, frontier and
+//!   counters, with an XXH3 checksum at the end;
+//! - `checkpoint-<gen>/manifest.json`: format version, model, fingerprint and partition
+//!   functions, worker count, level, totals, and each worker file's size and checksum;
+//!   followed by a line holding the checksum of the JSON;
+//! - `CURRENT`: the name of the newest complete checkpoint directory.
+//!
+//! Every file is written to a temporary name, synced and renamed; `CURRENT` is switched
+//! only once the whole checkpoint is durable, and older checkpoints are removed after.
+
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use checker_core::fingerprint::FINGERPRINT_FUNCTION_ID;
+use checker_core::packed::PackedStates;
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::frontier::Frontier;
+use crate::table::FingerprintSet;
+
+/// Version of the checkpoint format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Identifies the partition function (`partition::owner_of`).
+pub const PARTITION_FUNCTION_ID: &str = "multiply-shift-top32-node-major";
+const MANIFEST_FORMAT: &str = "checker-checkpoint";
+const WORKER_MAGIC: &[u8; 8] = b"CHKWRKR1";
+const CURRENT: &str = "CURRENT";
+
+/// A checkpoint that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// Reading or writing failed.
+    #[error("checkpoint {path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// The checkpoint is damaged, from another format, or does not fit this run.
+    #[error("checkpoint {path}: {message}")]
+    Invalid {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CheckpointError + '_ {
+    move |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn invalid(path: &Path, message: impl Into<String>) -> CheckpointError {
+    CheckpointError::Invalid {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Counts agreed by all workers when the checkpoint was taken.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Distinct states.
+    pub distinct: u64,
+    /// Generated states.
+    pub generated: u64,
+    /// Deadlock states.
+    pub deadlocks: u64,
+    /// Distinct states per level.
+    pub level_sizes: Vec<u64>,
+}
+
+/// One worker's file as the manifest records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerFile {
+    /// File name inside the checkpoint directory.
+    pub file: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// XXH3-64 of the whole file, hex.
+    pub checksum: String,
+    /// Entries of the worker's parent log covered by the checkpoint.
+    pub log_entries: u64,
+}
+
+/// What identifies the run a checkpoint belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunIdentity {
+    /// `Model::name()`.
+    pub model_name: String,
+    /// How the model was given on the command line (name and parameters, or a path).
+    pub model_spec: Vec<String>,
+    /// A digest of the model's source, where it has one (DVE files).
+    pub model_digest: Option<String>,
+}
+
+/// The description of a checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `checker-checkpoint`.
+    pub format: String,
+    /// [`FORMAT_VERSION`] of the writer.
+    pub version: u32,
+    /// The run.
+    pub identity: RunIdentity,
+    /// [`FINGERPRINT_FUNCTION_ID`] of the writer.
+    pub fingerprint_function: String,
+    /// [`PARTITION_FUNCTION_ID`] of the writer.
+    pub partition_function: String,
+    /// Worker count: the partition depends on it.
+    pub workers: usize,
+    /// Depth of the frontier's states (the next level to expand).
+    pub depth: u32,
+    /// Counts so far.
+    pub totals: Totals,
+    /// Seconds of search so far.
+    pub elapsed_s: f64,
+    /// One entry per worker.
+    pub worker_files: Vec<WorkerFile>,
+}
+
+/// A worker's own counters that survive a resume.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkerCounters {
+    /// Successors this worker computed so far (plus its initial states).
+    pub generated: u64,
+    /// States this worker expanded so far.
+    pub expanded: u64,
+}
+
+/// Writes `bytes` to `path` through a temporary file, synced before the rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), CheckpointError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+/// A writer that checksums everything it writes.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hash: Xxh3,
+    bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.hash.update(bytes);
+        self.bytes += bytes.len() as u64;
+        self.inner.write_all(bytes)
+    }
+    fn put_u64(&mut self, v: u64) -> io::Result<()> {
+        self.put(&v.to_le_bytes())
+    }
+}
+
+/// The directory of checkpoint generation `generation` in `workdir`.
+pub fn generation_dir(workdir: &Path, generation: u64) -> PathBuf {
+    workdir.join(format!("checkpoint-{generation:06}"))
+}
+
+/// Writes worker `worker`'s file into checkpoint directory `dir`.
+pub fn write_worker(
+    dir: &Path,
+    worker: usize,
+    table: &FingerprintSet,
+    frontier: &Frontier,
+    counters: WorkerCounters,
+    log_entries: u64,
+) -> Result<WorkerFile, CheckpointError> {
+    let name = format!("worker-{worker}.bin");
+    let path = dir.join(&name);
+    let tmp = path.with_extension("tmp");
+    let file = File::create(&tmp).map_err(io_err(&tmp))?;
+    let mut w = HashingWriter {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hash: Xxh3::new(),
+        bytes: 0,
+    };
+    let write = |w: &mut HashingWriter<BufWriter<File>>| -> io::Result<()> {
+        w.put(WORKER_MAGIC)?;
+        w.put_u64(u64::from(FORMAT_VERSION))?;
+        w.put_u64(worker as u64)?;
+        w.put_u64(counters.generated)?;
+        w.put_u64(counters.expanded)?;
+        w.put_u64(log_entries)?;
+        w.put_u64(table.len() as u64)?;
+        for fp in table.iter() {
+            w.put_u64(fp)?;
+        }
+        w.put_u64(frontier.len())?;
+        frontier.for_each_chunk(|chunk| {
+            w.put_u64(chunk.len() as u64)?;
+            w.put_u64(chunk.raw_bytes().len() as u64)?;
+            w.put(chunk.raw_bytes())
+        })?;
+        w.put_u64(u64::MAX)?; // end of chunks
+        let checksum = w.hash.digest();
+        w.inner.write_all(&checksum.to_le_bytes())?;
+        w.bytes += 8;
+        w.inner.flush()?;
+        w.inner.get_ref().sync_all()
+    };
+    write(&mut w).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    Ok(WorkerFile {
+        file: name,
+        bytes: w.bytes,
+        checksum: format!("{:016x}", file_checksum(&path)?),
+        log_entries,
+    })
+}
+
+/// XXH3-64 of a whole file.
+fn file_checksum(path: &Path) -> Result<u64, CheckpointError> {
+    let mut f = BufReader::new(File::open(path).map_err(io_err(path))?);
+    let mut hash = Xxh3::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(io_err(path))?;
+        if n == 0 {
+            return Ok(hash.digest());
+        }
+        hash.update(&buf[..n]);
+    }
+}
+
+/// Writes the manifest into `dir`, then makes `dir` the current checkpoint of `workdir`
+/// and removes older ones.
+pub fn commit(workdir: &Path, dir: &Path, manifest: &Manifest) -> Result<(), CheckpointError> {
+    let json = serde_json::to_string_pretty(manifest).expect("manifest serialises");
+    let checksum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
+    let text = format!("{json}\n{checksum:016x}\n");
+    write_atomically(&dir.join("manifest.json"), text.as_bytes())?;
+    sync_dir(dir)?;
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("checkpoint directories have plain names");
+    write_atomically(&workdir.join(CURRENT), format!("{name}\n").as_bytes())?;
+    sync_dir(workdir)?;
+    for entry in fs::read_dir(workdir).map_err(io_err(workdir))?.flatten() {
+        let other = entry.file_name();
+        let other = other.to_string_lossy();
+        if other.starts_with("checkpoint-") && other != name {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// The newest complete checkpoint of `workdir`: its directory and manifest.
+pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointError> {
+    let current = workdir.join(CURRENT);
+    let name = fs::read_to_string(&current).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            invalid(workdir, "no checkpoint here (no CURRENT file)")
+        } else {
+            io_err(&current)(e)
+        }
+    })?;
+    let name = name.trim();
+    if name.is_empty() || name.contains('/') || !name.starts_with("checkpoint-") {
+        return Err(invalid(&current, "does not name a checkpoint directory"));
+    }
+    let dir = workdir.join(name);
+    let path = dir.join("manifest.json");
+    let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+    let (json, sum) = text
+        .trim_end()
+        .rsplit_once('\n')
+        .ok_or_else(|| invalid(&path, "truncated (no checksum line)"))?;
+    if format!("{:016x}", xxhash_rust::xxh3::xxh3_64(json.as_bytes())) != sum {
+        return Err(invalid(&path, "checksum mismatch: the file is corrupted"));
+    }
+    let manifest: Manifest =
+        serde_json::from_str(json).map_err(|e| invalid(&path, format!("unreadable: {e}")))?;
+    if manifest.format != MANIFEST_FORMAT {
+        return Err(invalid(&path, "not a checker checkpoint"));
+    }
+    if manifest.version != FORMAT_VERSION {
+        return Err(invalid(
+            &path,
+            format!(
+                "format version {} is not supported (this checker reads version {FORMAT_VERSION})",
+                manifest.version
+            ),
+        ));
+    }
+    if manifest.fingerprint_function != FINGERPRINT_FUNCTION_ID {
+        return Err(invalid(
+            &path,
+            format!(
+                "written with fingerprint function `{}`, this checker uses `{FINGERPRINT_FUNCTION_ID}`",
+                manifest.fingerprint_function
+            ),
+        ));
+    }
+    if manifest.partition_function != PARTITION_FUNCTION_ID {
+        return Err(invalid(
+            &path,
+            format!(
+                "written with partition function `{}`, this checker uses `{PARTITION_FUNCTION_ID}`",
+                manifest.partition_function
+            ),
+        ));
+    }
+    if manifest.worker_files.len() != manifest.workers || manifest.workers == 0 {
+        return Err(invalid(
+            &path,
+            "worker file list does not match the worker count",
+        ));
+    }
+    Ok((dir, manifest))
+}
+
+/// Builds a manifest for the current build.
+pub fn manifest(
+    identity: RunIdentity,
+    workers: usize,
+    depth: u32,
+    totals: Totals,
+    elapsed_s: f64,
+    worker_files: Vec<WorkerFile>,
+) -> Manifest {
+    Manifest {
+        format: MANIFEST_FORMAT.into(),
+        version: FORMAT_VERSION,
+        identity,
+        fingerprint_function: FINGERPRINT_FUNCTION_ID.into(),
+        partition_function: PARTITION_FUNCTION_ID.into(),
+        workers,
+        depth,
+        totals,
+        elapsed_s,
+        worker_files,
+    }
+}
+
+/// A worker's state read back from its checkpoint file.
+pub struct LoadedWorker {
+    /// The visited table.
+    pub table: FingerprintSet,
+    /// The frontier to expand next.
+    pub frontier: Frontier,
+    /// Its counters.
+    pub counters: WorkerCounters,
+}
+
+/// Reads worker `worker`'s file described by `entry` from checkpoint directory `dir`,
+/// verifying its size and checksum first. `frontier` receives the frontier's states
+/// (it may spill).
+pub fn read_worker(
+    dir: &Path,
+    worker: usize,
+    entry: &WorkerFile,
+    mut frontier: Frontier,
+) -> Result<LoadedWorker, CheckpointError> {
+    let path = dir.join(&entry.file);
+    let bytes = fs::metadata(&path).map_err(io_err(&path))?.len();
+    if bytes != entry.bytes {
+        return Err(invalid(
+            &path,
+            format!(
+                "is {bytes} bytes, the manifest says {} (truncated?)",
+                entry.bytes
+            ),
+        ));
+    }
+    if format!("{:016x}", file_checksum(&path)?) != entry.checksum {
+        return Err(invalid(&path, "checksum mismatch: the file is corrupted"));
+    }
+    let mut r = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io_err(&path))?);
+    macro_rules! word {
+        () => {{
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b).map_err(io_err(&path))?;
+            u64::from_le_bytes(b)
+        }};
+    }
+    let magic = word!().to_le_bytes();
+    if &magic != WORKER_MAGIC || word!() != u64::from(FORMAT_VERSION) {
+        return Err(invalid(
+            &path,
+            "not a worker checkpoint of this format version",
+        ));
+    }
+    if word!() != worker as u64 {
+        return Err(invalid(&path, format!("is not worker {worker}'s file")));
+    }
+    let counters = WorkerCounters {
+        generated: word!(),
+        expanded: word!(),
+    };
+    if word!() != entry.log_entries {
+        return Err(invalid(&path, "log length disagrees with the manifest"));
+    }
+    let table_len = word!();
+    if table_len > bytes / 8 {
+        return Err(invalid(&path, "table length exceeds the file"));
+    }
+    let mut table = FingerprintSet::with_capacity(table_len as usize);
+    for _ in 0..table_len {
+        let fp = word!();
+        if fp == 0 || !table.insert(fp) {
+            return Err(invalid(&path, "table holds a zero or repeated fingerprint"));
+        }
+    }
+    let frontier_len = word!();
+    let mut chunk = PackedStates::new();
+    let mut raw = Vec::new();
+    loop {
+        let count = word!();
+        if count == u64::MAX {
+            break;
+        }
+        let len = word!();
+        if len > bytes {
+            return Err(invalid(&path, "frontier chunk exceeds the file"));
+        }
+        raw.resize(len as usize, 0);
+        r.read_exact(&mut raw).map_err(io_err(&path))?;
+        chunk
+            .load_raw(&raw, count as usize)
+            .map_err(|_| invalid(&path, "malformed frontier"))?;
+        for (tag, state) in chunk.iter() {
+            frontier.push(tag, state);
+        }
+    }
+    if frontier.len() != frontier_len {
+        return Err(invalid(&path, "frontier length disagrees with its header"));
+    }
+    if let Some(e) = frontier.take_error() {
+        return Err(io_err(&path)(e));
+    }
+    Ok(LoadedWorker {
+        table,
+        frontier,
+        counters,
+    })
+}

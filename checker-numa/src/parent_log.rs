@@ -1,0 +1,298 @@
+//! A worker's parent log: for every state it owns, in the order stored, the state's
+//! fingerprint and a reference to its parent's entry. Counterexamples are rebuilt by
+//! following these references across the workers' logs.
+//!
+//! Entries of the level being built stay in memory, because a later duplicate may
+//! still give the state a parent with a lower fingerprint. When the level is complete
+//! they are sealed: appended to the store, which is a plain vector or an append-only
+//! file in the run's work directory (so traces cost no RAM on long runs).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use checker_core::Fingerprint;
+
+use crate::partition::ParentRef;
+
+/// Bytes of one entry on disk: fingerprint and parent reference, little-endian.
+pub const ENTRY_BYTES: u64 = 16;
+
+/// One stored state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The state's fingerprint.
+    pub fp: Fingerprint,
+    /// Its parent's log entry; [`ParentRef::NONE`] for an initial state.
+    pub parent: ParentRef,
+}
+
+impl LogEntry {
+    fn to_bytes(self) -> [u8; ENTRY_BYTES as usize] {
+        let mut b = [0u8; ENTRY_BYTES as usize];
+        b[..8].copy_from_slice(&self.fp.to_le_bytes());
+        b[8..].copy_from_slice(&self.parent.0.to_le_bytes());
+        b
+    }
+
+    fn from_bytes(b: &[u8; ENTRY_BYTES as usize]) -> Self {
+        LogEntry {
+            fp: u64::from_le_bytes(b[..8].try_into().unwrap()),
+            parent: ParentRef(u64::from_le_bytes(b[8..].try_into().unwrap())),
+        }
+    }
+}
+
+enum Store {
+    Memory(Vec<LogEntry>),
+    File {
+        writer: BufWriter<File>,
+        path: PathBuf,
+    },
+}
+
+/// A worker's parent log.
+pub struct ParentLog {
+    /// Entries in the store.
+    sealed: u64,
+    /// Entries of the level being built.
+    level: Vec<LogEntry>,
+    store: Store,
+}
+
+impl ParentLog {
+    /// A log kept in memory.
+    pub fn in_memory() -> Self {
+        ParentLog {
+            sealed: 0,
+            level: Vec::new(),
+            store: Store::Memory(Vec::new()),
+        }
+    }
+
+    /// A log in a new (or emptied) file at `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .read(true)
+            .truncate(true)
+            .open(path)?;
+        Ok(Self::with_file(file, path, 0))
+    }
+
+    /// Reopens the log file at `path` holding at least `entries` entries, dropping any
+    /// entry past them (written after the checkpoint being resumed).
+    pub fn reopen(path: &Path, entries: u64) -> io::Result<Self> {
+        let file = OpenOptions::new().write(true).read(true).open(path)?;
+        let bytes = file.metadata()?.len();
+        if bytes < entries * ENTRY_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: parent log holds {} entries, the checkpoint needs {entries}",
+                    path.display(),
+                    bytes / ENTRY_BYTES
+                ),
+            ));
+        }
+        file.set_len(entries * ENTRY_BYTES)?;
+        Ok(Self::with_file(file, path, entries))
+    }
+
+    fn with_file(file: File, path: &Path, sealed: u64) -> Self {
+        let mut writer = BufWriter::with_capacity(1 << 20, file);
+        // Appends go to the end; `reopen` has just cut the file there.
+        let _ = io::Seek::seek(writer.get_mut(), io::SeekFrom::End(0));
+        ParentLog {
+            sealed,
+            level: Vec::new(),
+            store: Store::File {
+                writer,
+                path: path.to_path_buf(),
+            },
+        }
+    }
+
+    /// Total entries.
+    #[inline]
+    pub fn len(&self) -> u64 {
+        self.sealed + self.level.len() as u64
+    }
+
+    /// Whether the log is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Index of the first entry of the level being built.
+    #[inline]
+    pub fn level_start(&self) -> u64 {
+        self.sealed
+    }
+
+    /// Appends an entry to the level being built; returns its index.
+    #[inline]
+    pub fn push(&mut self, entry: LogEntry) -> u64 {
+        self.level.push(entry);
+        self.len() - 1
+    }
+
+    /// Entry `pos` of the level being built.
+    #[inline]
+    pub fn level_entry_mut(&mut self, pos: usize) -> &mut LogEntry {
+        &mut self.level[pos]
+    }
+
+    /// Moves the level being built into the store.
+    pub fn seal_level(&mut self) -> io::Result<()> {
+        let sealing = self.level.len() as u64;
+        match &mut self.store {
+            Store::Memory(v) => v.append(&mut self.level),
+            Store::File { writer, .. } => {
+                for e in self.level.drain(..) {
+                    writer.write_all(&e.to_bytes())?;
+                }
+            }
+        }
+        self.sealed += sealing;
+        Ok(())
+    }
+
+    /// Makes every sealed entry durable (for a checkpoint).
+    pub fn sync(&mut self) -> io::Result<()> {
+        if let Store::File { writer, .. } = &mut self.store {
+            writer.flush()?;
+            writer.get_ref().sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Entry `index`, sealed or not.
+    pub fn get(&mut self, index: u64) -> io::Result<LogEntry> {
+        if index >= self.sealed {
+            return Ok(self.level[(index - self.sealed) as usize]);
+        }
+        match &mut self.store {
+            Store::Memory(v) => Ok(v[index as usize]),
+            Store::File { writer, .. } => {
+                writer.flush()?;
+                let mut b = [0u8; ENTRY_BYTES as usize];
+                writer
+                    .get_ref()
+                    .read_exact_at(&mut b, index * ENTRY_BYTES)?;
+                Ok(LogEntry::from_bytes(&b))
+            }
+        }
+    }
+
+    /// Searches the log from its newest entry backwards for fingerprint `fp` (a
+    /// reported state is always among the newest); returns its index.
+    pub fn find_newest(&mut self, fp: Fingerprint) -> io::Result<Option<u64>> {
+        if let Some(pos) = self.level.iter().rposition(|e| e.fp == fp) {
+            return Ok(Some(self.sealed + pos as u64));
+        }
+        match &mut self.store {
+            Store::Memory(v) => Ok(v.iter().rposition(|e| e.fp == fp).map(|i| i as u64)),
+            Store::File { writer, .. } => {
+                writer.flush()?;
+                const BLOCK: u64 = 1 << 16;
+                let mut buf = vec![0u8; (BLOCK * ENTRY_BYTES) as usize];
+                let mut end = self.sealed;
+                while end > 0 {
+                    let start = end.saturating_sub(BLOCK);
+                    let bytes = &mut buf[..((end - start) * ENTRY_BYTES) as usize];
+                    writer.get_ref().read_exact_at(bytes, start * ENTRY_BYTES)?;
+                    for (i, raw) in bytes.chunks_exact(ENTRY_BYTES as usize).enumerate().rev() {
+                        if LogEntry::from_bytes(raw.try_into().unwrap()).fp == fp {
+                            return Ok(Some(start + i as u64));
+                        }
+                    }
+                    end = start;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Bytes of RAM the log holds.
+    pub fn memory_bytes(&self) -> u64 {
+        let level = (self.level.capacity() * std::mem::size_of::<LogEntry>()) as u64;
+        match &self.store {
+            Store::Memory(v) => level + (v.capacity() * std::mem::size_of::<LogEntry>()) as u64,
+            Store::File { .. } => level + (1 << 20),
+        }
+    }
+
+    /// The file behind the log, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Memory(_) => None,
+            Store::File { path, .. } => Some(path),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(i: u64) -> LogEntry {
+        LogEntry {
+            fp: i * 7 + 1,
+            parent: ParentRef::new(1, i),
+        }
+    }
+
+    fn exercise(mut log: ParentLog) -> ParentLog {
+        for i in 0..10 {
+            assert_eq!(log.push(entry(i)), i);
+        }
+        log.level_entry_mut(3).parent = ParentRef::NONE;
+        log.seal_level().unwrap();
+        assert_eq!(log.level_start(), 10);
+        assert_eq!(log.push(entry(10)), 10);
+        assert_eq!(log.get(3).unwrap().parent, ParentRef::NONE);
+        assert_eq!(log.get(9).unwrap(), entry(9));
+        assert_eq!(log.get(10).unwrap(), entry(10));
+        assert_eq!(log.find_newest(entry(8).fp).unwrap(), Some(8));
+        assert_eq!(log.find_newest(entry(10).fp).unwrap(), Some(10));
+        assert_eq!(log.find_newest(entry(2).fp).unwrap(), Some(2));
+        assert_eq!(log.find_newest(12345).unwrap(), None);
+        log
+    }
+
+    #[test]
+    fn memory_log_seals_levels() {
+        exercise(ParentLog::in_memory());
+    }
+
+    #[test]
+    fn file_log_seals_syncs_and_reopens_at_a_length() {
+        let dir = std::env::temp_dir().join(format!("parent-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log-0.bin");
+        let mut log = exercise(ParentLog::create(&path).unwrap());
+        log.seal_level().unwrap();
+        log.sync().unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 11 * ENTRY_BYTES);
+        drop(log);
+        let mut log = ParentLog::reopen(&path, 9).unwrap();
+        assert_eq!(log.len(), 9);
+        assert_eq!(log.get(8).unwrap(), entry(8));
+        log.push(entry(42));
+        log.seal_level().unwrap();
+        log.sync().unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 10 * ENTRY_BYTES);
+        assert_eq!(log.get(9).unwrap(), entry(42));
+        drop(log);
+        let err = ParentLog::reopen(&path, 11).err().unwrap();
+        assert!(
+            err.to_string()
+                .contains("holds 10 entries, the checkpoint needs 11"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,362 @@
+//! Parent logs on disk, checkpoints, interrupts, resume, the memory budget and
+//! corrupted checkpoints.
+
+mod common_graph;
+
+use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
+use checker_numa::checkpoint::RunIdentity;
+use checker_numa::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};
+use common_graph::RandomGraph;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("checker-persist-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn graph() -> RandomGraph {
+    RandomGraph {
+        size: 40_000,
+        branching: 3,
+        seed: 21,
+        sinks: 0,
+        bad: Some(39_999),
+    }
+}
+
+fn identity(m: &RandomGraph) -> RunIdentity {
+    use checker_core::Model;
+    RunIdentity {
+        model_name: m.name(),
+        model_spec: vec!["graph".into(), m.seed.to_string()],
+        model_digest: None,
+    }
+}
+
+fn config(workers: usize, dir: &Path, m: &RandomGraph, resume: bool) -> EngineConfig {
+    EngineConfig {
+        workers,
+        pin: false,
+        batch_bytes: 512,
+        persistence: Some(Persistence {
+            workdir: dir.to_path_buf(),
+            checkpoint_every: None,
+            resume,
+            identity: identity(m),
+        }),
+        ..EngineConfig::default()
+    }
+}
+
+fn same(a: &Outcome, b: &Outcome) {
+    assert_eq!(
+        (
+            a.distinct,
+            a.generated,
+            a.depth,
+            a.deadlocks,
+            &a.level_sizes,
+            &a.verdict
+        ),
+        (
+            b.distinct,
+            b.generated,
+            b.depth,
+            b.deadlocks,
+            &b.level_sizes,
+            &b.verdict
+        )
+    );
+}
+
+#[test]
+fn parent_logs_on_disk_give_the_same_counterexample() {
+    let m = graph();
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    assert!(reference.violation().is_some());
+    let dir = workdir("disklog");
+    for workers in [1, 3] {
+        let got = check(
+            &m,
+            &CheckOptions::default(),
+            &config(workers, &dir, &m, false),
+        )
+        .unwrap();
+        same(&got.outcome, &reference);
+        let log0 = std::fs::metadata(dir.join("log-0.bin")).unwrap().len();
+        assert!(
+            log0 >= 16 * (reference.distinct / workers as u64) / 2,
+            "{log0}"
+        );
+        assert_eq!(got.checkpoint, None);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn checkpointing_every_level_changes_nothing() {
+    let m = graph();
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    let dir = workdir("every-level");
+    let mut c = config(4, &dir, &m, false);
+    c.persistence.as_mut().unwrap().checkpoint_every = Some(Duration::ZERO);
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    same(&got.outcome, &reference);
+    assert_eq!(
+        got.checkpoints_written as usize,
+        reference.depth as usize - 1
+    );
+    // Only the newest checkpoint is kept.
+    let kept = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("checkpoint-")
+        })
+        .count();
+    assert_eq!(kept, 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Interrupt after every level and resume each time: the chain of resumed runs ends
+/// with exactly the uninterrupted counts and counterexample.
+#[test]
+fn interrupt_and_resume_repeatedly() {
+    let m = graph();
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    let dir = workdir("interrupt");
+    let flag = Arc::new(AtomicBool::new(true));
+    let mut resume = false;
+    let mut stops = 0;
+    let last: ParallelOutcome = loop {
+        let mut c = config(3, &dir, &m, resume);
+        c.interrupt = Some(flag.clone());
+        let got = check(&m, &CheckOptions::default(), &c).unwrap();
+        match got.outcome.verdict {
+            Verdict::Partial {
+                reason: StopReason::Interrupted,
+            } => {
+                assert_eq!(got.checkpoint.as_deref(), Some(dir.as_path()));
+                assert_eq!(got.outcome.exit_code(), 3);
+                stops += 1;
+                resume = true;
+            }
+            _ => break got,
+        }
+    };
+    assert_eq!(stops as u32, reference.depth - 1);
+    same(&last.outcome, &reference);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn resume_refuses_another_worker_count_or_model() {
+    let m = graph();
+    let dir = workdir("refuse");
+    let mut c = config(2, &dir, &m, false);
+    c.interrupt = Some(Arc::new(AtomicBool::new(true)));
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    assert_eq!(
+        got.outcome.verdict,
+        Verdict::Partial {
+            reason: StopReason::Interrupted
+        }
+    );
+    let err = check(&m, &CheckOptions::default(), &config(3, &dir, &m, true)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the checkpoint was written by 2 workers; resume with --workers 2 (re-partitioning to another count is not supported)"
+    );
+    let other = RandomGraph {
+        seed: 22,
+        ..graph()
+    };
+    let err = check(
+        &other,
+        &CheckOptions::default(),
+        &config(2, &dir, &other, true),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is for `graph 21`, not `graph 22`"),
+        "{err}"
+    );
+    // Worker count 0 means "as the checkpoint says".
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    let got = check(&m, &CheckOptions::default(), &config(0, &dir, &m, true)).unwrap();
+    same(&got.outcome, &reference);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Makes a checkpoint after the first level and returns the directory.
+fn checkpointed(name: &str) -> (RandomGraph, PathBuf) {
+    let m = graph();
+    let dir = workdir(name);
+    let mut c = config(2, &dir, &m, false);
+    c.interrupt = Some(Arc::new(AtomicBool::new(true)));
+    check(&m, &CheckOptions::default(), &c).unwrap();
+    (m, dir)
+}
+
+fn resume_error(m: &RandomGraph, dir: &Path) -> String {
+    match check(m, &CheckOptions::default(), &config(2, dir, m, true)) {
+        Err(e) => e.to_string(),
+        Ok(o) => panic!("resumed a damaged checkpoint: {:?}", o.outcome.verdict),
+    }
+}
+
+fn current_dir(dir: &Path) -> PathBuf {
+    dir.join(std::fs::read_to_string(dir.join("CURRENT")).unwrap().trim())
+}
+
+#[test]
+fn corrupted_checkpoints_are_refused() {
+    // A flipped byte in a worker file.
+    let (m, dir) = checkpointed("flip");
+    let file = current_dir(&dir).join("worker-1.bin");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&file, &bytes).unwrap();
+    let e = resume_error(&m, &dir);
+    assert!(
+        e.contains("worker-1.bin: checksum mismatch: the file is corrupted"),
+        "{e}"
+    );
+
+    // A truncated worker file.
+    let (m, dir) = checkpointed("truncate");
+    let file = current_dir(&dir).join("worker-0.bin");
+    let len = std::fs::metadata(&file).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len - 9)
+        .unwrap();
+    let e = resume_error(&m, &dir);
+    assert!(e.contains("worker-0.bin: is"), "{e}");
+    assert!(e.contains("(truncated?)"), "{e}");
+
+    // A damaged manifest.
+    let (m, dir) = checkpointed("manifest");
+    let manifest = current_dir(&dir).join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen("\"depth\": ", "\"depth\": 1", 1)).unwrap();
+    let e = resume_error(&m, &dir);
+    assert!(e.contains("manifest.json: checksum mismatch"), "{e}");
+
+    // Another format version, with a valid checksum.
+    let (m, dir) = checkpointed("version");
+    let manifest = current_dir(&dir).join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let (json, _) = text.trim_end().rsplit_once('\n').unwrap();
+    let json = json.replacen("\"version\": 1", "\"version\": 99", 1);
+    let sum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
+    std::fs::write(&manifest, format!("{json}\n{sum:016x}\n")).unwrap();
+    let e = resume_error(&m, &dir);
+    assert!(
+        e.contains("format version 99 is not supported (this checker reads version 1)"),
+        "{e}"
+    );
+
+    // A parent log shorter than the checkpoint says.
+    let (m, dir) = checkpointed("shortlog");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("log-1.bin"))
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let e = resume_error(&m, &dir);
+    assert!(e.contains("parent log holds 0 entries"), "{e}");
+
+    // No checkpoint at all.
+    let empty = workdir("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = resume_error(&m, &empty);
+    assert!(e.contains("no checkpoint here (no CURRENT file)"), "{e}");
+
+    for name in [
+        "flip", "truncate", "manifest", "version", "shortlog", "empty",
+    ] {
+        let _ = std::fs::remove_dir_all(workdir(name));
+    }
+}
+
+#[test]
+fn memory_budget_stops_with_a_checkpoint_and_a_larger_budget_finishes() {
+    let m = RandomGraph {
+        size: 300_000,
+        branching: 3,
+        seed: 5,
+        sinks: 0,
+        bad: None,
+    };
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    let dir = workdir("budget");
+    let mut c = config(2, &dir, &m, false);
+    c.memory_budget = Some(4 << 20);
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    assert_eq!(
+        got.outcome.verdict,
+        Verdict::Partial {
+            reason: StopReason::MemoryBudget
+        }
+    );
+    assert!(got.outcome.distinct < reference.distinct);
+    assert_eq!(got.checkpoint.as_deref(), Some(dir.as_path()));
+    let mut c = config(2, &dir, &m, true);
+    c.memory_budget = Some(1 << 30);
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    same(&got.outcome, &reference);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn frontiers_spill_to_disk_and_stream_back() {
+    let m = RandomGraph {
+        size: 200_000,
+        branching: 4,
+        seed: 8,
+        sinks: 0,
+        bad: Some(199_999),
+    };
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    let dir = workdir("spill");
+    let mut c = config(2, &dir, &m, false);
+    c.frontier_spill_bytes = Some(4096);
+    c.persistence.as_mut().unwrap().checkpoint_every = Some(Duration::ZERO);
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    same(&got.outcome, &reference);
+    let spilled = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".spill")
+        })
+        .count();
+    assert!(spilled >= 2, "{spilled}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unwritable_workdir_is_an_error_not_a_panic() {
+    let m = graph();
+    let file = workdir("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let err = check(&m, &CheckOptions::default(), &config(2, &file, &m, false)).unwrap_err();
+    assert!(matches!(err, EngineError::Io(_)), "{err}");
+    std::fs::remove_file(&file).unwrap();
+}
