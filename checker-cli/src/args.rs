@@ -25,6 +25,9 @@ pub enum Command {
         #[arg(long, default_value_t = 0, value_parser = parse_workers)]
         workers: usize,
     },
+    /// Time a model with the sequential checker and the parallel engine at several
+    /// worker counts; write results.csv/.json, scaling.svg and workers.svg.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Which engine runs the check.
@@ -39,8 +42,10 @@ pub enum Engine {
 /// Arguments of `checker check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// A bundled model name (see `checker list`) or a path to a `.dve` file.
-    pub model: String,
+    /// A bundled model name (see `checker list`) or a path to a `.dve` file; may be
+    /// left out with `--resume`, which knows the model.
+    #[arg(required_unless_present = "resume")]
+    pub model: Option<String>,
     /// The model's parameters, e.g. `7` for `twophase 7`, `states=1000000` for synthetic.
     pub params: Vec<String>,
     /// Stop at the end of the first level after which at least N distinct states are stored.
@@ -70,6 +75,20 @@ pub struct CheckArgs {
     /// Do not pin worker threads to CPUs.
     #[arg(long)]
     pub no_pin: bool,
+    /// Work directory for parent logs, spilled frontiers and checkpoints (default: a
+    /// fresh directory under the current one, removed after a run that needs no resume).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Write a checkpoint at the first level end after each DURATION (e.g. `10m`, `30s`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub checkpoint_every: Option<std::time::Duration>,
+    /// Continue the run whose checkpoint is in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Memory the run may use, e.g. `8G`, `512M` (default: 75% of MemAvailable). Past
+    /// it the run writes a checkpoint and stops.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<u64>,
     /// Seconds between progress reports.
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub progress_every: f64,
@@ -87,4 +106,96 @@ pub fn parse_workers(text: &str) -> Result<usize, String> {
         ));
     }
     Ok(n)
+}
+
+/// A duration such as `90s`, `10m`, `2h`, `500ms` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try 30s, 10m, 2h)"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+            ))
+        }
+    };
+    if !seconds.is_finite() || seconds > 1e9 {
+        return Err(format!("`{text}` is not a usable duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// A size in bytes such as `512M`, `8G`, `1.5T` or a plain number of bytes (binary
+/// multiples: K = 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (try 512M or 8G)"))?;
+    let scale = match unit.trim_end_matches(['B', 'b', 'i']) {
+        "" => 1u64,
+        "K" | "k" => 1 << 10,
+        "M" | "m" => 1 << 20,
+        "G" | "g" => 1 << 30,
+        "T" | "t" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use K, M, G or T)"
+            ))
+        }
+    };
+    let bytes = value * scale as f64;
+    if !(1.0..1.8e19).contains(&bytes) {
+        return Err(format!("`{text}` is not a usable memory size"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("ten")
+            .unwrap_err()
+            .contains("not a duration"));
+        assert!(parse_duration("5y")
+            .unwrap_err()
+            .contains("unknown unit `y`"));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("8G"), Ok(8 << 30));
+        assert_eq!(parse_size("8GiB"), Ok(8 << 30));
+        assert_eq!(parse_size("1.5K"), Ok(1536));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0")
+            .unwrap_err()
+            .contains("not a usable memory size"));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(parse_size("3Q").unwrap_err().contains("unknown unit"));
+    }
 }

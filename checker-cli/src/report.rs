@@ -39,6 +39,8 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
             let why = match reason {
                 StopReason::MaxStates => "--max-states was reached",
                 StopReason::MaxDepth => "--max-depth was reached",
+                StopReason::Interrupted => "the run was interrupted",
+                StopReason::MemoryBudget => "the memory budget was reached",
             };
             let _ = writeln!(
                 out,

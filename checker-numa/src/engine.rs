@@ -458,7 +458,7 @@ impl<M: Model> Segment<'_, M> {
         match source {
             StateSource::Carried(state) => Ok(*state),
             StateSource::Fresh => {
-                let expected = share.map_or(1 << 16, |s| (s / 64).clamp(1 << 12, 1 << 22));
+                let expected = share.map_or(1 << 16, |s| (s / 64).clamp(1 << 12, 1 << 18));
                 let log = match &log_path {
                     Some(path) => ParentLog::create(path).map_err(io(path))?,
                     None => ParentLog::in_memory(),

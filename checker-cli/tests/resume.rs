@@ -1,0 +1,215 @@
+//! Crash and resume through the CLI: `kill -9` at random moments, SIGINT, and every
+//! resumed run ends with exactly the uninterrupted counts.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MODEL: [&str; 2] = ["twophase", "7"];
+
+fn checker() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_checker"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("checker-resume-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// (distinct, generated, depth) from a JSON report.
+fn counts(json: &Path) -> (u64, u64, u64) {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    (
+        v["distinct"].as_u64().unwrap(),
+        v["generated"].as_u64().unwrap(),
+        v["depth"].as_u64().unwrap(),
+    )
+}
+
+fn reference(dir: &Path) -> ((u64, u64, u64), Duration) {
+    let json = dir.join("reference.json");
+    let started = Instant::now();
+    let status = checker()
+        .args(["check", MODEL[0], MODEL[1], "--workers", "2", "--json"])
+        .arg(&json)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    (counts(&json), started.elapsed())
+}
+
+/// A small deterministic generator, so that failures can be replayed.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+#[test]
+fn kill_9_at_random_moments_then_resume_gives_the_uninterrupted_counts() {
+    let dir = scratch("kill9");
+    let (expected, runtime) = reference(&dir);
+    assert_eq!(expected, (296_448, 2_744_706, 23));
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut resumed = 0;
+    for trial in 0..12 {
+        let workdir = dir.join(format!("work-{trial}"));
+        let json = dir.join(format!("out-{trial}.json"));
+        let mut child = checker()
+            .args([
+                "check",
+                MODEL[0],
+                MODEL[1],
+                "--workers",
+                "2",
+                "--checkpoint-every",
+                "0s",
+            ])
+            .arg("--workdir")
+            .arg(&workdir)
+            .arg("--json")
+            .arg(&json)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Somewhere in the first 90% of an uninterrupted run (checkpoints slow it).
+        let at = Duration::from_micros(next(&mut seed) % (runtime.as_micros() as u64 * 9 / 10 + 1));
+        std::thread::sleep(at);
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        if status.code() == Some(0) {
+            assert_eq!(
+                counts(&json),
+                expected,
+                "trial {trial} finished before the kill"
+            );
+            continue;
+        }
+        let mut again = checker();
+        if workdir.join("CURRENT").exists() {
+            resumed += 1;
+            again
+                .args(["check", "--resume"])
+                .arg(&workdir)
+                .args(["--workers", "2"]);
+        } else {
+            // Killed before the first checkpoint: nothing to resume, start over.
+            again
+                .args(["check", MODEL[0], MODEL[1], "--workers", "2", "--workdir"])
+                .arg(&workdir);
+        }
+        let status = again
+            .arg("--json")
+            .arg(&json)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "trial {trial} (killed after {at:?})"
+        );
+        assert_eq!(
+            counts(&json),
+            expected,
+            "trial {trial} (killed after {at:?})"
+        );
+    }
+    assert!(
+        resumed >= 4,
+        "only {resumed} of 12 kills left a checkpoint to resume"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sigint_writes_a_checkpoint_and_exits_3() {
+    let dir = scratch("sigint");
+    let (expected, _) = reference(&dir);
+    let workdir = dir.join("work");
+    let child = checker()
+        .args(["check", "twophase", "9", "--workers", "2", "--workdir"])
+        .arg(&workdir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("the run was interrupted"), "{stdout}");
+    assert!(
+        stdout.contains("continue with: checker check --resume"),
+        "{stdout}"
+    );
+    assert!(workdir.join("CURRENT").exists());
+    // A resumed run must be given the same model if it names one.
+    let out = checker()
+        .args(["check", "twophase", "8", "--resume"])
+        .arg(&workdir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is for `twophase 9`, not `twophase 8`"),
+        "{err}"
+    );
+    // A fresh run may not overwrite the checkpoint.
+    let out = checker()
+        .args(["check", "twophase", "9", "--workdir"])
+        .arg(&workdir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds a checkpoint"));
+    let _ = expected;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn resume_errors_are_one_line_exit_2() {
+    let dir = scratch("errors");
+    let out = checker()
+        .args(["check", "--resume"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no checkpoint here (no CURRENT file)"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let out = checker()
+        .args([
+            "check",
+            "twophase",
+            "3",
+            "--engine",
+            "sequential",
+            "--checkpoint-every",
+            "1m",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = checker()
+        .args(["check", "twophase", "3", "--memory", "lots"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a size"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
