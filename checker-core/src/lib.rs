@@ -21,3 +21,8 @@ pub use model::{Action, Model};
 pub use options::{CheckOptions, Progress, ProgressFn};
 pub use outcome::{Outcome, StopReason, Verdict, Violation, ViolationKind};
 pub use trace::{Trace, TraceStep};
+
+/// The README's Rust example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
