@@ -77,9 +77,14 @@ impl FingerprintSet {
     #[inline]
     fn probe(&self, fp: Fingerprint) -> (usize, bool) {
         debug_assert_ne!(fp, 0, "zero is the empty-slot marker");
+        debug_assert_eq!(self.slots.len(), self.mask + 1);
         let mut i = fp as usize & self.mask;
         loop {
-            let slot = self.slots[i];
+            // SAFETY: `i` is always masked by `self.mask`, and `slots.len()` is
+            // `mask + 1` (set together in `with_slots`, never changed apart), so
+            // `i < slots.len()`. This is the hottest load of the checker; the bounds
+            // check it saves is measurable (callgrind, twophase 7).
+            let slot = unsafe { *self.slots.get_unchecked(i) };
             if slot == fp {
                 return (i, true);
             }
@@ -92,7 +97,12 @@ impl FingerprintSet {
 
     #[inline]
     fn is_marked(&self, slot: usize) -> bool {
-        self.marks[slot / 64] & (1 << (slot % 64)) != 0
+        debug_assert!(slot < self.slots.len());
+        // SAFETY: `slot` comes from `probe`, so `slot < slots.len()`, and `marks` has
+        // `slots.len().div_ceil(64)` words (set together in `with_slots`), so
+        // `slot / 64 < marks.len()`.
+        let word = unsafe { *self.marks.get_unchecked(slot / 64) };
+        word & (1 << (slot % 64)) != 0
     }
 
     #[inline]
