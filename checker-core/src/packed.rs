@@ -18,6 +18,19 @@ impl PackedStates {
         Self::default()
     }
 
+    /// An empty sequence with room for `bytes` bytes of entries.
+    pub fn with_capacity(bytes: usize) -> Self {
+        PackedStates {
+            bytes: Vec::with_capacity(bytes),
+            count: 0,
+        }
+    }
+
+    /// Bytes allocated.
+    pub fn capacity(&self) -> usize {
+        self.bytes.capacity()
+    }
+
     /// Appends one state with its tag.
     #[inline]
     pub fn push(&mut self, tag: u64, state: &[u8]) {

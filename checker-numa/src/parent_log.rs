@@ -139,6 +139,12 @@ impl ParentLog {
         self.len() - 1
     }
 
+    /// Fingerprint of entry `pos` of the level being built.
+    #[inline]
+    pub fn level_fp(&self, pos: u32) -> Fingerprint {
+        self.level[pos as usize].fp
+    }
+
     /// Entry `pos` of the level being built.
     #[inline]
     pub fn level_entry_mut(&mut self, pos: usize) -> &mut LogEntry {

@@ -16,7 +16,6 @@
 //! in their ring instead of mixing with the current level.
 
 use crossbeam_utils::{Backoff, CachePadded};
-use hashbrown::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -24,12 +23,11 @@ use std::time::{Duration, Instant};
 use checker_core::level::LevelErrors;
 use checker_core::model::first_violated_invariant;
 use checker_core::packed::PackedStates;
-use checker_core::{
-    fingerprint, BuildFingerprintHasher, CheckOptions, Fingerprint, Model, StopReason,
-};
+use checker_core::{fingerprint, CheckOptions, Fingerprint, Model, StopReason};
 
 use crate::checkpoint::{self, Totals, WorkerCounters, WorkerFile};
 use crate::frontier::Frontier;
+use crate::level_index::LevelIndex;
 use crate::mailbox::{MailboxReceiver, MailboxSender};
 use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message, SummaryFlags};
 use crate::parent_log::{LogEntry, ParentLog};
@@ -165,7 +163,7 @@ pub struct Worker<'a, M: Model> {
     /// Parent fingerprint of each state of the level being built, by position.
     next_parent_fp: Vec<Fingerprint>,
     /// Fingerprint to position for the level being built.
-    level_index: HashMap<Fingerprint, u32, BuildFingerprintHasher>,
+    level_index: LevelIndex,
     outgoing: Vec<Batch>,
     senders: Vec<Option<MailboxSender<Message>>>,
     receivers: Vec<Option<MailboxReceiver<Message>>>,
@@ -202,7 +200,7 @@ impl<'a, M: Model> Worker<'a, M> {
             batch_bytes: setup.batch_bytes,
             state,
             next_parent_fp: Vec::new(),
-            level_index: HashMap::default(),
+            level_index: LevelIndex::new(),
             outgoing: (0..setup.workers)
                 .map(|_| Batch::with_capacity(setup.batch_bytes + 256))
                 .collect(),
@@ -405,8 +403,10 @@ impl<'a, M: Model> Worker<'a, M> {
         } else {
             match self.state.table.insert_marked(e.fp) {
                 Insert::New => {
-                    let pos = (self.state.log.len() - self.state.log.level_start()) as u32;
-                    self.level_index.insert(e.fp, pos);
+                    let log = &self.state.log;
+                    let pos = (log.len() - log.level_start()) as u32;
+                    // The entry is pushed below; until then `pos` is never looked up.
+                    self.level_index.insert(e.fp, pos, |p| log.level_fp(p));
                     self.next_parent_fp.push(e.parent_fp);
                 }
                 Insert::Old => return false,
@@ -415,7 +415,12 @@ impl<'a, M: Model> Worker<'a, M> {
                     // fingerprint, so the counterexample does not depend on the order
                     // in which parents were expanded.
                     if e.parent != ParentRef::NONE {
-                        let pos = self.level_index[&e.fp] as usize;
+                        let log = &self.state.log;
+                        let pos = self
+                            .level_index
+                            .find(e.fp, |p| log.level_fp(p))
+                            .expect("a state marked as this level's is in the level index")
+                            as usize;
                         let best = &mut self.next_parent_fp[pos];
                         if e.parent_fp < *best {
                             *best = e.parent_fp;
@@ -579,9 +584,9 @@ impl<'a, M: Model> Worker<'a, M> {
     fn memory_in_use(&self) -> u64 {
         self.state.table.memory_bytes() as u64
             + self.state.log.memory_bytes()
-            + self.state.frontier.memory_bytes() as u64
-            + self.state.next.memory_bytes() as u64
-            + (self.level_index.capacity() * 16 + self.next_parent_fp.capacity() * 8) as u64
+            + self.state.frontier.allocated_bytes() as u64
+            + self.state.next.allocated_bytes() as u64
+            + (self.level_index.memory_bytes() + self.next_parent_fp.capacity() * 8) as u64
     }
 
     fn broadcast(&mut self, message: impl Fn() -> Message) {

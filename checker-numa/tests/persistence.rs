@@ -333,7 +333,7 @@ fn frontiers_spill_to_disk_and_stream_back() {
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let dir = workdir("spill");
     let mut c = config(2, &dir, &m, false);
-    c.frontier_spill_bytes = Some(4096);
+    c.frontier_spill_bytes = Some(1);
     c.persistence.as_mut().unwrap().checkpoint_every = Some(Duration::ZERO);
     let got = check(&m, &CheckOptions::default(), &c).unwrap();
     same(&got.outcome, &reference);

@@ -1,0 +1,129 @@
+//! Finds a state of the level being built by fingerprint, to update its parent when a
+//! later duplicate offers one with a lower fingerprint.
+//!
+//! It stores only positions (`u32`) in an open-addressing array probed by the
+//! fingerprint; the fingerprints themselves are already in the level's parent-log
+//! entries, in position order, and are read from there to confirm a match. Four bytes
+//! a slot instead of a map's twenty keeps the per-level overhead small. Only the
+//! owning worker touches it.
+
+use checker_core::Fingerprint;
+
+const EMPTY: u32 = u32::MAX;
+
+/// Position by fingerprint for one level's new states.
+#[derive(Debug, Default)]
+pub struct LevelIndex {
+    slots: Vec<u32>,
+    len: usize,
+}
+
+impl LevelIndex {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of positions stored.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        self.slots.capacity() * 4
+    }
+
+    /// Forgets every position, keeping the allocation unless it is far larger than the
+    /// level just ended needed.
+    pub fn clear(&mut self) {
+        if self.slots.len() > 4 * (self.len * 2).next_power_of_two().max(1024) {
+            self.slots = Vec::new();
+        } else {
+            self.slots.fill(EMPTY);
+        }
+        self.len = 0;
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// Records that the state with fingerprint `fp` is at `pos`. `fp` must not be in
+    /// the index yet; `fp_at(p)` gives the fingerprint at position `p` (for rehashing).
+    #[inline]
+    pub fn insert(&mut self, fp: Fingerprint, pos: u32, fp_at: impl Fn(u32) -> Fingerprint) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(&fp_at);
+        }
+        let mask = self.mask();
+        let mut i = fp as usize & mask;
+        while self.slots[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = pos;
+        self.len += 1;
+    }
+
+    /// The position of fingerprint `fp`, if this level stored it.
+    #[inline]
+    pub fn find(&self, fp: Fingerprint, fp_at: impl Fn(u32) -> Fingerprint) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.mask();
+        let mut i = fp as usize & mask;
+        loop {
+            match self.slots[i] {
+                EMPTY => return None,
+                pos if fp_at(pos) == fp => return Some(pos),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self, fp_at: &impl Fn(u32) -> Fingerprint) {
+        let size = (self.slots.len() * 2).max(1024);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        let mask = size - 1;
+        for pos in old.into_iter().filter(|&p| p != EMPTY) {
+            let mut i = fp_at(pos) as usize & mask;
+            while self.slots[i] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = pos;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_position_across_growth_and_clears() {
+        let fps: Vec<u64> = (0..10_000u64)
+            .map(|i| checker_core::fingerprint(&i.to_le_bytes()))
+            .collect();
+        let at = |p: u32| fps[p as usize];
+        let mut index = LevelIndex::new();
+        for (pos, &fp) in fps.iter().enumerate() {
+            index.insert(fp, pos as u32, at);
+        }
+        assert_eq!(index.len(), 10_000);
+        for (pos, &fp) in fps.iter().enumerate() {
+            assert_eq!(index.find(fp, at), Some(pos as u32));
+        }
+        assert_eq!(index.find(12345, at), None);
+        assert!(index.memory_bytes() <= 16_384 * 4);
+        index.clear();
+        assert!(index.is_empty());
+        assert_eq!(index.find(fps[7], at), None);
+    }
+}
