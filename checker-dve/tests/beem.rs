@@ -8,8 +8,9 @@
 
 use std::path::PathBuf;
 
-use checker_core::{sequential, CheckOptions, Verdict};
+use checker_core::{sequential, CheckOptions, Outcome, Verdict};
 use checker_dve::DveModel;
+use checker_numa::EngineConfig;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures-beem");
 
@@ -105,7 +106,34 @@ fn fixtures() -> Option<PathBuf> {
     None
 }
 
+/// Which engine checks the rows.
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    Sequential,
+    Parallel(usize),
+}
+
+fn run(engine: Engine, model: &DveModel, options: &CheckOptions) -> Outcome {
+    match engine {
+        Engine::Sequential => sequential::check(model, options).expect("counterexample replay"),
+        Engine::Parallel(workers) => {
+            let config = EngineConfig {
+                workers,
+                pin: false,
+                ..EngineConfig::default()
+            };
+            checker_numa::check(model, options, &config)
+                .expect("parallel engine")
+                .outcome
+        }
+    }
+}
+
 fn check_rows(rows: &[Row]) {
+    check_rows_with(rows, Engine::Sequential);
+}
+
+fn check_rows_with(rows: &[Row], engine: Engine) {
     let Some(dir) = fixtures() else { return };
     let options = CheckOptions {
         check_deadlock: false,
@@ -115,7 +143,7 @@ fn check_rows(rows: &[Row]) {
     for r in rows {
         let path = dir.join(format!("{}.dve", r.instance));
         let model = DveModel::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
-        let out = sequential::check(&model, &options).expect("counterexample replay");
+        let out = run(engine, &model, &options);
         assert_eq!(out.verdict, Verdict::Holds, "{}", r.instance);
         let got = (
             out.distinct,
@@ -125,7 +153,7 @@ fn check_rows(rows: &[Row]) {
         );
         let want = (r.states, r.transitions, r.deadlocks, r.levels);
         eprintln!(
-            "{}: {} states, {} transitions, {} deadlocks, {} levels in {:.2?}",
+            "{engine:?} {}: {} states, {} transitions, {} deadlocks, {} levels in {:.2?}",
             r.instance,
             out.distinct,
             out.generated - 1,
@@ -155,6 +183,22 @@ fn beem_instances_up_to_a_million_states_match_published_counts() {
 )]
 fn beem_instances_of_two_to_eight_million_states_match_published_counts() {
     check_rows(LARGE);
+}
+
+#[test]
+fn parallel_engine_at_2_and_8_workers_matches_published_counts() {
+    check_rows_with(SMALL, Engine::Parallel(2));
+    check_rows_with(SMALL, Engine::Parallel(8));
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "minutes in a debug build: run with `cargo test --release`"
+)]
+fn parallel_engine_at_2_and_8_workers_matches_published_counts_up_to_eight_million() {
+    check_rows_with(LARGE, Engine::Parallel(2));
+    check_rows_with(LARGE, Engine::Parallel(8));
 }
 
 #[test]

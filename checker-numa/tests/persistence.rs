@@ -324,11 +324,11 @@ fn memory_budget_stops_with_a_checkpoint_and_a_larger_budget_finishes() {
 #[test]
 fn frontiers_spill_to_disk_and_stream_back() {
     let m = RandomGraph {
-        size: 200_000,
+        size: 600_000,
         branching: 4,
         seed: 8,
         sinks: 0,
-        bad: Some(199_999),
+        bad: None,
     };
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let dir = workdir("spill");
