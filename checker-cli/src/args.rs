@@ -67,7 +67,7 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Engine::Parallel)]
     pub engine: Engine,
     /// Bytes per batch of states sent between workers.
-    #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    #[arg(long, default_value_t = 8 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
     pub batch_bytes: u64,
     /// Batches each (sender, receiver) ring holds.
     #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]

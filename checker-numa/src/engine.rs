@@ -11,7 +11,7 @@
 use crossbeam_utils::CachePadded;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -75,7 +75,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             workers: 0,
-            batch_bytes: 16 * 1024,
+            batch_bytes: 8 * 1024,
             ring_capacity: 16,
             pin: true,
             topology: None,
@@ -345,6 +345,10 @@ impl<M: Model> Segment<'_, M> {
         let wired = Barrier::new(workers);
         let setup_failed = AtomicBool::new(false);
         let setup_error: Mutex<Option<EngineError>> = Mutex::new(None);
+        // Workers wake the monitor when they end, so a short run does not wait out
+        // the monitor's polling interval.
+        let driver = std::thread::current();
+        let finished = AtomicUsize::new(0);
         let results: Vec<Option<WorkerResult>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .plan
@@ -354,7 +358,9 @@ impl<M: Model> Segment<'_, M> {
                 .map(|(placement, source)| {
                     let (grid, wired, progress) = (&grid, &wired, &progress);
                     let (setup_failed, setup_error) = (&setup_failed, &setup_error);
+                    let (driver, finished) = (driver.clone(), &finished);
                     scope.spawn(move || {
+                        let _wake = WakeOnDrop(driver, finished);
                         let id = placement.worker;
                         let pinned = self.config.pin && pin_current_thread(placement);
                         let state = self.state_for(id, source);
@@ -409,7 +415,8 @@ impl<M: Model> Segment<'_, M> {
                 })
                 .collect();
             monitor(
-                &handles,
+                &finished,
+                workers,
                 &progress,
                 self.options,
                 self.started,
@@ -540,17 +547,29 @@ fn finish<M: Model>(
     })
 }
 
+/// Counts a worker as finished and unparks the driver when the worker's thread ends,
+/// however it ends (once per worker per segment: not on the hot path).
+struct WakeOnDrop<'a>(std::thread::Thread, &'a AtomicUsize);
+
+impl Drop for WakeOnDrop<'_> {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::Release);
+        self.0.unpark();
+    }
+}
+
 /// Calls the progress callback every interval until every worker has ended.
-fn monitor<T>(
-    handles: &[std::thread::ScopedJoinHandle<'_, T>],
+fn monitor(
+    finished: &AtomicUsize,
+    workers: usize,
     progress: &[CachePadded<ProgressSlot>],
     options: &CheckOptions,
     started: Instant,
     elapsed_before: Duration,
 ) {
     let mut last = Instant::now();
-    while !handles.iter().all(|h| h.is_finished()) {
-        std::thread::sleep(Duration::from_millis(20));
+    while finished.load(Ordering::Acquire) < workers {
+        std::thread::park_timeout(Duration::from_millis(20));
         let Some(report) = options.progress else {
             continue;
         };
