@@ -82,6 +82,10 @@ pub struct CheckArgs {
     /// Write a checkpoint at the first level end after each DURATION (e.g. `10m`, `30s`).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub checkpoint_every: Option<std::time::Duration>,
+    /// Keep parent logs and frontiers in memory, with no work directory (and so no
+    /// checkpoints): faster for runs that fit in memory many times over.
+    #[arg(long, conflicts_with_all = ["workdir", "checkpoint_every", "resume"])]
+    pub memory_log: bool,
     /// Continue the run whose checkpoint is in DIR.
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,

@@ -175,11 +175,16 @@ pub fn check_model<M: Model>(
         progress: Some(&progress),
         progress_interval: Duration::from_secs_f64(args.progress_every),
     };
+    let mut checkpoints_written = 0;
     let (outcome, telemetry, checkpoint): (_, Option<Telemetry>, Option<PathBuf>) =
         match args.engine {
             Engine::Sequential => (sequential::check(model, &options)?, None, None),
             Engine::Parallel => {
-                let (workdir, auto) = workdir(args)?;
+                let (workdir, auto) = if args.memory_log {
+                    (PathBuf::new(), false)
+                } else {
+                    workdir(args)?
+                };
                 let memory_budget = args
                     .memory
                     .or_else(|| mem_available().map(|m| (m as f64 * DEFAULT_MEMORY_SHARE) as u64));
@@ -189,7 +194,7 @@ pub fn check_model<M: Model>(
                     ring_capacity: args.ring_capacity as usize,
                     pin: !args.no_pin,
                     memory_budget,
-                    persistence: Some(Persistence {
+                    persistence: (!args.memory_log).then(|| Persistence {
                         workdir: workdir.clone(),
                         checkpoint_every: args.checkpoint_every,
                         resume: args.resume.is_some(),
@@ -203,6 +208,7 @@ pub fn check_model<M: Model>(
                     let _ = std::fs::remove_dir_all(&workdir);
                 }
                 let result = result?;
+                checkpoints_written = result.checkpoints_written;
                 (result.outcome, Some(result.telemetry), result.checkpoint)
             }
         };
@@ -211,6 +217,9 @@ pub fn check_model<M: Model>(
         "{}",
         report::render(&outcome, telemetry.as_ref(), args.engine)
     );
+    if checkpoints_written > 0 {
+        println!("  checkpoints written:   {checkpoints_written}");
+    }
     if let (Some(dir), Verdict::Partial { reason }) = (&checkpoint, &outcome.verdict) {
         let why = match reason {
             StopReason::MemoryBudget => "the memory budget is reached",
@@ -224,7 +233,11 @@ pub fn check_model<M: Model>(
         );
     }
     if let Some(path) = &args.json {
-        let json = report::json(&outcome, telemetry.as_ref(), args.engine);
+        let mut json: serde_json::Value =
+            serde_json::from_str(&report::json(&outcome, telemetry.as_ref(), args.engine))
+                .expect("the report is JSON");
+        json["checkpoints_written"] = checkpoints_written.into();
+        let json = serde_json::to_string_pretty(&json).expect("the report serialises") + "\n";
         std::fs::write(path, json)
             .map_err(|e| CliError::Input(format!("--json {}: {e}", path.display())))?;
     }

@@ -202,6 +202,7 @@ pub fn check<M: Model>(
     let started = Instant::now();
     let mut generation = 0u64;
     let mut checkpoints_written = 0u64;
+    let mut earlier_telemetry = vec![WorkerTelemetry::default(); workers];
     loop {
         generation += 1;
         let checkpoint_dir = match persistence {
@@ -228,6 +229,12 @@ pub fn check<M: Model>(
             elapsed_before,
         };
         let mut results = segment.run(sources)?;
+        // Telemetry covers the whole run: add the earlier segments' figures.
+        for (r, earlier) in results.iter_mut().zip(&earlier_telemetry) {
+            let mut total = earlier.clone();
+            total.add_segment(&r.telemetry);
+            r.telemetry = total;
+        }
         if let Some(e) = results.iter().find_map(|r| r.io_error.clone()) {
             return Err(EngineError::Io(e));
         }
@@ -258,6 +265,7 @@ pub fn check<M: Model>(
             }
         }
         if ending == Ending::Checkpoint {
+            earlier_telemetry = results.iter().map(|r| r.telemetry.clone()).collect();
             sources = results
                 .into_iter()
                 .map(|r| StateSource::Carried(Box::new(r.state)))

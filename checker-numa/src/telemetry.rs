@@ -102,6 +102,27 @@ pub struct WorkerTelemetry {
 }
 
 impl WorkerTelemetry {
+    /// Adds the figures of a later run segment of the same worker (after a checkpoint).
+    pub fn add_segment(&mut self, later: &WorkerTelemetry) {
+        self.wall_s += later.wall_s;
+        self.expanding_s += later.expanding_s;
+        self.receiving_s += later.receiving_s;
+        self.sending_s += later.sending_s;
+        self.idle_s += later.idle_s;
+        self.expanded = later.expanded;
+        self.owned = later.owned;
+        self.generated = later.generated;
+        self.batches_sent += later.batches_sent;
+        self.states_sent += later.states_sent;
+        self.batches_received += later.batches_received;
+        self.states_received += later.states_received;
+        self.table_bytes = later.table_bytes;
+        self.log_bytes = later.log_bytes;
+        self.worker = later.worker;
+        self.node = later.node;
+        self.cpu = later.cpu;
+    }
+
     /// Non-idle share of wall time.
     pub fn utilisation(&self) -> f64 {
         if self.wall_s <= 0.0 {
