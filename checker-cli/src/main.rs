@@ -4,6 +4,7 @@
 //! violation or deadlock was found, 2 a usage or input error.
 
 mod args;
+mod bench;
 mod check;
 mod error;
 mod progress;
@@ -56,5 +57,6 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Check(args) => check::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

@@ -1,0 +1,170 @@
+//! `checker bench`: how well a model scales on this machine and where the time goes,
+//! in one command.
+//!
+//! The sweep runs the sequential checker and the parallel engine at each worker count,
+//! each run a separate `checker check` child process, repeated; it writes
+//! `results.csv`, `results.json`, `scaling.svg` and `workers.svg` to the output
+//! directory (with each child's raw report under `runs/`) and prints a table of
+//! medians with their spread. See docs/scaling.md for how to read them.
+
+mod files;
+mod machine;
+mod plot;
+mod progress;
+mod rows;
+mod runner;
+mod sweep;
+mod table;
+mod workers;
+
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+use crate::error::CliError;
+use machine::Machine;
+use progress::SweepProgress;
+use runner::CheckFlags;
+use sweep::SweepSpec;
+use workers::{check_against_cpus, parse_worker_list, WorkerList};
+
+/// Arguments of `checker bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A bundled model name (see `checker list`) or a path to a `.dve` file.
+    pub model: String,
+    /// The model's parameters, as `checker check` takes them.
+    pub params: Vec<String>,
+    /// Worker counts to time, comma-separated; 1 is always included (speedups are
+    /// measured against it) [default: powers of two up to the CPU count, and it].
+    #[arg(long, value_name = "LIST", value_parser = parse_worker_list)]
+    pub workers: Option<WorkerList>,
+    /// Runs per configuration; the table shows medians and the spread.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Directory for results.csv, results.json, scaling.svg, workers.svg and runs/.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Allow more workers than CPUs (the times of such runs mean nothing).
+    #[arg(long)]
+    pub oversubscribe: bool,
+    /// Do not report states without successors as errors (passed to every run).
+    #[arg(long)]
+    pub no_deadlock: bool,
+    /// Stop each run after the first level with at least N distinct states.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_states: Option<u64>,
+    /// Bytes per batch of states sent between workers.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    pub batch_bytes: Option<u64>,
+    /// Do not pin worker threads to CPUs.
+    #[arg(long)]
+    pub no_pin: bool,
+}
+
+/// Runs `checker bench`; returns the exit code.
+pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
+    let topology = checker_numa::topology::detect();
+    let machine = Machine::describe(&topology);
+    let workers = args
+        .workers
+        .clone()
+        .unwrap_or_else(|| WorkerList::default_for(machine.cpus));
+    let warning =
+        check_against_cpus(&workers, machine.cpus, args.oversubscribe).map_err(CliError::Input)?;
+    let runs_dir = prepare_out_dir(&args.out)?;
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Input(format!("cannot find the checker executable: {e}")))?;
+    if let Some(warning) = &warning {
+        eprintln!("{warning}");
+    }
+    let model_words: Vec<String> = std::iter::once(args.model.clone())
+        .chain(args.params.iter().cloned())
+        .collect();
+    let flags = CheckFlags {
+        no_deadlock: args.no_deadlock,
+        max_states: args.max_states,
+        batch_bytes: args.batch_bytes,
+        no_pin: args.no_pin,
+    };
+    let spec = SweepSpec {
+        exe: &exe,
+        model_words: &model_words,
+        flags: &flags,
+        workers: &workers,
+        repeats: args.repeat,
+        runs_dir: &runs_dir,
+    };
+    let mut progress = SweepProgress::new(sweep::run_count(&spec));
+    let result = sweep::run_sweep(&spec, &mut progress);
+    progress.clear();
+    let sweep = result.map_err(CliError::Input)?;
+    let figures = rows::figures(&sweep);
+    let info = files::SweepInfo {
+        command: command_line(),
+        model_args: model_words,
+        repeats: args.repeat,
+        workers: workers.counts().to_vec(),
+        oversubscribed: warning.is_some(),
+        machine,
+    };
+    let title = sweep.runs[0].report.model.clone();
+    let out = &args.out;
+    files::write_csv(&out.join("results.csv"), &figures.runs).map_err(CliError::Input)?;
+    write_file(
+        &out.join("results.json"),
+        &files::json(&info, &sweep, &figures),
+    )?;
+    let svg_error = |path: &Path, e: Box<dyn std::error::Error>| {
+        CliError::Input(format!("{}: {e}", path.display()))
+    };
+    let scaling = out.join("scaling.svg");
+    plot::draw_scaling(&scaling, &title, &figures.summary).map_err(|e| svg_error(&scaling, e))?;
+    let workers_svg = out.join("workers.svg");
+    if let Some(split) = &figures.split {
+        plot::draw_workers(&workers_svg, &title, split).map_err(|e| svg_error(&workers_svg, e))?;
+    }
+    let first = &sweep.runs[0].report;
+    println!(
+        "{title}: {} distinct, {} generated states, {} levels ({}); {} repeat{} per configuration",
+        crate::report::thousands(first.distinct),
+        crate::report::thousands(first.generated),
+        first.depth,
+        first.verdict.verdict,
+        args.repeat,
+        if args.repeat == 1 { "" } else { "s" }
+    );
+    println!("machine: {}", info.machine.summary());
+    print!("{}", table::render(&figures.summary));
+    if let Some(warning) = &warning {
+        println!("{warning}");
+    }
+    println!(
+        "wrote {0}/results.csv, {0}/results.json, {0}/scaling.svg, {0}/workers.svg and {0}/runs/",
+        out.display()
+    );
+    Ok(0)
+}
+
+/// Creates `out` and `out/runs`; refuses a path that exists and is not a directory.
+fn prepare_out_dir(out: &Path) -> Result<PathBuf, CliError> {
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::Input(format!(
+            "--out {}: exists and is not a directory",
+            out.display()
+        )));
+    }
+    let runs = out.join("runs");
+    std::fs::create_dir_all(&runs)
+        .map_err(|e| CliError::Input(format!("--out {}: {e}", out.display())))?;
+    Ok(runs)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+}
+
+/// This process's command line, quoted so that it can be pasted into a shell.
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    runner::display_args(&args)
+}

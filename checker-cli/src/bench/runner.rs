@@ -1,0 +1,306 @@
+//! One timed run: `checker check` in a child process of the current executable, its
+//! `--json` report read back.
+//!
+//! A child per run keeps the measurements honest: its peak RSS (`VmHWM`) is its own
+//! run's alone, not the high-water mark of every run before it, and no allocator state
+//! or warm cache carries over from one run to the next.
+
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use checker_numa::{Telemetry, WorkerTelemetry};
+
+/// Which engine a run uses, and with how many workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Config {
+    /// The sequential reference checker (`--engine sequential`): the baseline.
+    Sequential,
+    /// The parallel engine with this many workers.
+    Parallel(usize),
+}
+
+impl Config {
+    /// `sequential` or `parallel`, as `--engine` spells it.
+    pub fn engine(self) -> &'static str {
+        match self {
+            Config::Sequential => "sequential",
+            Config::Parallel(_) => "parallel",
+        }
+    }
+
+    /// Threads doing the search: 1 for the sequential checker.
+    pub fn workers(self) -> usize {
+        match self {
+            Config::Sequential => 1,
+            Config::Parallel(n) => n,
+        }
+    }
+
+    /// A file name stem for the run's raw report, e.g. `parallel-w4`.
+    pub fn file_stem(self) -> String {
+        match self {
+            Config::Sequential => "sequential".to_string(),
+            Config::Parallel(n) => format!("parallel-w{n}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Config::Sequential => f.write_str("sequential"),
+            Config::Parallel(1) => f.write_str("parallel, 1 worker"),
+            Config::Parallel(n) => write!(f, "parallel, {n} workers"),
+        }
+    }
+}
+
+/// `checker check` flags every run of a sweep passes on unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckFlags {
+    /// `--no-deadlock`.
+    pub no_deadlock: bool,
+    /// `--max-states N`.
+    pub max_states: Option<u64>,
+    /// `--batch-bytes BYTES` (parallel runs only).
+    pub batch_bytes: Option<u64>,
+    /// `--no-pin` (parallel runs only).
+    pub no_pin: bool,
+}
+
+/// The arguments of the child `checker check` for `model_words` (the model and its
+/// parameters) under `config`, writing its report to `json`.
+pub fn child_args(
+    model_words: &[String],
+    config: Config,
+    flags: &CheckFlags,
+    json: &Path,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["check".into()];
+    args.extend(model_words.iter().map(OsString::from));
+    args.push("--engine".into());
+    args.push(config.engine().into());
+    if let Config::Parallel(n) = config {
+        args.push("--workers".into());
+        args.push(n.to_string().into());
+        if let Some(bytes) = flags.batch_bytes {
+            args.push("--batch-bytes".into());
+            args.push(bytes.to_string().into());
+        }
+        if flags.no_pin {
+            args.push("--no-pin".into());
+        }
+    }
+    if flags.no_deadlock {
+        args.push("--no-deadlock".into());
+    }
+    if let Some(n) = flags.max_states {
+        args.push("--max-states".into());
+        args.push(n.to_string().into());
+    }
+    // Progress lines would only cost time; the child's stdout is discarded anyway.
+    args.push("--progress-every".into());
+    args.push("86400".into());
+    args.push("--json".into());
+    args.push(json.into());
+    args
+}
+
+/// The fields of a `checker check --json` report that a sweep uses.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ChildReport {
+    /// The model's name with parameters.
+    pub model: String,
+    /// Distinct states stored.
+    pub distinct: u64,
+    /// States generated.
+    pub generated: u64,
+    /// BFS levels.
+    pub depth: u32,
+    /// Wall time of the search in seconds (model building and process start excluded).
+    pub elapsed: f64,
+    /// The verdict.
+    pub verdict: VerdictReport,
+    /// The child's peak resident set size, where the OS reports it.
+    pub peak_rss_bytes: Option<u64>,
+    /// Per-worker figures; absent for the sequential checker.
+    pub telemetry: Option<TelemetryReport>,
+}
+
+/// The `verdict` object of a report.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct VerdictReport {
+    /// `holds`, `partial` or `violated`.
+    pub verdict: String,
+}
+
+/// The `telemetry` object of a report.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct TelemetryReport {
+    /// One entry per worker.
+    pub workers: Vec<WorkerReport>,
+}
+
+/// One worker's time split and traffic, as the report carries them.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct WorkerReport {
+    /// Worker number.
+    pub worker: usize,
+    /// Wall time from start to end of its search.
+    pub wall_s: f64,
+    /// Generating successors.
+    pub expanding_s: f64,
+    /// Storing states other workers sent.
+    pub receiving_s: f64,
+    /// Handing batches to mailboxes.
+    pub sending_s: f64,
+    /// Nothing to do.
+    pub idle_s: f64,
+    /// Batches sent to other workers.
+    pub batches_sent: u64,
+    /// States sent to other workers.
+    pub states_sent: u64,
+}
+
+impl TelemetryReport {
+    /// The engine's own telemetry type, so that utilisation, idle share and batch fill
+    /// are computed by the engine's definitions, not re-derived here.
+    pub fn to_telemetry(&self) -> Telemetry {
+        Telemetry {
+            workers: self
+                .workers
+                .iter()
+                .map(|w| WorkerTelemetry {
+                    worker: w.worker,
+                    wall_s: w.wall_s,
+                    expanding_s: w.expanding_s,
+                    receiving_s: w.receiving_s,
+                    sending_s: w.sending_s,
+                    idle_s: w.idle_s,
+                    batches_sent: w.batches_sent,
+                    states_sent: w.states_sent,
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Runs `exe` with `args` (from [`child_args`], writing to `json`) and reads its
+/// report. Exit codes 0 (holds) and 1 (violation found) are both complete runs; any
+/// other ending is an error naming the command and the child's first error line.
+pub fn run_child(exe: &Path, args: &[OsString], json: &Path) -> Result<ChildReport, String> {
+    // A report left from an earlier sweep must not pass for this run's.
+    let _ = std::fs::remove_file(json);
+    let output = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let command = || format!("`checker {}`", display_args(args));
+    match output.status.code() {
+        Some(0 | 1) => {}
+        Some(code) => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let line = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            let message = line.trim_start_matches("error: ");
+            // Exit code 2 is a usage or input error (a bad model name or parameter,
+            // passed on verbatim): the child's message says it all.
+            return Err(if code == 2 && !message.is_empty() {
+                message.to_string()
+            } else {
+                format!("{} failed with exit code {code}: {message}", command())
+            });
+        }
+        None => {
+            return Err(format!(
+                "{} was killed ({}); out of memory?",
+                command(),
+                output.status
+            ))
+        }
+    }
+    let text = std::fs::read_to_string(json)
+        .map_err(|e| format!("{} wrote no report {}: {e}", command(), json.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a checker report: {e}", json.display()))
+}
+
+/// Arguments joined with spaces, each quoted where a shell would need it.
+pub fn display_args<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    args.iter()
+        .map(|a| shell_word(&a.as_ref().to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `word`, single-quoted unless it is made only of characters no shell treats specially.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn child_args_pass_engine_workers_and_flags() {
+        let words = vec!["twophase".to_string(), "3".to_string()];
+        let flags = CheckFlags {
+            no_deadlock: true,
+            max_states: Some(10),
+            batch_bytes: Some(4096),
+            no_pin: true,
+        };
+        let args = child_args(&words, Config::Parallel(2), &flags, Path::new("/t/r.json"));
+        assert_eq!(
+            display_args(&args),
+            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --no-pin --no-deadlock --max-states 10 --progress-every 86400 --json /t/r.json"
+        );
+        let args = child_args(&words, Config::Sequential, &flags, Path::new("r.json"));
+        let text = display_args(&args);
+        assert!(text.starts_with("check twophase 3 --engine sequential --no-deadlock"));
+        assert!(!text.contains("--workers") && !text.contains("--no-pin"));
+    }
+
+    #[test]
+    fn quotes_words_a_shell_would_split() {
+        assert_eq!(
+            display_args(&["a b", "it's", "x=1"]),
+            r"'a b' 'it'\''s' x=1"
+        );
+    }
+
+    #[test]
+    fn names_configs() {
+        assert_eq!(Config::Parallel(1).to_string(), "parallel, 1 worker");
+        assert_eq!(Config::Parallel(4).file_stem(), "parallel-w4");
+        assert_eq!(Config::Sequential.workers(), 1);
+    }
+
+    #[test]
+    fn parses_a_report() {
+        let text = r#"{"model":"grid 1 2","distinct":2,"generated":3,"depth":2,
+            "level_sizes":[1,1],"deadlocks":0,"verdict":{"verdict":"holds"},"elapsed":0.5,
+            "peak_rss_bytes":1000,"utilisation":null,"telemetry":{"workers":[{"worker":0,
+            "wall_s":1.0,"expanding_s":0.5,"receiving_s":0.1,"sending_s":0.1,"idle_s":0.3,
+            "batches_sent":2,"states_sent":8,"owned":2}]}}"#;
+        let report: ChildReport = serde_json::from_str(text).unwrap();
+        assert_eq!((report.distinct, report.generated), (2, 3));
+        let telemetry = report.telemetry.unwrap().to_telemetry();
+        assert!((telemetry.idle_share() - 0.3).abs() < 1e-12);
+        assert_eq!(telemetry.mean_batch_fill(), 4.0);
+    }
+}

@@ -1,0 +1,180 @@
+//! A whole sweep: every (engine, worker count, repeat) run as its own child process,
+//! each checked against the sequential baseline's counts, then one trivial run per
+//! configuration that measures the memory a run costs before it stores any state.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::progress::SweepProgress;
+use super::runner::{child_args, display_args, run_child, CheckFlags, ChildReport, Config};
+use super::workers::WorkerList;
+use crate::report::thousands;
+
+/// The model whose runs measure a configuration's fixed memory: two states.
+pub const TRIVIAL_MODEL: [&str; 3] = ["grid", "1", "2"];
+
+/// What to run.
+pub struct SweepSpec<'a> {
+    /// The `checker` executable that runs each child.
+    pub exe: &'a Path,
+    /// The model and its parameters, as `checker check` takes them.
+    pub model_words: &'a [String],
+    /// Flags passed to every child.
+    pub flags: &'a CheckFlags,
+    /// Parallel worker counts.
+    pub workers: &'a WorkerList,
+    /// Runs per configuration.
+    pub repeats: u32,
+    /// Where each child writes its raw report.
+    pub runs_dir: &'a Path,
+}
+
+/// One finished run.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// Engine and worker count.
+    pub config: Config,
+    /// Which repeat, from 1.
+    pub repeat: u32,
+    /// What the child reported.
+    pub report: ChildReport,
+    /// The child's command line, to rerun it by hand.
+    pub command: String,
+}
+
+/// Every run of a sweep and each configuration's fixed memory.
+#[derive(Clone, Debug)]
+pub struct SweepResult {
+    /// In the order they ran: repeat-major, so that drift in the machine's speed
+    /// (thermal limits, other load) spreads over every configuration alike.
+    pub runs: Vec<Run>,
+    /// Peak RSS of each configuration on [`TRIVIAL_MODEL`], where reported.
+    pub baseline_rss: BTreeMap<Config, Option<u64>>,
+}
+
+/// The sequential baseline, then the parallel engine at each worker count.
+pub fn configs(workers: &WorkerList) -> Vec<Config> {
+    std::iter::once(Config::Sequential)
+        .chain(workers.counts().iter().map(|&n| Config::Parallel(n)))
+        .collect()
+}
+
+/// How many child processes [`run_sweep`] starts.
+pub fn run_count(spec: &SweepSpec) -> u64 {
+    let configs = configs(spec.workers).len() as u64;
+    configs * u64::from(spec.repeats) + configs
+}
+
+/// Runs the sweep. The first run is the sequential baseline, so a bad model or
+/// parameter fails at once; any later run whose counts differ from it fails the sweep.
+pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<SweepResult, String> {
+    let configs = configs(spec.workers);
+    let mut runs: Vec<Run> = Vec::new();
+    for repeat in 1..=spec.repeats {
+        for &config in &configs {
+            let what = format!("{config}, repeat {repeat}/{}", spec.repeats);
+            progress.start(&what);
+            let json = spec
+                .runs_dir
+                .join(format!("{}-r{repeat}.json", config.file_stem()));
+            let args = child_args(spec.model_words, config, spec.flags, &json);
+            let report = run_child(spec.exe, &args, &json)?;
+            if let Some(first) = runs.first() {
+                agree(&first.report, &report, &what)?;
+            }
+            progress.finished(&what, report.elapsed);
+            runs.push(Run {
+                config,
+                repeat,
+                report,
+                command: format!("checker {}", display_args(&args)),
+            });
+        }
+    }
+    let trivial: Vec<String> = TRIVIAL_MODEL.iter().map(|w| w.to_string()).collect();
+    let trivial_flags = CheckFlags {
+        no_deadlock: false,
+        max_states: None,
+        ..spec.flags.clone()
+    };
+    let mut baseline_rss = BTreeMap::new();
+    for &config in &configs {
+        let what = format!("{config}, fixed memory ({})", TRIVIAL_MODEL.join(" "));
+        progress.start(&what);
+        let json = spec
+            .runs_dir
+            .join(format!("{}-trivial.json", config.file_stem()));
+        let args = child_args(&trivial, config, &trivial_flags, &json);
+        let report = run_child(spec.exe, &args, &json)?;
+        progress.finished(&what, report.elapsed);
+        baseline_rss.insert(config, report.peak_rss_bytes);
+    }
+    Ok(SweepResult { runs, baseline_rss })
+}
+
+/// Fails unless `run` found what the sequential baseline found: every engine and
+/// worker count must agree exactly, so a difference is a bug, not noise.
+fn agree(baseline: &ChildReport, run: &ChildReport, what: &str) -> Result<(), String> {
+    let same = baseline.distinct == run.distinct
+        && baseline.generated == run.generated
+        && baseline.verdict == run.verdict;
+    if same {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} found {} distinct / {} generated states ({}), the sequential baseline {} / {} ({}): the engines disagree",
+        thousands(run.distinct),
+        thousands(run.generated),
+        run.verdict.verdict,
+        thousands(baseline.distinct),
+        thousands(baseline.generated),
+        baseline.verdict.verdict
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::runner::VerdictReport;
+    use super::super::workers::parse_worker_list;
+    use super::*;
+
+    fn report(distinct: u64, generated: u64) -> ChildReport {
+        ChildReport {
+            model: "m".into(),
+            distinct,
+            generated,
+            depth: 3,
+            elapsed: 1.0,
+            verdict: VerdictReport {
+                verdict: "holds".into(),
+            },
+            peak_rss_bytes: None,
+            telemetry: None,
+        }
+    }
+
+    #[test]
+    fn configs_start_with_the_sequential_baseline() {
+        let list = parse_worker_list("2,4").unwrap();
+        assert_eq!(
+            configs(&list),
+            vec![
+                Config::Sequential,
+                Config::Parallel(1),
+                Config::Parallel(2),
+                Config::Parallel(4)
+            ]
+        );
+    }
+
+    #[test]
+    fn differing_counts_fail_loudly() {
+        assert!(agree(&report(10, 20), &report(10, 20), "x").is_ok());
+        let err = agree(&report(10, 20), &report(9, 20), "parallel, 2 workers").unwrap_err();
+        assert!(
+            err.contains("9 distinct") && err.contains("disagree"),
+            "{err}"
+        );
+        assert!(agree(&report(10, 20), &report(10, 21), "x").is_err());
+    }
+}

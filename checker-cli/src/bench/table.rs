@@ -1,0 +1,117 @@
+//! The table a sweep prints: one line per configuration, medians over repeats with
+//! the spread (fastest and slowest run) beside them.
+
+use std::fmt::Write;
+
+use super::rows::SummaryRow;
+use crate::report::thousands;
+
+/// Renders `summary` as an aligned text table with a header line.
+pub fn render(summary: &[SummaryRow]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<10} {:>7}  {:<23} {:>12}  {:<19} {:>5}  {:<14} {:>5}  {:>8} {:>6}  {:>8} {:>7}",
+        "engine",
+        "workers",
+        "wall s [min, max]",
+        "distinct/s",
+        "speedup [min, max]",
+        "eff.",
+        "util lo/med/hi",
+        "idle",
+        "batches",
+        "fill",
+        "RSS MiB",
+        "B/state"
+    );
+    for row in summary {
+        let wall = format!(
+            "{:.3} [{:.3}, {:.3}]",
+            row.wall_s.median, row.wall_s.min, row.wall_s.max
+        );
+        let speedup = format!(
+            "{:.2} [{:.2}, {:.2}]",
+            row.speedup.median, row.speedup.min, row.speedup.max
+        );
+        let utilisation = row.utilisation.map_or("-".to_string(), |u| {
+            format!(
+                "{:.0}/{:.0}/{:.0}%",
+                u.min * 100.0,
+                u.median * 100.0,
+                u.max * 100.0
+            )
+        });
+        let _ = writeln!(
+            out,
+            "{:<10} {:>7}  {:<23} {:>12}  {:<19} {:>5.2}  {:<14} {:>5}  {:>8} {:>6}  {:>8} {:>7}",
+            row.engine,
+            row.workers,
+            wall,
+            thousands(row.distinct_per_s.median as u64),
+            speedup,
+            row.efficiency,
+            utilisation,
+            or_dash(row.idle_share, |v| format!("{:.1}%", v * 100.0)),
+            or_dash(row.batches_sent, |v| thousands(v as u64)),
+            or_dash(row.mean_batch_fill, |v| format!("{v:.1}")),
+            or_dash(row.peak_rss_bytes.map(|p| p.median), |v| format!(
+                "{:.1}",
+                v / 1048576.0
+            )),
+            or_dash(row.bytes_per_state, |v| format!("{v:.1}")),
+        );
+    }
+    out
+}
+
+fn or_dash(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
+    value.map_or("-".to_string(), show)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use checker_numa::Spread;
+
+    #[test]
+    fn shows_medians_with_the_spread() {
+        let spread = |min, median, max| Spread { min, median, max };
+        let row = SummaryRow {
+            engine: "parallel",
+            workers: 2,
+            repeats: 3,
+            wall_s: spread(0.5, 0.55, 0.7),
+            distinct_per_s: spread(1.0e6, 1_234_567.0, 1.5e6),
+            generated_per_s: spread(1.0, 1.0, 1.0),
+            speedup: spread(1.5, 1.8, 1.9),
+            efficiency: 0.9,
+            speedup_vs_sequential: 1.7,
+            utilisation: Some(spread(0.9, 0.95, 0.99)),
+            idle_share: Some(0.05),
+            batches_sent: Some(1500.0),
+            mean_batch_fill: Some(510.25),
+            peak_rss_bytes: Some(spread(1.0, 2.0 * 1048576.0, 3.0)),
+            bytes_per_state: None,
+        };
+        let text = render(&[row]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("engine"));
+        for part in [
+            "parallel",
+            "0.550 [0.500, 0.700]",
+            "1,234,567",
+            "1.80 [1.50, 1.90]",
+            "0.90",
+            "90/95/99%",
+            "5.0%",
+            "1,500",
+            "510.2",
+            "2.0",
+        ] {
+            assert!(lines[1].contains(part), "{part} missing from {}", lines[1]);
+        }
+        assert!(lines[1].trim_end().ends_with('-'));
+    }
+}

@@ -1,0 +1,286 @@
+//! `checker bench`: the files a sweep writes (CSV header and rows, JSON fields, both
+//! SVGs, the raw child reports) and its refusals of bad input.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
+
+fn checker(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_checker"))
+        .args(args)
+        .output()
+        .expect("the checker runs")
+}
+
+/// A fresh, empty directory path for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn cpus() -> usize {
+    checker_numa::topology::detect().total_cpus()
+}
+
+/// Fails unless `output` exited with code 2 and wrote exactly one line to stderr.
+fn assert_refused(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("error:"), "{stderr}");
+    stderr
+}
+
+fn number(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("{value} is not a number"))
+}
+
+#[test]
+fn a_sweep_writes_csv_json_and_both_plots() {
+    let out = scratch("sweep");
+    let out_text = out.to_str().unwrap();
+    let mut args = vec![
+        "bench",
+        "twophase",
+        "3",
+        "--workers",
+        "1,2",
+        "--repeat",
+        "1",
+        "--out",
+        out_text,
+    ];
+    if cpus() < 2 {
+        args.push("--oversubscribe");
+    }
+    let output = checker(&args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The terminal table: a header and one line per configuration.
+    assert!(
+        stdout.contains("twophase 3: 288 distinct, 1,146 generated"),
+        "{stdout}"
+    );
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("engine"))
+        .take(4)
+        .collect();
+    assert!(table[1].starts_with("sequential"), "{stdout}");
+    assert!(table[2].starts_with("parallel") && table[3].starts_with("parallel"));
+
+    // results.csv: the header, then one row per run (3 configurations x 1 repeat).
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], CSV_HEADER);
+    assert_eq!(lines.len(), 4, "{csv}");
+    let columns: Vec<&str> = CSV_HEADER.split(',').collect();
+    let field = |row: &str, name: &str| -> String {
+        let i = columns.iter().position(|c| *c == name).unwrap();
+        row.split(',').nth(i).unwrap().to_string()
+    };
+    let mut seen = Vec::new();
+    for row in &lines[1..] {
+        assert_eq!(row.split(',').count(), columns.len(), "{row}");
+        assert_eq!(field(row, "distinct"), "288");
+        assert_eq!(field(row, "generated"), "1146");
+        let wall: f64 = field(row, "wall_s").parse().unwrap();
+        let rate: f64 = field(row, "distinct_per_s").parse().unwrap();
+        assert!(
+            wall > 0.0 && (rate * wall - 288.0).abs() < 1e-6 * 288.0,
+            "{row}"
+        );
+        let workers: f64 = field(row, "workers").parse().unwrap();
+        let speedup: f64 = field(row, "speedup").parse().unwrap();
+        let efficiency: f64 = field(row, "efficiency").parse().unwrap();
+        assert!((efficiency - speedup / workers).abs() < 1e-9, "{row}");
+        assert!(field(row, "peak_rss_bytes").parse::<u64>().unwrap() > 0);
+        let engine = field(row, "engine");
+        if engine == "sequential" {
+            assert_eq!(field(row, "utilisation_median"), "", "{row}");
+        } else {
+            let u: f64 = field(row, "utilisation_median").parse().unwrap();
+            assert!((0.0..=1.0).contains(&u), "{row}");
+        }
+        if (engine.as_str(), workers) == ("parallel", 1.0) {
+            // One repeat: the 1-worker run is its own reference.
+            assert_eq!(speedup, 1.0);
+        }
+        seen.push((engine, field(row, "workers")));
+    }
+    let expected: Vec<(String, String)> =
+        [("sequential", "1"), ("parallel", "1"), ("parallel", "2")]
+            .iter()
+            .map(|(e, w)| (e.to_string(), w.to_string()))
+            .collect();
+    assert_eq!(seen, expected);
+
+    // results.json: the same runs, the summary, the machine and the command.
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["schema"], "checker-bench/1");
+    assert_eq!(json["model"], "twophase 3");
+    assert!(json["command"]
+        .as_str()
+        .unwrap()
+        .contains("bench twophase 3 --workers 1,2"));
+    assert_eq!(json["workers"], serde_json::json!([1, 2]));
+    assert_eq!(json["repeats"], 1);
+    assert_eq!(json["oversubscribed"], cpus() < 2);
+    let machine = &json["machine"];
+    assert_eq!(machine["cpus"], cpus());
+    assert!(machine["numa_nodes"].as_u64().unwrap() >= 1);
+    assert!(!machine["cpu_model"].as_str().unwrap().is_empty());
+    assert!(["hwloc", "sysfs", "single node fallback"]
+        .contains(&machine["topology_source"].as_str().unwrap()));
+    assert_eq!(json["counts"]["distinct"], 288);
+    assert_eq!(json["counts"]["verdict"], "holds");
+    let runs = json["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    for (run, line) in runs.iter().zip(&lines[1..]) {
+        assert_eq!(run["engine"].as_str().unwrap(), field(line, "engine"));
+        assert!(run["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("checker check twophase 3"));
+        for name in &columns {
+            assert!(run.get(*name).is_some(), "runs[] lacks {name}");
+        }
+    }
+    let summary = json["summary"].as_array().unwrap();
+    assert_eq!(summary.len(), 3);
+    for row in summary {
+        let wall = &row["wall_s"];
+        assert!(number(&wall["min"]) <= number(&wall["median"]));
+        assert!(number(&wall["median"]) <= number(&wall["max"]));
+        assert_eq!(row["repeats"], 1);
+    }
+    assert!(summary[0]["utilisation"].is_null());
+    assert!(number(&summary[2]["utilisation"]["max"]) <= 1.0);
+    let split = &json["worker_split"];
+    assert_eq!(split["workers"], 2);
+    let per_worker = split["per_worker"].as_array().unwrap();
+    assert_eq!(per_worker.len(), 2);
+    for w in per_worker {
+        let parts: f64 = ["expanding_s", "receiving_s", "sending_s", "idle_s"]
+            .iter()
+            .map(|k| number(&w[*k]))
+            .sum();
+        assert!(parts <= number(&w["wall_s"]) * 1.01 + 1e-3, "{w}");
+    }
+
+    // Both plots, and the raw report of every child.
+    for (name, text) in [("scaling.svg", "speedup"), ("workers.svg", "expanding")] {
+        let svg = std::fs::read_to_string(out.join(name)).unwrap();
+        assert!(svg.contains("<svg") && svg.contains(text), "{name}");
+    }
+    let raw = std::fs::read_dir(out.join("runs")).unwrap().count();
+    assert_eq!(raw, 6, "3 timed runs and 3 fixed-memory runs");
+}
+
+#[test]
+fn more_workers_than_cpus_are_refused_without_oversubscribe() {
+    let out = scratch("refused");
+    let too_many = (cpus() + 1).to_string();
+    let output = checker(&[
+        "bench",
+        "twophase",
+        "2",
+        "--workers",
+        &too_many,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = assert_refused(&output);
+    assert!(
+        stderr.contains(&format!("--workers {too_many}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--oversubscribe"), "{stderr}");
+    assert!(!out.exists(), "nothing is written before the refusal");
+}
+
+#[test]
+fn oversubscribed_runs_say_their_times_mean_nothing() {
+    let out = scratch("oversubscribed");
+    let too_many = (cpus() + 1).to_string();
+    let output = checker(&[
+        "bench",
+        "twophase",
+        "2",
+        "--workers",
+        &too_many,
+        "--repeat",
+        "1",
+        "--oversubscribe",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("mean nothing"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("mean nothing"));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["oversubscribed"], true);
+}
+
+#[test]
+fn bad_worker_lists_are_refused() {
+    let out = scratch("bad-list");
+    for (list, names) in [("1,x", "`x`"), ("0", "at least 1"), ("1,,2", "empty")] {
+        let output = checker(&[
+            "bench",
+            "twophase",
+            "2",
+            "--workers",
+            list,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = assert_refused(&output);
+        assert!(stderr.contains(names), "{list}: {stderr}");
+    }
+}
+
+#[test]
+fn bad_models_repeats_and_output_paths_are_refused() {
+    let out = scratch("bad-input");
+    let out_text = out.to_str().unwrap();
+    let stderr = assert_refused(&checker(&[
+        "bench",
+        "nosuch",
+        "--workers",
+        "1",
+        "--repeat",
+        "1",
+        "--out",
+        out_text,
+    ]));
+    assert!(stderr.contains("nosuch"), "{stderr}");
+    let stderr = assert_refused(&checker(&["bench", "twophase", "99", "--out", out_text]));
+    assert!(stderr.contains("twophase"), "{stderr}");
+    assert_refused(&checker(&[
+        "bench", "twophase", "2", "--repeat", "0", "--out", out_text,
+    ]));
+    let file = out.join("results.csv");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(&file, "not a directory").unwrap();
+    let stderr = assert_refused(&checker(&[
+        "bench",
+        "twophase",
+        "2",
+        "--out",
+        file.to_str().unwrap(),
+    ]));
+    assert!(stderr.contains("not a directory"), "{stderr}");
+}
