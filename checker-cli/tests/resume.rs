@@ -174,6 +174,19 @@ fn sigint_writes_a_checkpoint_and_exits_3() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds a checkpoint"));
     let _ = expected;
+    // The interrupt stopped part-way through a level; resuming finishes the run with
+    // exactly the uninterrupted counts.
+    let json = dir.join("resumed.json");
+    let status = checker()
+        .args(["check", "--resume"])
+        .arg(&workdir)
+        .arg("--json")
+        .arg(&json)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(counts(&json), (10_340_352, 123_558_402, 29));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -24,10 +24,14 @@ use checker_core::packed::PackedStates;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::frontier::Frontier;
+use crate::message::LevelReport;
+use crate::parent_log::LogEntry;
+use crate::partition::ParentRef;
 use crate::table::FingerprintSet;
+use crate::worker::PartialLevel;
 
 /// Version of the checkpoint format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Identifies the partition function (`partition::owner_of`).
 pub const PARTITION_FUNCTION_ID: &str = "multiply-shift-top32-node-major";
 const MANIFEST_FORMAT: &str = "checker-checkpoint";
@@ -186,6 +190,7 @@ pub fn write_worker(
     frontier: &Frontier,
     counters: WorkerCounters,
     log_entries: u64,
+    partial: Option<&PartialLevel>,
 ) -> Result<WorkerFile, CheckpointError> {
     let name = format!("worker-{worker}.bin");
     let path = dir.join(&name);
@@ -207,13 +212,32 @@ pub fn write_worker(
         for fp in table.iter() {
             w.put_u64(fp)?;
         }
-        w.put_u64(frontier.len())?;
-        frontier.for_each_chunk(|chunk| {
-            w.put_u64(chunk.len() as u64)?;
-            w.put_u64(chunk.raw_bytes().len() as u64)?;
-            w.put(chunk.raw_bytes())
-        })?;
-        w.put_u64(u64::MAX)?; // end of chunks
+        write_frontier(w, frontier)?;
+        match partial {
+            None => w.put_u64(0)?,
+            Some(p) => {
+                w.put_u64(1)?;
+                w.put_u64(p.expanded)?;
+                let r = &p.report;
+                w.put_u64(r.expanded)?;
+                w.put_u64(r.generated)?;
+                w.put_u64(r.deadlocks)?;
+                w.put_u64(r.errors.deadlock.unwrap_or(0))?;
+                let (fp, index) = r.errors.invariant.unwrap_or((0, 0));
+                w.put_u64(fp)?;
+                w.put_u64(u64::from(index))?;
+                w.put_u64(p.log.len() as u64)?;
+                for e in &p.log {
+                    w.put_u64(e.fp)?;
+                    w.put_u64(e.parent.0)?;
+                }
+                w.put_u64(p.parent_fps.len() as u64)?;
+                for &fp in &p.parent_fps {
+                    w.put_u64(fp)?;
+                }
+                write_frontier(w, &p.next)?;
+            }
+        }
         let checksum = w.hash.digest();
         w.inner.write_all(&checksum.to_le_bytes())?;
         w.bytes += 8;
@@ -228,6 +252,18 @@ pub fn write_worker(
         checksum: format!("{:016x}", file_checksum(&path)?),
         log_entries,
     })
+}
+
+/// Writes a frontier: its length, then `(count, bytes, entries)` per chunk, then an
+/// end marker.
+fn write_frontier<W: Write>(w: &mut HashingWriter<W>, frontier: &Frontier) -> io::Result<()> {
+    w.put_u64(frontier.len())?;
+    frontier.for_each_chunk(|chunk| {
+        w.put_u64(chunk.len() as u64)?;
+        w.put_u64(chunk.raw_bytes().len() as u64)?;
+        w.put(chunk.raw_bytes())
+    })?;
+    w.put_u64(u64::MAX)
 }
 
 /// XXH3-64 of a whole file.
@@ -364,16 +400,20 @@ pub struct LoadedWorker {
     pub frontier: Frontier,
     /// Its counters.
     pub counters: WorkerCounters,
+    /// The level interrupted part-way, if any.
+    pub partial: Option<PartialLevel>,
 }
 
 /// Reads worker `worker`'s file described by `entry` from checkpoint directory `dir`,
-/// verifying its size and checksum first. `frontier` receives the frontier's states
-/// (it may spill).
+/// verifying its size and checksum first. `frontier` and `next_frontier` receive the
+/// frontier's states and, for a level interrupted part-way, the next level's (they may
+/// spill).
 pub fn read_worker(
     dir: &Path,
     worker: usize,
     entry: &WorkerFile,
-    mut frontier: Frontier,
+    frontier: Frontier,
+    next_frontier: Frontier,
 ) -> Result<LoadedWorker, CheckpointError> {
     let path = dir.join(&entry.file);
     let bytes = fs::metadata(&path).map_err(io_err(&path))?.len();
@@ -389,72 +429,147 @@ pub fn read_worker(
     if format!("{:016x}", file_checksum(&path)?) != entry.checksum {
         return Err(invalid(&path, "checksum mismatch: the file is corrupted"));
     }
-    let mut r = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io_err(&path))?);
-    macro_rules! word {
-        () => {{
-            let mut b = [0u8; 8];
-            r.read_exact(&mut b).map_err(io_err(&path))?;
-            u64::from_le_bytes(b)
-        }};
-    }
-    let magic = word!().to_le_bytes();
-    if &magic != WORKER_MAGIC || word!() != u64::from(FORMAT_VERSION) {
+    let mut r = Reader {
+        inner: BufReader::with_capacity(1 << 20, File::open(&path).map_err(io_err(&path))?),
+        path: &path,
+        bytes,
+    };
+    let magic = r.word()?.to_le_bytes();
+    if &magic != WORKER_MAGIC || r.word()? != u64::from(FORMAT_VERSION) {
         return Err(invalid(
             &path,
             "not a worker checkpoint of this format version",
         ));
     }
-    if word!() != worker as u64 {
+    if r.word()? != worker as u64 {
         return Err(invalid(&path, format!("is not worker {worker}'s file")));
     }
     let counters = WorkerCounters {
-        generated: word!(),
-        expanded: word!(),
+        generated: r.word()?,
+        expanded: r.word()?,
     };
-    if word!() != entry.log_entries {
+    if r.word()? != entry.log_entries {
         return Err(invalid(&path, "log length disagrees with the manifest"));
     }
-    let table_len = word!();
-    if table_len > bytes / 8 {
-        return Err(invalid(&path, "table length exceeds the file"));
-    }
+    let table_len = r.count(8)?;
     let mut table = FingerprintSet::with_capacity(table_len as usize);
     for _ in 0..table_len {
-        let fp = word!();
+        let fp = r.word()?;
         if fp == 0 || !table.insert(fp) {
             return Err(invalid(&path, "table holds a zero or repeated fingerprint"));
         }
     }
-    let frontier_len = word!();
-    let mut chunk = PackedStates::new();
-    let mut raw = Vec::new();
-    loop {
-        let count = word!();
-        if count == u64::MAX {
-            break;
+    let frontier = r.frontier(frontier)?;
+    let partial = match r.word()? {
+        0 => None,
+        1 => {
+            let expanded = r.word()?;
+            let mut report = LevelReport {
+                expanded: r.word()?,
+                generated: r.word()?,
+                deadlocks: r.word()?,
+                ..LevelReport::default()
+            };
+            let deadlock = r.word()?;
+            if deadlock != 0 {
+                report.errors.note_deadlock(deadlock);
+            }
+            let (fp, index) = (r.word()?, r.word()?);
+            if fp != 0 {
+                let index =
+                    u32::try_from(index).map_err(|_| invalid(&path, "bad invariant index"))?;
+                report.errors.note_invariant(fp, index);
+            }
+            let entries = r.count(16)?;
+            let mut log = Vec::with_capacity(entries as usize);
+            for _ in 0..entries {
+                let fp = r.word()?;
+                let parent = ParentRef(r.word()?);
+                if !table.contains(fp) {
+                    return Err(invalid(
+                        &path,
+                        "a partial level's state is not in the table",
+                    ));
+                }
+                log.push(LogEntry { fp, parent });
+            }
+            let parents = r.count(8)?;
+            if parents != entries {
+                return Err(invalid(&path, "partial level: parent count disagrees"));
+            }
+            let parent_fps = (0..parents)
+                .map(|_| r.word())
+                .collect::<Result<Vec<_>, _>>()?;
+            let next = r.frontier(next_frontier)?;
+            Some(PartialLevel {
+                expanded,
+                report,
+                log,
+                parent_fps,
+                next,
+            })
         }
-        let len = word!();
-        if len > bytes {
-            return Err(invalid(&path, "frontier chunk exceeds the file"));
-        }
-        raw.resize(len as usize, 0);
-        r.read_exact(&mut raw).map_err(io_err(&path))?;
-        chunk
-            .load_raw(&raw, count as usize)
-            .map_err(|_| invalid(&path, "malformed frontier"))?;
-        for (tag, state) in chunk.iter() {
-            frontier.push(tag, state);
-        }
-    }
-    if frontier.len() != frontier_len {
-        return Err(invalid(&path, "frontier length disagrees with its header"));
-    }
-    if let Some(e) = frontier.take_error() {
-        return Err(io_err(&path)(e));
-    }
+        _ => return Err(invalid(&path, "malformed partial-level flag")),
+    };
     Ok(LoadedWorker {
         table,
         frontier,
         counters,
+        partial,
     })
+}
+
+/// Reads a worker file's fields, mapping every failure to a one-line error.
+struct Reader<'a> {
+    inner: BufReader<File>,
+    path: &'a Path,
+    bytes: u64,
+}
+
+impl Reader<'_> {
+    fn word(&mut self) -> Result<u64, CheckpointError> {
+        let mut b = [0u8; 8];
+        self.inner.read_exact(&mut b).map_err(io_err(self.path))?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// A count of items of `size` bytes, refused if the file cannot hold them.
+    fn count(&mut self, size: u64) -> Result<u64, CheckpointError> {
+        let n = self.word()?;
+        if n > self.bytes / size {
+            return Err(invalid(self.path, "a length exceeds the file"));
+        }
+        Ok(n)
+    }
+
+    fn frontier(&mut self, mut into: Frontier) -> Result<Frontier, CheckpointError> {
+        let len = self.word()?;
+        let mut chunk = PackedStates::new();
+        let mut raw = Vec::new();
+        loop {
+            let count = self.word()?;
+            if count == u64::MAX {
+                break;
+            }
+            let bytes = self.count(1)?;
+            raw.resize(bytes as usize, 0);
+            self.inner.read_exact(&mut raw).map_err(io_err(self.path))?;
+            chunk
+                .load_raw(&raw, count as usize)
+                .map_err(|_| invalid(self.path, "malformed frontier"))?;
+            for (tag, state) in chunk.iter() {
+                into.push(tag, state);
+            }
+        }
+        if into.len() != len {
+            return Err(invalid(
+                self.path,
+                "frontier length disagrees with its header",
+            ));
+        }
+        if let Some(e) = into.take_error() {
+            return Err(io_err(self.path)(e));
+        }
+        Ok(into)
+    }
 }

@@ -484,10 +484,17 @@ impl<M: Model> Segment<'_, M> {
                     frontier: frontier("frontier-a"),
                     next: frontier("frontier-b"),
                     counters: Default::default(),
+                    partial: None,
                 })
             }
             StateSource::Checkpoint { dir, file } => {
-                let loaded = checkpoint::read_worker(&dir, id, &file, frontier("frontier-a"))?;
+                let loaded = checkpoint::read_worker(
+                    &dir,
+                    id,
+                    &file,
+                    frontier("frontier-a"),
+                    frontier("frontier-b"),
+                )?;
                 let path = log_path.expect("resuming needs a work directory");
                 let log = ParentLog::reopen(&path, file.log_entries).map_err(io(&path))?;
                 Ok(WorkerState {
@@ -496,6 +503,7 @@ impl<M: Model> Segment<'_, M> {
                     frontier: loaded.frontier,
                     next: frontier("frontier-b"),
                     counters: loaded.counters,
+                    partial: loaded.partial,
                 })
             }
         }

@@ -56,6 +56,8 @@ pub struct SummaryFlags {
     pub over_budget: bool,
     /// The worker met an I/O error in the work directory.
     pub failed: bool,
+    /// The worker stopped expanding part-way on an interrupt.
+    pub paused: bool,
 }
 
 impl SummaryFlags {
@@ -64,6 +66,7 @@ impl SummaryFlags {
         self.checkpoint_due |= other.checkpoint_due;
         self.over_budget |= other.over_budget;
         self.failed |= other.failed;
+        self.paused |= other.paused;
     }
 }
 

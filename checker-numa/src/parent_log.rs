@@ -151,6 +151,12 @@ impl ParentLog {
         &mut self.level[pos]
     }
 
+    /// Removes and returns the entries of the level being built (to save a level
+    /// interrupted part-way); `push` them back to resume it.
+    pub fn take_level(&mut self) -> Vec<LogEntry> {
+        std::mem::take(&mut self.level)
+    }
+
     /// Moves the level being built into the store.
     pub fn seal_level(&mut self) -> io::Result<()> {
         let sealing = self.level.len() as u64;

@@ -147,6 +147,16 @@ impl FingerprintSet {
         Insert::New
     }
 
+    /// Marks a stored fingerprint as stored in the current level (when a level
+    /// interrupted part-way is resumed). Returns whether `fp` is stored.
+    pub fn mark_present(&mut self, fp: Fingerprint) -> bool {
+        let (i, found) = self.probe(fp);
+        if found && !self.is_marked(i) {
+            self.mark(i);
+        }
+        found
+    }
+
     /// Ends the level: no fingerprint is marked any more.
     pub fn clear_marks(&mut self) {
         for slot in std::mem::take(&mut self.marked) {

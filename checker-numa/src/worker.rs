@@ -67,6 +67,21 @@ pub enum Ending {
     Failed,
 }
 
+/// A level interrupted part-way (SIGINT/SIGTERM), as a checkpoint saves it: resuming
+/// skips the frontier's first `expanded` states and carries on with the rest.
+pub struct PartialLevel {
+    /// States of the frontier already expanded (in frontier order).
+    pub expanded: u64,
+    /// This worker's report for the part done.
+    pub report: LevelReport,
+    /// The level's parent-log entries so far (not sealed: a parent may still change).
+    pub log: Vec<LogEntry>,
+    /// Their parents' fingerprints, by position.
+    pub parent_fps: Vec<Fingerprint>,
+    /// The next level's states so far.
+    pub next: Frontier,
+}
+
 /// Everything a worker owns that outlives one run segment: what a checkpoint saves.
 pub struct WorkerState {
     /// The visited table.
@@ -79,6 +94,8 @@ pub struct WorkerState {
     pub next: Frontier,
     /// Counters that survive a resume.
     pub counters: WorkerCounters,
+    /// The level interrupted part-way, if the run stopped inside one.
+    pub partial: Option<PartialLevel>,
 }
 
 /// The totals every worker agrees on.
@@ -183,6 +200,12 @@ pub struct Worker<'a, M: Model> {
     interrupt: Option<&'a AtomicBool>,
     segment_start: Instant,
     io_error: Option<String>,
+    /// States of the current frontier to skip (expanded before an interrupt).
+    skip: u64,
+    /// States of the current frontier gone through in this level, skipped ones included.
+    done_in_level: u64,
+    /// This worker saw the interrupt and stopped expanding.
+    pausing: bool,
 }
 
 impl<'a, M: Model> Worker<'a, M> {
@@ -221,6 +244,9 @@ impl<'a, M: Model> Worker<'a, M> {
             interrupt: setup.interrupt,
             segment_start: Instant::now(),
             io_error: None,
+            skip: 0,
+            done_in_level: 0,
+            pausing: false,
         }
     }
 
@@ -237,10 +263,15 @@ impl<'a, M: Model> Worker<'a, M> {
             if let Some(e) = ending {
                 break e;
             }
+            let resumed = self.state.partial.take();
             self.begin_level();
-            let mut frontier = std::mem::replace(&mut self.state.frontier, Frontier::in_memory());
+            if let Some(partial) = resumed {
+                self.restore_partial(partial);
+            }
+            let frontier = std::mem::replace(&mut self.state.frontier, Frontier::in_memory());
             self.expand(&frontier);
-            frontier.clear();
+            // Kept as is: after the level it becomes the buffer for the next one (and
+            // is cleared then), or it is saved whole if the level was interrupted.
             self.state.frontier = frontier;
             ending = self.finish_level();
         };
@@ -290,6 +321,24 @@ impl<'a, M: Model> Worker<'a, M> {
         self.has_summary.iter_mut().for_each(|h| *h = false);
         self.markers_missing = self.workers - 1;
         self.summaries_missing = self.workers - 1;
+        self.skip = 0;
+        self.done_in_level = 0;
+        self.pausing = false;
+    }
+
+    /// Takes up a level interrupted part-way (after `begin_level`).
+    fn restore_partial(&mut self, partial: PartialLevel) {
+        self.skip = partial.expanded;
+        self.own_report = partial.report;
+        for (pos, entry) in partial.log.into_iter().enumerate() {
+            self.state.table.mark_present(entry.fp);
+            self.state.log.push(entry);
+            let log = &self.state.log;
+            self.level_index
+                .insert(entry.fp, pos as u32, |p| log.level_fp(p));
+        }
+        self.next_parent_fp = partial.parent_fps;
+        self.state.next = partial.next;
     }
 
     /// Every worker enumerates the initial states and keeps those it owns.
@@ -320,7 +369,9 @@ impl<'a, M: Model> Worker<'a, M> {
     fn expand(&mut self, frontier: &Frontier) {
         let mut left = frontier.len();
         let result = frontier.for_each_chunk(|chunk| {
-            self.expand_chunk(chunk, &mut left);
+            if !self.pausing {
+                self.expand_chunk(chunk, &mut left);
+            }
             Ok(())
         });
         if let Err(e) = result {
@@ -335,6 +386,11 @@ impl<'a, M: Model> Worker<'a, M> {
         let mut state: Option<M::State> = None;
         let mut buf = Vec::new();
         for (n, (index, bytes)) in chunk.iter().enumerate() {
+            self.done_in_level += 1;
+            if self.done_in_level <= self.skip {
+                *left -= 1;
+                continue;
+            }
             let parent_fp = fingerprint(bytes);
             let parent = ParentRef::new(self.id, index);
             match &mut state {
@@ -389,6 +445,12 @@ impl<'a, M: Model> Worker<'a, M> {
                     self.poll_inbox();
                 }
                 self.publish_progress(*left);
+                // On an interrupt, stop after this batch of states: the rest of the
+                // level is saved and expanded when the run is resumed.
+                if self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+                    self.pausing = true;
+                    return;
+                }
             }
         }
     }
@@ -542,8 +604,6 @@ impl<'a, M: Model> Worker<'a, M> {
                 self.send_batch(to);
             }
         }
-        self.state.counters.generated += self.own_report.generated;
-        self.state.counters.expanded += self.own_report.expanded;
         self.level_report.merge(&self.own_report);
         let report = self.own_report;
         self.broadcast(|| Message::EndOfLevel(report));
@@ -577,6 +637,7 @@ impl<'a, M: Model> Worker<'a, M> {
                     .every
                     .is_some_and(|every| self.segment_start.elapsed() >= every),
             over_budget: self.memory_share.is_some_and(|share| projected > share),
+            paused: self.pausing,
             failed: self.io_error.is_some(),
         }
     }
@@ -613,6 +674,20 @@ impl<'a, M: Model> Worker<'a, M> {
     /// Ends the level: the rounds, then the decision every worker takes identically.
     fn finish_level(&mut self) -> Option<Ending> {
         self.end_level();
+        if self.level_summary.flags.paused {
+            // Some worker stopped expanding: every worker saves its part of the level
+            // as it stands (nothing of it is counted in the totals yet).
+            self.state.partial = Some(PartialLevel {
+                expanded: self.done_in_level,
+                report: self.own_report,
+                log: self.state.log.take_level(),
+                parent_fps: std::mem::take(&mut self.next_parent_fp),
+                next: std::mem::replace(&mut self.state.next, Frontier::in_memory()),
+            });
+            return Some(Ending::Limit(StopReason::Interrupted));
+        }
+        self.state.counters.generated += self.own_report.generated;
+        self.state.counters.expanded += self.own_report.expanded;
         if let Err(e) = self.state.log.seal_level() {
             self.io_error
                 .get_or_insert_with(|| format!("writing the parent log: {e}"));
@@ -696,6 +771,7 @@ impl<'a, M: Model> Worker<'a, M> {
                     &self.state.frontier,
                     self.state.counters,
                     self.state.log.len(),
+                    self.state.partial.as_ref(),
                 )
                 .map_err(|e| e.to_string())
             });

@@ -151,7 +151,9 @@ fn interrupt_and_resume_repeatedly() {
             _ => break got,
         }
     };
-    assert_eq!(stops as u32, reference.depth - 1);
+    // Levels of fewer than 64 states per worker end before the flag is looked at and
+    // stop at the level boundary; larger ones stop part-way, 64 states per worker later.
+    assert!(stops as u32 > reference.depth, "{stops} stops");
     same(&last.outcome, &reference);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -259,12 +261,12 @@ fn corrupted_checkpoints_are_refused() {
     let manifest = current_dir(&dir).join("manifest.json");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let (json, _) = text.trim_end().rsplit_once('\n').unwrap();
-    let json = json.replacen("\"version\": 1", "\"version\": 99", 1);
+    let json = json.replacen("\"version\": 2", "\"version\": 99", 1);
     let sum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
     std::fs::write(&manifest, format!("{json}\n{sum:016x}\n")).unwrap();
     let e = resume_error(&m, &dir);
     assert!(
-        e.contains("format version 99 is not supported (this checker reads version 1)"),
+        e.contains("format version 99 is not supported (this checker reads version 2)"),
         "{e}"
     );
 
