@@ -112,16 +112,20 @@ pub fn parse_workers(text: &str) -> Result<usize, String> {
     Ok(n)
 }
 
-/// A duration such as `90s`, `10m`, `2h`, `500ms` or a plain number of seconds.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+/// Splits `12.5G` into `12.5` and `G`; `None` if it does not start with a number.
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (try 30s, 10m, 2h)"))?;
+    Some((number.parse().ok()?, unit))
+}
+
+/// A duration such as `90s`, `10m`, `2h`, `500ms` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (value, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("`{text}` is not a duration (try 30s, 10m, 2h)"))?;
     let seconds = match unit {
         "" | "s" => value,
         "ms" => value / 1000.0,
@@ -142,14 +146,8 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 /// A size in bytes such as `512M`, `8G`, `1.5T` or a plain number of bytes (binary
 /// multiples: K = 1024).
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size (try 512M or 8G)"))?;
+    let (value, unit) =
+        number_and_unit(text).ok_or_else(|| format!("`{text}` is not a size (try 512M or 8G)"))?;
     let scale = match unit.trim_end_matches(['B', 'b', 'i']) {
         "" => 1u64,
         "K" | "k" => 1 << 10,
