@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// Bytes per batch of states sent between workers.
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
     pub batch_bytes: Option<u64>,
+    /// Batches each (sender, receiver) ring holds.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub ring_capacity: Option<u64>,
     /// Do not pin worker threads to CPUs.
     #[arg(long)]
     pub no_pin: bool,
@@ -84,6 +87,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         no_deadlock: args.no_deadlock,
         max_states: args.max_states,
         batch_bytes: args.batch_bytes,
+        ring_capacity: args.ring_capacity,
         no_pin: args.no_pin,
     };
     let spec = SweepSpec {

@@ -66,6 +66,8 @@ pub struct CheckFlags {
     pub max_states: Option<u64>,
     /// `--batch-bytes BYTES` (parallel runs only).
     pub batch_bytes: Option<u64>,
+    /// `--ring-capacity N` (parallel runs only).
+    pub ring_capacity: Option<u64>,
     /// `--no-pin` (parallel runs only).
     pub no_pin: bool,
 }
@@ -88,6 +90,10 @@ pub fn child_args(
         if let Some(bytes) = flags.batch_bytes {
             args.push("--batch-bytes".into());
             args.push(bytes.to_string().into());
+        }
+        if let Some(n) = flags.ring_capacity {
+            args.push("--ring-capacity".into());
+            args.push(n.to_string().into());
         }
         if flags.no_pin {
             args.push("--no-pin".into());
@@ -262,12 +268,13 @@ mod tests {
             no_deadlock: true,
             max_states: Some(10),
             batch_bytes: Some(4096),
+            ring_capacity: Some(8),
             no_pin: true,
         };
         let args = child_args(&words, Config::Parallel(2), &flags, Path::new("/t/r.json"));
         assert_eq!(
             display_args(&args),
-            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --no-pin --no-deadlock --max-states 10 --progress-every 86400 --json /t/r.json"
+            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --ring-capacity 8 --no-pin --no-deadlock --max-states 10 --progress-every 86400 --json /t/r.json"
         );
         let args = child_args(&words, Config::Sequential, &flags, Path::new("r.json"));
         let text = display_args(&args);
