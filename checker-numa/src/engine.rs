@@ -200,15 +200,12 @@ pub fn check<M: Model>(
         ),
     };
     let started = Instant::now();
-    let mut generation = 0u64;
     let mut checkpoints_written = 0u64;
     let mut earlier_telemetry = vec![WorkerTelemetry::default(); workers];
     loop {
-        generation += 1;
         let checkpoint_dir = match persistence {
             Some(p) => {
-                let dir =
-                    checkpoint::generation_dir(&p.workdir, next_generation(&p.workdir, generation));
+                let dir = checkpoint::generation_dir(&p.workdir, next_generation(&p.workdir));
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| EngineError::Io(format!("{}: {e}", dir.display())))?;
                 Some(dir)
@@ -287,8 +284,9 @@ pub fn check<M: Model>(
     }
 }
 
-/// The generation number for a new checkpoint directory: one past any in `workdir`.
-fn next_generation(workdir: &Path, at_least: u64) -> u64 {
+/// The generation number for a new checkpoint directory: one past any in `workdir`
+/// (a resumed run continues the numbering of the run it resumes).
+fn next_generation(workdir: &Path) -> u64 {
     let newest = std::fs::read_dir(workdir)
         .into_iter()
         .flatten()
@@ -302,7 +300,7 @@ fn next_generation(workdir: &Path, at_least: u64) -> u64 {
         })
         .max()
         .unwrap_or(0);
-    (newest + 1).max(at_least)
+    newest + 1
 }
 
 /// Reads and validates the checkpoint to resume from.

@@ -88,11 +88,6 @@ impl Frontier {
             .sum()
     }
 
-    /// Bytes spilled to disk.
-    pub fn spilled_bytes(&self) -> u64 {
-        self.spilled_bytes
-    }
-
     /// Appends a state.
     #[inline]
     pub fn push(&mut self, tag: u64, state: &[u8]) {

@@ -10,7 +10,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use checker_core::Fingerprint;
 
@@ -46,10 +46,7 @@ impl LogEntry {
 
 enum Store {
     Memory(Vec<LogEntry>),
-    File {
-        writer: BufWriter<File>,
-        path: PathBuf,
-    },
+    File { writer: BufWriter<File> },
 }
 
 /// A worker's parent log.
@@ -79,7 +76,7 @@ impl ParentLog {
             .read(true)
             .truncate(true)
             .open(path)?;
-        Ok(Self::with_file(file, path, 0))
+        Ok(Self::with_file(file, 0))
     }
 
     /// Reopens the log file at `path` holding at least `entries` entries, dropping any
@@ -98,20 +95,17 @@ impl ParentLog {
             ));
         }
         file.set_len(entries * ENTRY_BYTES)?;
-        Ok(Self::with_file(file, path, entries))
+        Ok(Self::with_file(file, entries))
     }
 
-    fn with_file(file: File, path: &Path, sealed: u64) -> Self {
+    fn with_file(file: File, sealed: u64) -> Self {
         let mut writer = BufWriter::with_capacity(1 << 20, file);
         // Appends go to the end; `reopen` has just cut the file there.
         let _ = io::Seek::seek(writer.get_mut(), io::SeekFrom::End(0));
         ParentLog {
             sealed,
             level: Vec::new(),
-            store: Store::File {
-                writer,
-                path: path.to_path_buf(),
-            },
+            store: Store::File { writer },
         }
     }
 
@@ -234,14 +228,6 @@ impl ParentLog {
         match &self.store {
             Store::Memory(v) => level + (v.capacity() * std::mem::size_of::<LogEntry>()) as u64,
             Store::File { .. } => level + (1 << 20),
-        }
-    }
-
-    /// The file behind the log, if any.
-    pub fn path(&self) -> Option<&Path> {
-        match &self.store {
-            Store::Memory(_) => None,
-            Store::File { path, .. } => Some(path),
         }
     }
 }
