@@ -3,6 +3,7 @@
 //! Exit codes: 0 every property holds (or the partial search found no error), 1 a
 //! violation or deadlock was found, 2 a usage or input error.
 
+mod allocator;
 mod args;
 mod bench;
 mod check;
@@ -17,6 +18,7 @@ use args::{Cli, Command};
 use error::CliError;
 
 fn main() -> ExitCode {
+    allocator::apply();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -20,18 +20,18 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use checker_core::fingerprint::FINGERPRINT_FUNCTION_ID;
-use checker_core::packed::PackedStates;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::frontier::Frontier;
 use crate::message::LevelReport;
 use crate::parent_log::LogEntry;
 use crate::partition::ParentRef;
+use crate::state_chunk::StateChunk;
 use crate::table::FingerprintSet;
 use crate::worker::PartialLevel;
 
 /// Version of the checkpoint format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Identifies the partition function (`partition::owner_of`).
 pub const PARTITION_FUNCTION_ID: &str = "multiply-shift-top32-node-major";
 const MANIFEST_FORMAT: &str = "checker-checkpoint";
@@ -212,6 +212,7 @@ pub fn write_worker(
         for fp in table.iter() {
             w.put_u64(fp)?;
         }
+        w.put_u64(frontier.first_index())?;
         write_frontier(w, frontier)?;
         match partial {
             None => w.put_u64(0)?,
@@ -254,12 +255,13 @@ pub fn write_worker(
     })
 }
 
-/// Writes a frontier: its length, then `(count, bytes, entries)` per chunk, then an
-/// end marker.
+/// Writes a frontier: its length, then `(count, layout, bytes, states)` per chunk,
+/// then an end marker.
 fn write_frontier<W: Write>(w: &mut HashingWriter<W>, frontier: &Frontier) -> io::Result<()> {
     w.put_u64(frontier.len())?;
     frontier.for_each_chunk(|chunk| {
         w.put_u64(chunk.len() as u64)?;
+        w.put_u64(chunk.layout_code())?;
         w.put_u64(chunk.raw_bytes().len() as u64)?;
         w.put(chunk.raw_bytes())
     })?;
@@ -459,7 +461,13 @@ pub fn read_worker(
             return Err(invalid(&path, "table holds a zero or repeated fingerprint"));
         }
     }
-    let frontier = r.frontier(frontier)?;
+    let first_index = r.word()?;
+    let mut frontier = r.frontier(frontier)?;
+    if first_index.checked_add(frontier.len()) != Some(entry.log_entries) {
+        // The frontier holds the end of the log's last level, in log order.
+        return Err(invalid(&path, "frontier does not end the parent log"));
+    }
+    frontier.set_first_index(first_index);
     let partial = match r.word()? {
         0 => None,
         1 => {
@@ -501,6 +509,9 @@ pub fn read_worker(
                 .map(|_| r.word())
                 .collect::<Result<Vec<_>, _>>()?;
             let next = r.frontier(next_frontier)?;
+            if next.len() != entries {
+                return Err(invalid(&path, "partial level: state count disagrees"));
+            }
             Some(PartialLevel {
                 expanded,
                 report,
@@ -544,21 +555,24 @@ impl Reader<'_> {
 
     fn frontier(&mut self, mut into: Frontier) -> Result<Frontier, CheckpointError> {
         let len = self.word()?;
-        let mut chunk = PackedStates::new();
+        let mut chunk = StateChunk::new();
         let mut raw = Vec::new();
         loop {
             let count = self.word()?;
             if count == u64::MAX {
                 break;
             }
+            let layout = self.word()?;
             let bytes = self.count(1)?;
             raw.resize(bytes as usize, 0);
             self.inner.read_exact(&mut raw).map_err(io_err(self.path))?;
+            let count =
+                usize::try_from(count).map_err(|_| invalid(self.path, "malformed frontier"))?;
             chunk
-                .load_raw(&raw, count as usize)
+                .load_raw(layout, &raw, count)
                 .map_err(|_| invalid(self.path, "malformed frontier"))?;
-            for (tag, state) in chunk.iter() {
-                into.push(tag, state);
+            for state in chunk.iter() {
+                into.push(state);
             }
         }
         if into.len() != len {

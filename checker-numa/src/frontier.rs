@@ -1,15 +1,22 @@
 //! A BFS frontier kept as a list of chunks of about [`CHUNK_BYTES`] each, so it never
 //! holds more than one chunk of slack and never copies itself to grow. Once more than
 //! its memory limit is held, full chunks spill to a file in the run's work directory;
-//! reading streams them back one at a time. Order is not significant (each entry
-//! carries its log index). Emptied chunks are kept for the next level.
+//! reading streams them back one at a time. Expansion consumes the frontier from the
+//! front, chunk by chunk, handing each emptied chunk to the frontier being filled, so a
+//! level and the next one share their memory instead of each holding its own.
+//!
+//! States are kept in the order pushed, which is the order of their parent-log entries,
+//! so a state's log index is its position plus the log index of the first one
+//! ([`Frontier::first_index`]): no per-state tag. A chunk stores states back to back with no header while they all
+//! have one width (every fixed-width model), and with a length before each otherwise.
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
-use checker_core::packed::PackedStates;
+use crate::state_chunk::StateChunk;
 
 /// Bytes at which a chunk is full.
 pub const CHUNK_BYTES: usize = 1 << 20;
@@ -20,23 +27,30 @@ struct SpilledChunk {
     offset: u64,
     bytes: u64,
     count: u64,
+    layout: u64,
 }
 
-/// A frontier of packed states tagged with their log index.
+/// A frontier of packed states, in the order pushed.
 pub struct Frontier {
     /// The chunk being filled.
-    filling: PackedStates,
+    filling: StateChunk,
     /// Full chunks in memory.
-    full: Vec<PackedStates>,
+    full: VecDeque<StateChunk>,
     /// Emptied chunks, reused before allocating.
-    pool: Vec<PackedStates>,
+    pool: Vec<StateChunk>,
     /// Bytes kept in memory before full chunks spill; `usize::MAX` never spills.
     limit: usize,
     spill_path: Option<PathBuf>,
     spill: Option<File>,
     spilled: Vec<SpilledChunk>,
+    /// Spilled chunks already consumed (from the front).
+    spilled_consumed: usize,
     spilled_bytes: u64,
+    /// Where the front spilled chunk is read.
+    scratch: StateChunk,
     len: u64,
+    /// Log index of the first state held.
+    first_index: u64,
     /// The first I/O error met while spilling; reported at the end of the level.
     error: Option<io::Error>,
 }
@@ -50,22 +64,36 @@ impl Frontier {
     /// A frontier that spills to `path` once more than `limit` bytes are in memory.
     pub fn spilling(limit: usize, path: Option<PathBuf>) -> Self {
         Frontier {
-            filling: PackedStates::new(),
-            full: Vec::new(),
+            filling: StateChunk::new(),
+            full: VecDeque::new(),
             pool: Vec::new(),
             limit,
             spill_path: path,
             spill: None,
             spilled: Vec::new(),
+            spilled_consumed: 0,
             spilled_bytes: 0,
+            scratch: StateChunk::new(),
             len: 0,
+            first_index: 0,
             error: None,
         }
     }
 
-    /// Number of states.
+    /// Number of states held.
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// Log index of the first state held; the next ones follow in order.
+    pub fn first_index(&self) -> u64 {
+        self.first_index
+    }
+
+    /// Sets the log index of the first state (of an empty frontier about to be filled,
+    /// or of one just loaded).
+    pub fn set_first_index(&mut self, index: u64) {
+        self.first_index = index;
     }
 
     /// Whether there are no states.
@@ -90,8 +118,13 @@ impl Frontier {
 
     /// Appends a state.
     #[inline]
-    pub fn push(&mut self, tag: u64, state: &[u8]) {
-        self.filling.push(tag, state);
+    pub fn push(&mut self, state: &[u8]) {
+        if self.filling.capacity() == 0 {
+            // Chunks are allocated whole, never grown by doubling (which would leave
+            // half of each unused but kept).
+            self.filling = self.pool.pop().unwrap_or_else(Self::new_chunk);
+        }
+        self.filling.push(state);
         self.len += 1;
         if self.filling.byte_len() >= CHUNK_BYTES {
             self.seal_chunk();
@@ -99,30 +132,42 @@ impl Frontier {
     }
 
     fn seal_chunk(&mut self) {
-        let fresh = self
-            .pool
-            .pop()
-            .unwrap_or_else(|| PackedStates::with_capacity(CHUNK_BYTES + 4096));
+        let fresh = self.pool.pop().unwrap_or_else(Self::new_chunk);
         let chunk = std::mem::replace(&mut self.filling, fresh);
         let in_memory = self.memory_bytes() + chunk.byte_len();
         if in_memory > self.limit && self.spill_path.is_some() {
             if let Err(e) = self.spill_chunk(&chunk) {
                 self.error.get_or_insert(e);
-                self.full.push(chunk);
+                self.full.push_back(chunk);
                 return;
             }
             self.recycle(chunk);
         } else {
-            self.full.push(chunk);
+            self.full.push_back(chunk);
         }
     }
 
-    fn recycle(&mut self, mut chunk: PackedStates) {
+    /// A chunk with room for [`CHUNK_BYTES`] plus the largest state that may end it
+    /// (states above 4 KiB cost a reallocation).
+    fn new_chunk() -> StateChunk {
+        StateChunk::with_capacity(CHUNK_BYTES + 4096)
+    }
+
+    /// Takes over `other`'s emptied chunks, keeping at most as many spare chunks as
+    /// `other` holds full ones in memory plus one (the next level is rarely much
+    /// larger than the one just stored, and memory freed here returns to the system).
+    pub fn adopt_pool(&mut self, other: &mut Frontier) {
+        self.pool.append(&mut other.pool);
+        self.pool.truncate(other.full.len() + 1);
+    }
+
+    /// Takes an emptied chunk (from another frontier) for reuse.
+    pub fn recycle(&mut self, mut chunk: StateChunk) {
         chunk.clear();
         self.pool.push(chunk);
     }
 
-    fn spill_chunk(&mut self, chunk: &PackedStates) -> io::Result<()> {
+    fn spill_chunk(&mut self, chunk: &StateChunk) -> io::Result<()> {
         if self.spill.is_none() {
             let path = self.spill_path.as_ref().expect("spilling needs a path");
             let file = OpenOptions::new()
@@ -140,6 +185,7 @@ impl Frontier {
             offset: self.spilled_bytes,
             bytes: bytes.len() as u64,
             count: chunk.len() as u64,
+            layout: chunk.layout_code(),
         });
         self.spilled_bytes += bytes.len() as u64;
         Ok(())
@@ -158,6 +204,7 @@ impl Frontier {
         }
         self.filling.clear();
         self.spilled.clear();
+        self.spilled_consumed = 0;
         self.spilled_bytes = 0;
         self.len = 0;
         if let Some(file) = &self.spill {
@@ -167,18 +214,18 @@ impl Frontier {
         }
     }
 
-    /// Number of spilled chunks.
+    /// Number of spilled chunks held.
     pub fn spilled_chunks(&self) -> usize {
-        self.spilled.len()
+        self.spilled.len() - self.spilled_consumed
     }
 
-    /// Reads spilled chunk `i` into `into`.
-    pub fn read_spilled(&self, i: usize, into: &mut PackedStates) -> io::Result<()> {
-        let chunk = self.spilled[i];
+    /// Reads spilled chunk `i` (counted from the first one held) into `into`.
+    fn read_spilled(&self, i: usize, into: &mut StateChunk) -> io::Result<()> {
+        let chunk = self.spilled[self.spilled_consumed + i];
         let file = self.spill.as_ref().expect("chunks exist only once spilled");
         let mut bytes = vec![0u8; chunk.bytes as usize];
         file.read_exact_at(&mut bytes, chunk.offset)?;
-        into.load_raw(&bytes, chunk.count as usize)
+        into.load_raw(chunk.layout, &bytes, chunk.count as usize)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
@@ -187,17 +234,54 @@ impl Frontier {
     /// being filled.
     pub fn for_each_chunk(
         &self,
-        mut visit: impl FnMut(&PackedStates) -> io::Result<()>,
+        mut visit: impl FnMut(&StateChunk) -> io::Result<()>,
     ) -> io::Result<()> {
         for chunk in &self.full {
             visit(chunk)?;
         }
-        let mut scratch = PackedStates::new();
+        let mut scratch = StateChunk::new();
         for i in 0..self.spilled_chunks() {
             self.read_spilled(i, &mut scratch)?;
             visit(&scratch)?;
         }
         visit(&self.filling)
+    }
+
+    /// The first chunk held, in the order of [`Frontier::for_each_chunk`] (read back
+    /// if spilled); `None` once every state is consumed.
+    pub fn front_chunk(&mut self) -> io::Result<Option<&StateChunk>> {
+        if !self.full.is_empty() {
+            return Ok(self.full.front());
+        }
+        if self.spilled_chunks() > 0 {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            let read = self.read_spilled(0, &mut scratch);
+            self.scratch = scratch;
+            read?;
+            return Ok(Some(&self.scratch));
+        }
+        Ok((!self.filling.is_empty()).then_some(&self.filling))
+    }
+
+    /// Drops the chunk [`Frontier::front_chunk`] returned, its states consumed; returns
+    /// it, emptied, if it was in memory, for the frontier being filled to reuse.
+    pub fn consume_front_chunk(&mut self) -> Option<StateChunk> {
+        let (count, chunk) = if let Some(chunk) = self.full.pop_front() {
+            (chunk.len(), Some(chunk))
+        } else if self.spilled_chunks() > 0 {
+            let count = self.spilled[self.spilled_consumed].count as usize;
+            self.spilled_consumed += 1;
+            (count, None)
+        } else {
+            let chunk = std::mem::take(&mut self.filling);
+            (chunk.len(), Some(chunk))
+        };
+        self.len -= count as u64;
+        self.first_index += count as u64;
+        chunk.map(|mut c| {
+            c.clear();
+            c
+        })
     }
 }
 
@@ -205,10 +289,10 @@ impl Frontier {
 mod tests {
     use super::*;
 
-    fn collect(f: &Frontier) -> Vec<(u64, Vec<u8>)> {
+    fn collect(f: &Frontier) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         f.for_each_chunk(|c| {
-            out.extend(c.iter().map(|(t, s)| (t, s.to_vec())));
+            out.extend(c.iter().map(|s| s.to_vec()));
             Ok(())
         })
         .unwrap();
@@ -220,26 +304,23 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("frontier-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut f = Frontier::spilling(3 * CHUNK_BYTES, Some(dir.join("f.spill")));
-        let state = vec![7u8; 500];
+        let state = |i: u64| vec![i as u8; 500];
         let n = 20_000u64; // about 10 MiB of entries
         for i in 0..n {
-            f.push(i, &state);
+            f.push(&state(i));
         }
         assert_eq!(f.len(), n);
         assert!(f.spilled_chunks() >= 5, "{}", f.spilled_chunks());
         assert!(f.memory_bytes() <= 4 * CHUNK_BYTES, "{}", f.memory_bytes());
         let got = collect(&f);
         assert_eq!(got.len() as u64, n);
-        assert!(got
-            .iter()
-            .enumerate()
-            .all(|(i, (t, s))| *t == i as u64 && *s == state));
+        assert!(got.iter().enumerate().all(|(i, s)| *s == state(i as u64)));
         assert!(f.take_error().is_none());
         f.clear();
         assert!(f.is_empty());
-        assert_eq!(collect(&f), vec![]);
-        f.push(7, b"x");
-        assert_eq!(collect(&f), vec![(7, b"x".to_vec())]);
+        assert!(collect(&f).is_empty());
+        f.push(b"x");
+        assert_eq!(collect(&f), vec![b"x".to_vec()]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -247,10 +328,12 @@ mod tests {
     fn in_memory_frontier_never_spills_and_reuses_chunks() {
         let mut f = Frontier::in_memory();
         for i in 0..100_000u64 {
-            f.push(i, &[1, 2, 3, 4, 5, 6, 7, 8]);
+            f.push(&i.to_le_bytes());
         }
         assert_eq!(f.spilled_chunks(), 0);
         assert_eq!(collect(&f).len(), 100_000);
+        // Fixed width: eight bytes a state, no header.
+        assert_eq!(f.memory_bytes(), 800_000);
         let allocated = f.allocated_bytes();
         // Chunked: at most one chunk of slack.
         assert!(
@@ -259,8 +342,57 @@ mod tests {
         );
         f.clear();
         for i in 0..100_000u64 {
-            f.push(i, &[1, 2, 3, 4, 5, 6, 7, 8]);
+            f.push(&i.to_le_bytes());
         }
         assert_eq!(f.allocated_bytes(), allocated, "chunks are reused");
+    }
+
+    #[test]
+    fn consuming_from_the_front_hands_chunks_over_and_tracks_log_indices() {
+        let dir = std::env::temp_dir().join(format!("frontier-consume-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut f = Frontier::spilling(2 * CHUNK_BYTES, Some(dir.join("f.spill")));
+        f.set_first_index(1000);
+        let n = 600_000u64; // 4.8 MB of 8-byte states: chunks in memory, spilled, filling
+        for i in 0..n {
+            f.push(&i.to_le_bytes());
+        }
+        assert!(f.spilled_chunks() >= 2, "{}", f.spilled_chunks());
+        let mut next = Frontier::in_memory();
+        let mut seen = 0u64;
+        let mut recycled = 0;
+        loop {
+            // Every state's position gives its log index.
+            let first = f.first_index();
+            let Some(chunk) = f.front_chunk().unwrap() else {
+                break;
+            };
+            for (k, s) in chunk.iter().enumerate() {
+                let i = u64::from_le_bytes(s.try_into().unwrap());
+                assert_eq!(i, seen + k as u64);
+                assert_eq!(first + k as u64, 1000 + i);
+            }
+            seen += chunk.len() as u64;
+            if let Some(empty) = f.consume_front_chunk() {
+                assert!(empty.is_empty());
+                next.recycle(empty);
+                recycled += 1;
+            }
+            assert_eq!(f.len(), n - seen);
+        }
+        assert_eq!(seen, n);
+        assert_eq!(f.first_index(), 1000 + n);
+        assert!(recycled >= 2, "{recycled}");
+        // The next frontier fills the handed-over chunks before allocating.
+        let before = next.allocated_bytes();
+        for i in 0..200_000u64 {
+            next.push(&i.to_le_bytes());
+        }
+        assert!(
+            next.allocated_bytes() <= before + CHUNK_BYTES + 4096,
+            "{}",
+            next.allocated_bytes()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

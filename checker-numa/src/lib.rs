@@ -21,6 +21,7 @@ pub mod partition;
 pub mod pin;
 pub mod placement;
 pub mod ring;
+pub mod state_chunk;
 pub mod table;
 pub mod telemetry;
 pub mod topology;

@@ -1,18 +1,49 @@
-//! The visited set of one partition: fingerprints only, open addressing with linear
-//! probing over a power-of-two array of `u64` slots (zero marks an empty slot, which
-//! fingerprints never are). Eight bytes a slot at a load of at most 80% is about ten
-//! bytes per stored state. Only its owning worker ever touches it.
+//! The visited set of one partition: fingerprints only. Only its owning worker ever
+//! touches it.
+//!
+//! It is split into [`SEGMENTS`] independent segments chosen by the fingerprint's low
+//! bits, so that growing doubles one segment at a time: the moment of growth costs a
+//! sixteenth of the table in extra memory, not the whole old table beside the new one.
+//!
+//! Each segment is a power-of-two open-addressing table with Robin Hood linear probing
+//! whose slots are bit-packed (a quotient table, as in Cleary's compact hashing): a
+//! fingerprint's next bits choose its home slot, so the slot stores only the rest of
+//! the fingerprint and its distance from home (one byte); the full fingerprint is
+//! rebuilt from both. With 2^23 slots that is 49 bits a slot instead of 64, so about
+//! 7.7 to 9.6 bytes per stored state between the 80% load at which a segment doubles
+//! and the 62% load at which a doubled one settles. Robin Hood ordering keeps
+//! distances short and lets a search for an absent fingerprint stop early.
 //!
 //! A bit per slot marks the fingerprints stored during the current BFS level, so that
-//! a duplicate of an older state (the common case) is told apart from a duplicate of a
-//! state of this level with one probe and one bit test. Only the latter can change a
-//! state's recorded parent. The marks cost an eighth of a byte per slot.
+//! a duplicate of an older state (the common case) is told apart from a duplicate of
+//! a state of this level by the same probe. Only the latter can change a state's
+//! recorded parent. Marks move with their entries and cost an eighth of a byte a slot.
+//!
+//! Hand-written rather than `hashbrown`: the point is the packed slot (a general map
+//! spends 8 bytes of key, plus control bytes, per entry).
 
 use checker_core::Fingerprint;
 
-/// Largest load factor before the table doubles, as a fraction `NUM / DEN`.
+/// Number of segments; a power of two.
+pub const SEGMENTS: usize = 16;
+const SEGMENT_BITS: u32 = SEGMENTS.trailing_zeros();
+
+/// Largest load factor before a segment doubles, as a fraction `NUM / DEN`.
 const MAX_LOAD_NUM: usize = 4;
 const MAX_LOAD_DEN: usize = 5;
+
+/// Bits of a slot that hold the distance from home plus one (zero: empty slot).
+const DISTANCE_BITS: u32 = 8;
+const DISTANCE_MASK: u64 = (1 << DISTANCE_BITS) - 1;
+/// Largest distance from home a slot can record; past it the segment doubles.
+const MAX_DISTANCE: u64 = DISTANCE_MASK - 1;
+
+/// Smallest segment, in address bits (2,048 slots): small enough for a tiny partition
+/// (16 segments of 7 bytes a slot is 224 KiB, mostly never touched), large enough that
+/// a slot (the fingerprint less its segment and home bits, plus the distance) fits in
+/// one unaligned 8-byte access.
+const MIN_SEGMENT_BITS: u32 = 11;
+const _: () = assert!(64 - SEGMENT_BITS - MIN_SEGMENT_BITS + DISTANCE_BITS <= SINGLE_ACCESS_WIDTH);
 
 /// The result of [`FingerprintSet::insert_marked`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,36 +56,278 @@ pub enum Insert {
     ThisLevel,
 }
 
-/// A set of fingerprints.
+/// An array of `width`-bit fields packed into `u64` words, with one spare word at the
+/// end so that every field can be read as one unaligned `u64`.
 #[derive(Debug)]
-pub struct FingerprintSet {
-    slots: Vec<u64>,
+struct PackedSlots {
+    words: Vec<u64>,
+    /// Number of fields.
+    len: usize,
+    width: u32,
+    field_mask: u64,
+}
+
+/// Widest field that one unaligned 8-byte access always covers.
+const SINGLE_ACCESS_WIDTH: u32 = 57;
+
+impl PackedSlots {
+    fn new(slots: usize, width: u32) -> Self {
+        assert!((1..=SINGLE_ACCESS_WIDTH).contains(&width));
+        let words = (slots * width as usize).div_ceil(64) + 1;
+        PackedSlots {
+            words: vec![0; words],
+            len: slots,
+            width,
+            field_mask: (1 << width) - 1,
+        }
+    }
+
+    /// The field that starts at bit `bit`, which must be `i * width` for some `i < len`.
+    #[inline(always)]
+    fn get_at(&self, bit: usize) -> u64 {
+        assert!(bit < self.len * self.width as usize);
+        // SAFETY: `bit` starts a field `i < len`, so the field ends at or before bit
+        // `len * width <= 64 * (words.len() - 1)`; the 8 bytes read from byte `bit / 8`
+        // therefore end inside the spare last word. `read_unaligned` has no alignment
+        // requirement, and `u64` has no invalid bit patterns.
+        let word = unsafe {
+            self.words
+                .as_ptr()
+                .cast::<u8>()
+                .add(bit / 8)
+                .cast::<u64>()
+                .read_unaligned()
+        };
+        // `bit % 8 + width <= 7 + 57`: the whole field is in `word`.
+        (u64::from_le(word) >> (bit % 8)) & self.field_mask
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> u64 {
+        self.get_at(i * self.width as usize)
+    }
+
+    #[inline]
+    fn set(&mut self, i: usize, value: u64) {
+        assert!(i < self.len);
+        debug_assert_eq!(value & !self.field_mask, 0);
+        let bit = i * self.width as usize;
+        // SAFETY: as in `get_at`, the 8 bytes from byte `bit / 8` lie inside `words`,
+        // which this `&mut self` borrows exclusively.
+        unsafe {
+            let at = self
+                .words
+                .as_mut_ptr()
+                .cast::<u8>()
+                .add(bit / 8)
+                .cast::<u64>();
+            let shift = bit % 8;
+            let mut word = u64::from_le(at.read_unaligned());
+            word &= !(self.field_mask << shift);
+            word |= value << shift;
+            at.write_unaligned(word.to_le());
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.words.len() * 8
+    }
+}
+
+/// One segment: `2^bits` packed slots and their marks.
+#[derive(Debug)]
+struct Segment {
+    slots: PackedSlots,
     /// One bit per slot: stored during the current level.
     marks: Vec<u64>,
-    /// Slots marked, so that clearing costs only as much as the level.
-    marked: Vec<usize>,
+    /// Whether any mark is set (so clearing can skip the segment).
+    any_marked: bool,
+    bits: u32,
     mask: usize,
     len: usize,
     grow_at: usize,
 }
 
-impl FingerprintSet {
-    /// A set that holds `expected` fingerprints before it first grows.
-    pub fn with_capacity(expected: usize) -> Self {
-        let slots = (expected.max(16) * MAX_LOAD_DEN / MAX_LOAD_NUM + 1).next_power_of_two();
-        Self::with_slots(slots)
-    }
+/// Where a search ended.
+enum Probe {
+    /// Stored at this slot.
+    Found(usize),
+    /// Absent; it belongs at this slot, this far from home.
+    Absent(usize, u64),
+}
 
-    /// A set of exactly `slots` slots (a power of two).
-    fn with_slots(slots: usize) -> Self {
-        debug_assert!(slots.is_power_of_two());
-        FingerprintSet {
-            slots: vec![0; slots],
+impl Segment {
+    fn with_bits(bits: u32) -> Self {
+        let slots = 1usize << bits;
+        Segment {
+            slots: PackedSlots::new(slots, 64 - SEGMENT_BITS - bits + DISTANCE_BITS),
             marks: vec![0; slots.div_ceil(64)],
-            marked: Vec::new(),
+            any_marked: false,
+            bits,
             mask: slots - 1,
             len: 0,
             grow_at: slots / MAX_LOAD_DEN * MAX_LOAD_NUM,
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.slots.bytes() + self.marks.len() * 8
+    }
+
+    /// `key` is the fingerprint without its segment bits.
+    #[inline(always)]
+    fn probe(&self, key: u64) -> Probe {
+        let width = self.slots.width as usize;
+        let end = (self.mask + 1) * width;
+        let mut i = key as usize & self.mask;
+        let mut bit = i * width;
+        // The slot `key` would fill at the current distance: rest of the key, then
+        // distance plus one.
+        let mut wanted = ((key >> self.bits) << DISTANCE_BITS) | 1;
+        loop {
+            let slot = self.slots.get_at(bit);
+            if slot == wanted {
+                return Probe::Found(i);
+            }
+            // Empty (distance field 0), or a resident nearer its home than `key` would
+            // be here: Robin Hood order says `key` is absent and belongs here.
+            if slot & DISTANCE_MASK < wanted & DISTANCE_MASK {
+                return Probe::Absent(i, (wanted & DISTANCE_MASK) - 1);
+            }
+            i = (i + 1) & self.mask;
+            if wanted & DISTANCE_MASK == DISTANCE_MASK {
+                // No slot records a larger distance, so nothing farther can match;
+                // `place` refuses the distance and the segment grows.
+                return Probe::Absent(i, MAX_DISTANCE + 1);
+            }
+            bit += width;
+            if bit == end {
+                bit = 0;
+            }
+            wanted += 1;
+        }
+    }
+
+    /// The key stored in a non-empty slot `i`.
+    fn key_at(&self, i: usize, slot: u64) -> u64 {
+        let distance = (slot & DISTANCE_MASK) - 1;
+        let home = (i as u64).wrapping_sub(distance) & self.mask as u64;
+        ((slot >> DISTANCE_BITS) << self.bits) | home
+    }
+
+    #[inline]
+    fn is_marked(&self, i: usize) -> bool {
+        self.marks[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    #[inline]
+    fn set_mark(&mut self, i: usize, marked: bool) {
+        let bit = 1 << (i % 64);
+        if marked {
+            self.marks[i / 64] |= bit;
+            self.any_marked = true;
+        } else {
+            self.marks[i / 64] &= !bit;
+        }
+    }
+
+    /// Stores `key`, absent and due at slot `i`, `distance` from home, shifting
+    /// residents along (Robin Hood). Returns false, storing nothing, if some entry
+    /// would end up farther from home than a slot can record.
+    fn place(&mut self, key: u64, mut i: usize, mut distance: u64, marked: bool) -> bool {
+        // Check first, so a failure leaves the segment as it was: the run of
+        // occupied slots from `i` is what shifts, each resident one slot farther.
+        let mut j = i;
+        let mut d = distance;
+        loop {
+            if d > MAX_DISTANCE {
+                return false;
+            }
+            let slot = self.slots.get(j);
+            if slot == 0 {
+                break;
+            }
+            let resident = (slot & DISTANCE_MASK) - 1;
+            if resident >= d {
+                // The carried entry stays; the resident is passed over.
+                j = (j + 1) & self.mask;
+                d += 1;
+                continue;
+            }
+            // The resident is carried from here on.
+            d = resident + 1;
+            j = (j + 1) & self.mask;
+        }
+        let mut carried = (key >> self.bits, marked);
+        loop {
+            let slot = self.slots.get(i);
+            let packed = (carried.0 << DISTANCE_BITS) | (distance + 1);
+            if slot == 0 {
+                self.slots.set(i, packed);
+                self.set_mark(i, carried.1);
+                break;
+            }
+            let resident = (slot & DISTANCE_MASK) - 1;
+            if resident < distance {
+                let resident_marked = self.is_marked(i);
+                self.slots.set(i, packed);
+                self.set_mark(i, carried.1);
+                carried = (slot >> DISTANCE_BITS, resident_marked);
+                distance = resident;
+            }
+            i = (i + 1) & self.mask;
+            distance += 1;
+        }
+        self.len += 1;
+        true
+    }
+
+    /// Every stored key with its mark, in slot order.
+    fn entries(&self) -> impl Iterator<Item = (u64, bool)> + '_ {
+        (0..=self.mask).filter_map(move |i| {
+            let slot = self.slots.get(i);
+            (slot != 0).then(|| (self.key_at(i, slot), self.is_marked(i)))
+        })
+    }
+
+    /// This segment doubled (more than doubled if some entry does not fit), holding
+    /// the same keys and marks plus `extra`.
+    fn grown(&self, extra: (u64, bool)) -> Segment {
+        let mut bits = self.bits + 1;
+        'retry: loop {
+            let mut bigger = Segment::with_bits(bits);
+            for (key, marked) in self.entries().chain(std::iter::once(extra)) {
+                let Probe::Absent(i, d) = bigger.probe(key) else {
+                    unreachable!("keys of a set are distinct")
+                };
+                if !bigger.place(key, i, d, marked) {
+                    bits += 1;
+                    continue 'retry;
+                }
+            }
+            return bigger;
+        }
+    }
+}
+
+/// A set of fingerprints.
+#[derive(Debug)]
+pub struct FingerprintSet {
+    segments: Vec<Segment>,
+    len: usize,
+}
+
+impl FingerprintSet {
+    /// A set that holds `expected` fingerprints before it first grows.
+    pub fn with_capacity(expected: usize) -> Self {
+        let per_segment = expected.div_ceil(SEGMENTS) * MAX_LOAD_DEN / MAX_LOAD_NUM + 1;
+        let bits = per_segment
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(MIN_SEGMENT_BITS);
+        FingerprintSet {
+            segments: (0..SEGMENTS).map(|_| Segment::with_bits(bits)).collect(),
+            len: 0,
         }
     }
 
@@ -68,126 +341,91 @@ impl FingerprintSet {
         self.len == 0
     }
 
-    /// Bytes of memory held by the slot array and the marks.
+    /// Bytes of memory held by the slots and the marks.
     pub fn memory_bytes(&self) -> usize {
-        (self.slots.len() + self.marks.len()) * std::mem::size_of::<u64>()
+        self.segments.iter().map(Segment::memory_bytes).sum()
     }
 
-    /// Finds `fp`'s slot, or the empty slot where it belongs.
     #[inline]
-    fn probe(&self, fp: Fingerprint) -> (usize, bool) {
-        debug_assert_ne!(fp, 0, "zero is the empty-slot marker");
-        debug_assert_eq!(self.slots.len(), self.mask + 1);
-        let mut i = fp as usize & self.mask;
-        loop {
-            // SAFETY: `i` is always masked by `self.mask`, and `slots.len()` is
-            // `mask + 1` (set together in `with_slots`, never changed apart), so
-            // `i < slots.len()`. This is the hottest load of the checker; the bounds
-            // check it saves is measurable (callgrind, twophase 7).
-            let slot = unsafe { *self.slots.get_unchecked(i) };
-            if slot == fp {
-                return (i, true);
-            }
-            if slot == 0 {
-                return (i, false);
-            }
-            i = (i + 1) & self.mask;
+    fn split(fp: Fingerprint) -> (usize, u64) {
+        (fp as usize & (SEGMENTS - 1), fp >> SEGMENT_BITS)
+    }
+
+    /// Stores an absent `key` in segment `s` at the place `probe` found. Kept out of
+    /// line so that the lookup path, which most successors take, stays small.
+    #[inline(never)]
+    fn add(&mut self, s: usize, key: u64, at: usize, distance: u64, marked: bool) {
+        let segment = &mut self.segments[s];
+        if segment.len >= segment.grow_at || !segment.place(key, at, distance, marked) {
+            self.segments[s] = segment.grown((key, marked));
         }
-    }
-
-    #[inline]
-    fn is_marked(&self, slot: usize) -> bool {
-        debug_assert!(slot < self.slots.len());
-        // SAFETY: `slot` comes from `probe`, so `slot < slots.len()`, and `marks` has
-        // `slots.len().div_ceil(64)` words (set together in `with_slots`), so
-        // `slot / 64 < marks.len()`.
-        let word = unsafe { *self.marks.get_unchecked(slot / 64) };
-        word & (1 << (slot % 64)) != 0
-    }
-
-    #[inline]
-    fn mark(&mut self, slot: usize) {
-        self.marks[slot / 64] |= 1 << (slot % 64);
-        self.marked.push(slot);
+        self.len += 1;
     }
 
     /// Inserts `fp` without marking it; returns whether it was new.
     #[inline]
     pub fn insert(&mut self, fp: Fingerprint) -> bool {
-        let (i, found) = self.probe(fp);
-        if found {
-            return false;
+        let (s, key) = Self::split(fp);
+        match self.segments[s].probe(key) {
+            Probe::Found(_) => false,
+            Probe::Absent(i, d) => {
+                self.add(s, key, i, d, false);
+                true
+            }
         }
-        self.slots[i] = fp;
-        self.len += 1;
-        if self.len > self.grow_at {
-            self.grow();
-        }
-        true
     }
 
     /// Inserts `fp`, marking it as stored in the current level, and says whether it was
     /// new, stored in an earlier level, or stored earlier in this level.
     #[inline]
     pub fn insert_marked(&mut self, fp: Fingerprint) -> Insert {
-        let (i, found) = self.probe(fp);
-        if found {
-            return if self.is_marked(i) {
-                Insert::ThisLevel
-            } else {
-                Insert::Old
-            };
+        let (s, key) = Self::split(fp);
+        match self.segments[s].probe(key) {
+            Probe::Found(i) if self.segments[s].is_marked(i) => Insert::ThisLevel,
+            Probe::Found(_) => Insert::Old,
+            Probe::Absent(i, d) => {
+                self.add(s, key, i, d, true);
+                Insert::New
+            }
         }
-        self.slots[i] = fp;
-        self.mark(i);
-        self.len += 1;
-        if self.len > self.grow_at {
-            self.grow();
-        }
-        Insert::New
     }
 
     /// Marks a stored fingerprint as stored in the current level (when a level
     /// interrupted part-way is resumed). Returns whether `fp` is stored.
     pub fn mark_present(&mut self, fp: Fingerprint) -> bool {
-        let (i, found) = self.probe(fp);
-        if found && !self.is_marked(i) {
-            self.mark(i);
+        let (s, key) = Self::split(fp);
+        match self.segments[s].probe(key) {
+            Probe::Found(i) => {
+                self.segments[s].set_mark(i, true);
+                true
+            }
+            Probe::Absent(..) => false,
         }
-        found
     }
 
     /// Ends the level: no fingerprint is marked any more.
     pub fn clear_marks(&mut self) {
-        for slot in std::mem::take(&mut self.marked) {
-            self.marks[slot / 64] = 0;
+        for segment in &mut self.segments {
+            if segment.any_marked {
+                segment.marks.fill(0);
+                segment.any_marked = false;
+            }
         }
     }
 
     /// Whether `fp` is stored.
     pub fn contains(&self, fp: Fingerprint) -> bool {
-        self.probe(fp).1
+        let (s, key) = Self::split(fp);
+        matches!(self.segments[s].probe(key), Probe::Found(_))
     }
 
-    /// The stored fingerprints, in slot order.
+    /// The stored fingerprints, segment by segment in slot order.
     pub fn iter(&self) -> impl Iterator<Item = Fingerprint> + '_ {
-        self.slots.iter().copied().filter(|&s| s != 0)
-    }
-
-    fn grow(&mut self) {
-        let mut bigger = FingerprintSet::with_slots(self.slots.len() * 2);
-        bigger.marked.reserve(self.marked.len());
-        for (i, &fp) in self.slots.iter().enumerate() {
-            if fp != 0 {
-                let (j, _) = bigger.probe(fp);
-                bigger.slots[j] = fp;
-                if self.is_marked(i) {
-                    bigger.mark(j);
-                }
-            }
-        }
-        bigger.len = self.len;
-        *self = bigger;
+        self.segments.iter().enumerate().flat_map(|(s, segment)| {
+            segment
+                .entries()
+                .map(move |(key, _)| (key << SEGMENT_BITS) | s as u64)
+        })
     }
 }
 
@@ -197,44 +435,107 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::HashSet;
 
+    fn key(i: u64) -> u64 {
+        checker_core::fingerprint(&i.to_le_bytes())
+    }
+
     #[test]
     fn grows_and_keeps_everything() {
         let mut t = FingerprintSet::with_capacity(1);
-        for i in 1..=100_000u64 {
-            assert!(t.insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1));
+        for i in 0..100_000u64 {
+            assert!(t.insert(key(i)));
         }
         assert_eq!(t.len(), 100_000);
-        for i in 1..=100_000u64 {
-            assert!(!t.insert(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1));
+        for i in 0..100_000u64 {
+            assert!(!t.insert(key(i)));
+            assert!(t.contains(key(i)));
         }
-        // 100,000 states at most 80% load: 131,072 slots of 8 bytes, plus a bit each.
-        assert_eq!(t.memory_bytes(), 131_072 * 8 + 131_072 / 8);
-        assert_eq!(t.iter().count(), 100_000);
+        assert!(!t.contains(key(100_000)));
+        let mut got: Vec<u64> = t.iter().collect();
+        got.sort_unstable();
+        let mut want: Vec<u64> = (0..100_000).map(key).collect();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn slots_are_packed_below_ten_bytes_a_state() {
+        // 100,000 fingerprints: 16 segments of 8,192 slots (76% load), each slot
+        // 64 - 4 - 13 + 8 = 55 bits, plus a mark bit.
+        let mut t = FingerprintSet::with_capacity(1);
+        for i in 0..100_000u64 {
+            t.insert(key(i));
+        }
+        let per_segment = (8192 * 55usize).div_ceil(64) * 8 + 8 + 8192 / 8;
+        assert_eq!(t.memory_bytes(), 16 * per_segment);
+        assert!(t.memory_bytes() < 100_000 * 10, "{}", t.memory_bytes());
+    }
+
+    #[test]
+    fn presized_table_does_not_grow() {
+        let mut t = FingerprintSet::with_capacity(50_000);
+        let before = t.memory_bytes();
+        for i in 0..50_000u64 {
+            t.insert(key(i));
+        }
+        assert_eq!(t.memory_bytes(), before);
     }
 
     #[test]
     fn marks_tell_this_level_from_older_ones_across_growth() {
         let mut t = FingerprintSet::with_capacity(16);
-        let key = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
         for i in 0..10 {
             assert_eq!(t.insert_marked(key(i)), Insert::New);
         }
         t.clear_marks();
-        // This level's inserts force several doublings.
-        for i in 10..1000 {
+        // This level's inserts force several doublings and many Robin Hood shifts.
+        for i in 10..5000 {
             assert_eq!(t.insert_marked(key(i)), Insert::New);
         }
         for i in 0..10 {
             assert_eq!(t.insert_marked(key(i)), Insert::Old);
         }
-        for i in 10..1000 {
+        for i in 10..5000 {
             assert_eq!(t.insert_marked(key(i)), Insert::ThisLevel);
         }
         t.clear_marks();
         assert_eq!(t.insert_marked(key(500)), Insert::Old);
-        assert!(t.insert(key(5000)));
-        assert_eq!(t.insert_marked(key(5000)), Insert::Old);
-        assert_eq!(t.len(), 1001);
+        assert!(t.insert(key(9000)));
+        assert_eq!(t.insert_marked(key(9000)), Insert::Old);
+        assert!(t.mark_present(key(9000)));
+        assert_eq!(t.insert_marked(key(9000)), Insert::ThisLevel);
+        assert!(!t.mark_present(key(9001)));
+        assert_eq!(t.len(), 5001);
+    }
+
+    #[test]
+    fn long_runs_past_the_recordable_distance_grow_the_segment() {
+        // Keys sharing segment 0 and home slot 0 of a 16-slot segment pile up in one
+        // run; the 256th would sit farther from home than a slot records.
+        let mut t = FingerprintSet::with_capacity(1);
+        let crowded = |i: u64| (i + 1) << (SEGMENT_BITS + 20);
+        for i in 0..300 {
+            assert!(t.insert(crowded(i)));
+        }
+        for i in 0..300 {
+            assert!(t.contains(crowded(i)), "{i}");
+        }
+        assert_eq!(t.iter().count(), 300);
+    }
+
+    #[test]
+    fn extreme_fingerprints_round_trip() {
+        let mut t = FingerprintSet::with_capacity(1);
+        for fp in [1, u64::MAX, u64::MAX - 1, 1 << 63, 0x8000_0000_0000_0001] {
+            assert!(t.insert(fp));
+            assert!(t.contains(fp));
+        }
+        let mut got: Vec<u64> = t.iter().collect();
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            vec![1, 1 << 63, 0x8000_0000_0000_0001, u64::MAX - 1, u64::MAX]
+        );
     }
 
     proptest! {
@@ -243,11 +544,37 @@ mod tests {
             let mut t = FingerprintSet::with_capacity(4);
             let mut reference = HashSet::new();
             for k in keys {
+                let k = k.wrapping_mul(0x9e37_79b9_7f4a_7c15);
                 prop_assert_eq!(t.insert(k), reference.insert(k));
                 prop_assert!(t.contains(k));
             }
             prop_assert_eq!(t.len(), reference.len());
             prop_assert!(!t.contains(6000));
+            let mut got: Vec<u64> = t.iter().collect();
+            got.sort_unstable();
+            let mut want: Vec<u64> = reference.into_iter().collect();
+            want.sort_unstable();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn marks_follow_their_entries(keys in proptest::collection::vec(any::<u64>(), 0..1500), split in 0usize..1500) {
+            let mut t = FingerprintSet::with_capacity(4);
+            let keys: Vec<u64> = keys.into_iter().filter(|&k| k != 0).collect::<HashSet<_>>().into_iter().collect();
+            let split = split.min(keys.len());
+            for &k in &keys[..split] {
+                prop_assert_eq!(t.insert_marked(k), Insert::New);
+            }
+            t.clear_marks();
+            for &k in &keys[split..] {
+                prop_assert_eq!(t.insert_marked(k), Insert::New);
+            }
+            for &k in &keys[..split] {
+                prop_assert_eq!(t.insert_marked(k), Insert::Old);
+            }
+            for &k in &keys[split..] {
+                prop_assert_eq!(t.insert_marked(k), Insert::ThisLevel);
+            }
         }
     }
 }

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use checker_core::level::LevelErrors;
 use checker_core::model::first_violated_invariant;
-use checker_core::packed::PackedStates;
 use checker_core::{fingerprint, CheckOptions, Fingerprint, Model, StopReason};
 
 use crate::checkpoint::{self, Totals, WorkerCounters, WorkerFile};
@@ -32,6 +31,7 @@ use crate::mailbox::{MailboxReceiver, MailboxSender};
 use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message, SummaryFlags};
 use crate::parent_log::{LogEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
+use crate::state_chunk::StateChunk;
 use crate::table::{FingerprintSet, Insert};
 use crate::telemetry::{Activity, TimeSplit, WorkerTelemetry};
 
@@ -204,6 +204,10 @@ pub struct Worker<'a, M: Model> {
     skip: u64,
     /// States of the current frontier gone through in this level, skipped ones included.
     done_in_level: u64,
+    /// Log index of the current frontier's first state when its expansion began: the
+    /// frontier holds (the rest of) the last sealed level, in log order, so the
+    /// `i`-th state gone through has log index `frontier_base + i`.
+    frontier_base: u64,
     /// This worker saw the interrupt and stopped expanding.
     pausing: bool,
 }
@@ -246,6 +250,7 @@ impl<'a, M: Model> Worker<'a, M> {
             io_error: None,
             skip: 0,
             done_in_level: 0,
+            frontier_base: 0,
             pausing: false,
         }
     }
@@ -268,10 +273,10 @@ impl<'a, M: Model> Worker<'a, M> {
             if let Some(partial) = resumed {
                 self.restore_partial(partial);
             }
-            let frontier = std::mem::replace(&mut self.state.frontier, Frontier::in_memory());
-            self.expand(&frontier);
-            // Kept as is: after the level it becomes the buffer for the next one (and
-            // is cleared then), or it is saved whole if the level was interrupted.
+            let mut frontier = std::mem::replace(&mut self.state.frontier, Frontier::in_memory());
+            self.expand(&mut frontier);
+            // After the level it becomes the buffer for the next one, or what is left of
+            // it is saved if the level was interrupted.
             self.state.frontier = frontier;
             ending = self.finish_level();
         };
@@ -312,6 +317,11 @@ impl<'a, M: Model> Worker<'a, M> {
 
     fn begin_level(&mut self) {
         self.state.next.clear();
+        // One pool of chunks for both frontiers: expansion hands the current
+        // frontier's chunks to the next one as it empties them.
+        self.state.next.adopt_pool(&mut self.state.frontier);
+        let first = self.state.log.level_start();
+        self.state.next.set_first_index(first);
         self.next_parent_fp.clear();
         self.level_index.clear();
         self.state.table.clear_marks();
@@ -339,6 +349,8 @@ impl<'a, M: Model> Worker<'a, M> {
         }
         self.next_parent_fp = partial.parent_fps;
         self.state.next = partial.next;
+        let first = self.state.log.level_start();
+        self.state.next.set_first_index(first);
     }
 
     /// Every worker enumerates the initial states and keeps those it owns.
@@ -365,27 +377,39 @@ impl<'a, M: Model> Worker<'a, M> {
         });
     }
 
-    /// Expands every state of `frontier`, spilled chunks included.
-    fn expand(&mut self, frontier: &Frontier) {
+    /// Expands every state of `frontier`, spilled chunks included, consuming it chunk
+    /// by chunk (emptied chunks go to the next frontier). Stops early on a pause,
+    /// leaving the chunk being expanded and the rest in `frontier`.
+    fn expand(&mut self, frontier: &mut Frontier) {
+        self.frontier_base = frontier.first_index();
         let mut left = frontier.len();
-        let result = frontier.for_each_chunk(|chunk| {
-            if !self.pausing {
-                self.expand_chunk(chunk, &mut left);
+        loop {
+            let chunk = match frontier.front_chunk() {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    self.io_error
+                        .get_or_insert_with(|| format!("reading the spilled frontier: {e}"));
+                    break;
+                }
+            };
+            self.expand_chunk(chunk, &mut left);
+            if self.pausing {
+                break;
             }
-            Ok(())
-        });
-        if let Err(e) = result {
-            self.io_error
-                .get_or_insert_with(|| format!("reading the spilled frontier: {e}"));
+            if let Some(empty) = frontier.consume_front_chunk() {
+                self.state.next.recycle(empty);
+            }
         }
         self.publish_progress(0);
     }
 
-    fn expand_chunk(&mut self, chunk: &PackedStates, left: &mut u64) {
+    fn expand_chunk(&mut self, chunk: &StateChunk, left: &mut u64) {
         let model = self.model;
         let mut state: Option<M::State> = None;
         let mut buf = Vec::new();
-        for (n, (index, bytes)) in chunk.iter().enumerate() {
+        for (n, bytes) in chunk.iter().enumerate() {
+            let index = self.frontier_base + self.done_in_level;
             self.done_in_level += 1;
             if self.done_in_level <= self.skip {
                 *left -= 1;
@@ -493,11 +517,12 @@ impl<'a, M: Model> Worker<'a, M> {
                 }
             }
         }
-        let index = self.state.log.push(LogEntry {
+        // Same order in the log and the next frontier: see `frontier_base`.
+        self.state.log.push(LogEntry {
             fp: e.fp,
             parent: e.parent,
         });
-        self.state.next.push(index, e.state);
+        self.state.next.push(e.state);
         true
     }
 
@@ -678,7 +703,9 @@ impl<'a, M: Model> Worker<'a, M> {
             // Some worker stopped expanding: every worker saves its part of the level
             // as it stands (nothing of it is counted in the totals yet).
             self.state.partial = Some(PartialLevel {
-                expanded: self.done_in_level,
+                // Counted from the first state the frontier still holds.
+                expanded: self.frontier_base + self.done_in_level
+                    - self.state.frontier.first_index(),
                 report: self.own_report,
                 log: self.state.log.take_level(),
                 parent_fps: std::mem::take(&mut self.next_parent_fp),

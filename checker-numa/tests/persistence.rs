@@ -261,12 +261,15 @@ fn corrupted_checkpoints_are_refused() {
     let manifest = current_dir(&dir).join("manifest.json");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let (json, _) = text.trim_end().rsplit_once('\n').unwrap();
-    let json = json.replacen("\"version\": 2", "\"version\": 99", 1);
+    let version = checker_numa::checkpoint::FORMAT_VERSION;
+    let json = json.replacen(&format!("\"version\": {version}"), "\"version\": 99", 1);
     let sum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
     std::fs::write(&manifest, format!("{json}\n{sum:016x}\n")).unwrap();
     let e = resume_error(&m, &dir);
     assert!(
-        e.contains("format version 99 is not supported (this checker reads version 2)"),
+        e.contains(&format!(
+            "format version 99 is not supported (this checker reads version {version})"
+        )),
         "{e}"
     );
 
@@ -325,8 +328,9 @@ fn memory_budget_stops_with_a_checkpoint_and_a_larger_budget_finishes() {
 
 #[test]
 fn frontiers_spill_to_disk_and_stream_back() {
+    // Wide enough that a worker's level fills several 1 MiB chunks of 8-byte states.
     let m = RandomGraph {
-        size: 600_000,
+        size: 2_000_000,
         branching: 4,
         seed: 8,
         sinks: 0,
