@@ -63,7 +63,9 @@ struct PackedSlots {
     words: Vec<u64>,
     /// Number of fields.
     len: usize,
-    width: u32,
+    /// `len * width`: the bit where the fields end.
+    end_bit: usize,
+    width: usize,
     field_mask: u64,
 }
 
@@ -77,7 +79,8 @@ impl PackedSlots {
         PackedSlots {
             words: vec![0; words],
             len: slots,
-            width,
+            end_bit: slots * width as usize,
+            width: width as usize,
             field_mask: (1 << width) - 1,
         }
     }
@@ -85,7 +88,7 @@ impl PackedSlots {
     /// The field that starts at bit `bit`, which must be `i * width` for some `i < len`.
     #[inline(always)]
     fn get_at(&self, bit: usize) -> u64 {
-        assert!(bit < self.len * self.width as usize);
+        assert!(bit < self.end_bit);
         // SAFETY: `bit` starts a field `i < len`, so the field ends at or before bit
         // `len * width <= 64 * (words.len() - 1)`; the 8 bytes read from byte `bit / 8`
         // therefore end inside the spare last word. `read_unaligned` has no alignment
@@ -104,14 +107,14 @@ impl PackedSlots {
 
     #[inline]
     fn get(&self, i: usize) -> u64 {
-        self.get_at(i * self.width as usize)
+        self.get_at(i * self.width)
     }
 
     #[inline]
     fn set(&mut self, i: usize, value: u64) {
         assert!(i < self.len);
         debug_assert_eq!(value & !self.field_mask, 0);
-        let bit = i * self.width as usize;
+        let bit = i * self.width;
         // SAFETY: as in `get_at`, the 8 bytes from byte `bit / 8` lie inside `words`,
         // which this `&mut self` borrows exclusively.
         unsafe {
@@ -177,8 +180,8 @@ impl Segment {
     /// `key` is the fingerprint without its segment bits.
     #[inline(always)]
     fn probe(&self, key: u64) -> Probe {
-        let width = self.slots.width as usize;
-        let end = (self.mask + 1) * width;
+        let width = self.slots.width;
+        let end = self.slots.end_bit;
         let mut i = key as usize & self.mask;
         let mut bit = i * width;
         // The slot `key` would fill at the current distance: rest of the key, then
