@@ -2,8 +2,10 @@
 //! fingerprint and a reference to its parent's entry. Counterexamples are rebuilt by
 //! following these references across the workers' logs.
 //!
-//! Entries of the level being built stay in memory, because a later duplicate may
-//! still give the state a parent with a lower fingerprint. When the level is complete
+//! Entries of the level being built stay in memory, each beside its parent's
+//! fingerprint, because a later duplicate may still give the state a parent with a
+//! lower fingerprint (both sit in one record, so that comparison costs one memory
+//! access). When the level is complete
 //! they are sealed: appended to the store, which is a plain vector or an append-only
 //! file in the run's work directory (so traces cost no RAM on long runs).
 
@@ -44,6 +46,13 @@ impl LogEntry {
     }
 }
 
+/// An entry of the level being built, with its parent's fingerprint.
+#[derive(Clone, Copy, Debug)]
+struct LevelEntry {
+    entry: LogEntry,
+    parent_fp: Fingerprint,
+}
+
 enum Store {
     Memory(Vec<LogEntry>),
     File { writer: BufWriter<File> },
@@ -54,7 +63,7 @@ pub struct ParentLog {
     /// Entries in the store.
     sealed: u64,
     /// Entries of the level being built.
-    level: Vec<LogEntry>,
+    level: Vec<LevelEntry>,
     store: Store,
 }
 
@@ -126,39 +135,49 @@ impl ParentLog {
         self.sealed
     }
 
-    /// Appends an entry to the level being built; returns its index.
+    /// Appends an entry to the level being built, with its parent's fingerprint (0
+    /// for an initial state); returns its index.
     #[inline]
-    pub fn push(&mut self, entry: LogEntry) -> u64 {
-        self.level.push(entry);
+    pub fn push(&mut self, entry: LogEntry, parent_fp: Fingerprint) -> u64 {
+        self.level.push(LevelEntry { entry, parent_fp });
         self.len() - 1
     }
 
     /// Fingerprint of entry `pos` of the level being built.
     #[inline]
     pub fn level_fp(&self, pos: u32) -> Fingerprint {
-        self.level[pos as usize].fp
+        self.level[pos as usize].entry.fp
     }
 
-    /// Entry `pos` of the level being built.
+    /// Offers entry `pos` of the level being built another parent: it is kept if its
+    /// fingerprint is lower than the current parent's.
     #[inline]
-    pub fn level_entry_mut(&mut self, pos: usize) -> &mut LogEntry {
-        &mut self.level[pos]
+    pub fn offer_parent(&mut self, pos: usize, parent: ParentRef, parent_fp: Fingerprint) {
+        let e = &mut self.level[pos];
+        if parent_fp < e.parent_fp {
+            e.parent_fp = parent_fp;
+            e.entry.parent = parent;
+        }
     }
 
-    /// Removes and returns the entries of the level being built (to save a level
-    /// interrupted part-way); `push` them back to resume it.
-    pub fn take_level(&mut self) -> Vec<LogEntry> {
+    /// Removes and returns the entries of the level being built with their parents'
+    /// fingerprints (to save a level interrupted part-way); `push` them back to
+    /// resume it.
+    pub fn take_level(&mut self) -> (Vec<LogEntry>, Vec<Fingerprint>) {
         std::mem::take(&mut self.level)
+            .into_iter()
+            .map(|e| (e.entry, e.parent_fp))
+            .unzip()
     }
 
     /// Moves the level being built into the store.
     pub fn seal_level(&mut self) -> io::Result<()> {
         let sealing = self.level.len() as u64;
         match &mut self.store {
-            Store::Memory(v) => v.append(&mut self.level),
+            Store::Memory(v) => v.extend(self.level.drain(..).map(|e| e.entry)),
             Store::File { writer, .. } => {
                 for e in self.level.drain(..) {
-                    writer.write_all(&e.to_bytes())?;
+                    writer.write_all(&e.entry.to_bytes())?;
                 }
             }
         }
@@ -178,7 +197,7 @@ impl ParentLog {
     /// Entry `index`, sealed or not.
     pub fn get(&mut self, index: u64) -> io::Result<LogEntry> {
         if index >= self.sealed {
-            return Ok(self.level[(index - self.sealed) as usize]);
+            return Ok(self.level[(index - self.sealed) as usize].entry);
         }
         match &mut self.store {
             Store::Memory(v) => Ok(v[index as usize]),
@@ -196,7 +215,7 @@ impl ParentLog {
     /// Searches the log from its newest entry backwards for fingerprint `fp` (a
     /// reported state is always among the newest); returns its index.
     pub fn find_newest(&mut self, fp: Fingerprint) -> io::Result<Option<u64>> {
-        if let Some(pos) = self.level.iter().rposition(|e| e.fp == fp) {
+        if let Some(pos) = self.level.iter().rposition(|e| e.entry.fp == fp) {
             return Ok(Some(self.sealed + pos as u64));
         }
         match &mut self.store {
@@ -224,7 +243,7 @@ impl ParentLog {
 
     /// Bytes of RAM the log holds.
     pub fn memory_bytes(&self) -> u64 {
-        let level = (self.level.capacity() * std::mem::size_of::<LogEntry>()) as u64;
+        let level = (self.level.capacity() * std::mem::size_of::<LevelEntry>()) as u64;
         match &self.store {
             Store::Memory(v) => level + (v.capacity() * std::mem::size_of::<LogEntry>()) as u64,
             Store::File { .. } => level + (1 << 20),
@@ -245,12 +264,15 @@ mod tests {
 
     fn exercise(mut log: ParentLog) -> ParentLog {
         for i in 0..10 {
-            assert_eq!(log.push(entry(i)), i);
+            assert_eq!(log.push(entry(i), 100 + i), i);
         }
-        log.level_entry_mut(3).parent = ParentRef::NONE;
+        // A parent with a higher fingerprint is refused, a lower one kept.
+        log.offer_parent(3, ParentRef::new(0, 99), 200);
+        log.offer_parent(3, ParentRef::NONE, 50);
+        log.offer_parent(3, ParentRef::new(0, 98), 60);
         log.seal_level().unwrap();
         assert_eq!(log.level_start(), 10);
-        assert_eq!(log.push(entry(10)), 10);
+        assert_eq!(log.push(entry(10), 7), 10);
         assert_eq!(log.get(3).unwrap().parent, ParentRef::NONE);
         assert_eq!(log.get(9).unwrap(), entry(9));
         assert_eq!(log.get(10).unwrap(), entry(10));
@@ -279,7 +301,10 @@ mod tests {
         let mut log = ParentLog::reopen(&path, 9).unwrap();
         assert_eq!(log.len(), 9);
         assert_eq!(log.get(8).unwrap(), entry(8));
-        log.push(entry(42));
+        log.push(entry(42), 0);
+        let (entries, parent_fps) = log.take_level();
+        assert_eq!((entries, parent_fps), (vec![entry(42)], vec![0]));
+        log.push(entry(42), 0);
         log.seal_level().unwrap();
         log.sync().unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 10 * ENTRY_BYTES);

@@ -177,8 +177,6 @@ pub struct Worker<'a, M: Model> {
     track_parents: bool,
     batch_bytes: usize,
     state: WorkerState,
-    /// Parent fingerprint of each state of the level being built, by position.
-    next_parent_fp: Vec<Fingerprint>,
     /// Fingerprint to position for the level being built.
     level_index: LevelIndex,
     outgoing: Vec<Batch>,
@@ -226,7 +224,6 @@ impl<'a, M: Model> Worker<'a, M> {
             track_parents: setup.options.check_deadlock || invariants > 0,
             batch_bytes: setup.batch_bytes,
             state,
-            next_parent_fp: Vec::new(),
             level_index: LevelIndex::new(),
             outgoing: (0..setup.workers)
                 .map(|_| Batch::with_capacity(setup.batch_bytes + 256))
@@ -322,7 +319,6 @@ impl<'a, M: Model> Worker<'a, M> {
         self.state.next.adopt_pool(&mut self.state.frontier);
         let first = self.state.log.level_start();
         self.state.next.set_first_index(first);
-        self.next_parent_fp.clear();
         self.level_index.clear();
         self.state.table.clear_marks();
         self.own_report = LevelReport::default();
@@ -342,12 +338,11 @@ impl<'a, M: Model> Worker<'a, M> {
         self.own_report = partial.report;
         for (pos, entry) in partial.log.into_iter().enumerate() {
             self.state.table.mark_present(entry.fp);
-            self.state.log.push(entry);
+            self.state.log.push(entry, partial.parent_fps[pos]);
             let log = &self.state.log;
             self.level_index
                 .insert(entry.fp, pos as u32, |p| log.level_fp(p));
         }
-        self.next_parent_fp = partial.parent_fps;
         self.state.next = partial.next;
         let first = self.state.log.level_start();
         self.state.next.set_first_index(first);
@@ -493,7 +488,6 @@ impl<'a, M: Model> Worker<'a, M> {
                     let pos = (log.len() - log.level_start()) as u32;
                     // The entry is pushed below; until then `pos` is never looked up.
                     self.level_index.insert(e.fp, pos, |p| log.level_fp(p));
-                    self.next_parent_fp.push(e.parent_fp);
                 }
                 Insert::Old => return false,
                 Insert::ThisLevel => {
@@ -507,21 +501,20 @@ impl<'a, M: Model> Worker<'a, M> {
                             .find(e.fp, |p| log.level_fp(p))
                             .expect("a state marked as this level's is in the level index")
                             as usize;
-                        let best = &mut self.next_parent_fp[pos];
-                        if e.parent_fp < *best {
-                            *best = e.parent_fp;
-                            self.state.log.level_entry_mut(pos).parent = e.parent;
-                        }
+                        self.state.log.offer_parent(pos, e.parent, e.parent_fp);
                     }
                     return false;
                 }
             }
         }
         // Same order in the log and the next frontier: see `frontier_base`.
-        self.state.log.push(LogEntry {
-            fp: e.fp,
-            parent: e.parent,
-        });
+        self.state.log.push(
+            LogEntry {
+                fp: e.fp,
+                parent: e.parent,
+            },
+            e.parent_fp,
+        );
         self.state.next.push(e.state);
         true
     }
@@ -672,7 +665,7 @@ impl<'a, M: Model> Worker<'a, M> {
             + self.state.log.memory_bytes()
             + self.state.frontier.allocated_bytes() as u64
             + self.state.next.allocated_bytes() as u64
-            + (self.level_index.memory_bytes() + self.next_parent_fp.capacity() * 8) as u64
+            + self.level_index.memory_bytes() as u64
     }
 
     fn broadcast(&mut self, message: impl Fn() -> Message) {
@@ -702,13 +695,14 @@ impl<'a, M: Model> Worker<'a, M> {
         if self.level_summary.flags.paused {
             // Some worker stopped expanding: every worker saves its part of the level
             // as it stands (nothing of it is counted in the totals yet).
+            let (log, parent_fps) = self.state.log.take_level();
             self.state.partial = Some(PartialLevel {
                 // Counted from the first state the frontier still holds.
                 expanded: self.frontier_base + self.done_in_level
                     - self.state.frontier.first_index(),
                 report: self.own_report,
-                log: self.state.log.take_level(),
-                parent_fps: std::mem::take(&mut self.next_parent_fp),
+                log,
+                parent_fps,
                 next: std::mem::replace(&mut self.state.next, Frontier::in_memory()),
             });
             return Some(Ending::Limit(StopReason::Interrupted));
