@@ -235,34 +235,23 @@ impl Segment {
     }
 
     /// Stores `key`, absent and due at slot `i`, `distance` from home, shifting
-    /// residents along (Robin Hood). Returns false, storing nothing, if some entry
-    /// would end up farther from home than a slot can record.
-    fn place(&mut self, key: u64, mut i: usize, mut distance: u64, marked: bool) -> bool {
-        // Check first, so a failure leaves the segment as it was: the run of
-        // occupied slots from `i` is what shifts, each resident one slot farther.
-        let mut j = i;
-        let mut d = distance;
-        loop {
-            if d > MAX_DISTANCE {
-                return false;
-            }
-            let slot = self.slots.get(j);
-            if slot == 0 {
-                break;
-            }
-            let resident = (slot & DISTANCE_MASK) - 1;
-            if resident >= d {
-                // The carried entry stays; the resident is passed over.
-                j = (j + 1) & self.mask;
-                d += 1;
-                continue;
-            }
-            // The resident is carried from here on.
-            d = resident + 1;
-            j = (j + 1) & self.mask;
-        }
+    /// residents along (Robin Hood). If some entry would end up farther from home than
+    /// a slot can record, that entry (`key` itself or a resident it displaced) is left
+    /// out and returned with its mark, every other entry staying in place: the caller
+    /// grows the segment with it.
+    fn place(
+        &mut self,
+        key: u64,
+        mut i: usize,
+        mut distance: u64,
+        marked: bool,
+    ) -> Result<(), (u64, bool)> {
         let mut carried = (key >> self.bits, marked);
         loop {
+            if distance > MAX_DISTANCE {
+                let home = (i as u64).wrapping_sub(distance) & self.mask as u64;
+                return Err(((carried.0 << self.bits) | home, carried.1));
+            }
             let slot = self.slots.get(i);
             let packed = (carried.0 << DISTANCE_BITS) | (distance + 1);
             if slot == 0 {
@@ -282,7 +271,7 @@ impl Segment {
             distance += 1;
         }
         self.len += 1;
-        true
+        Ok(())
     }
 
     /// Every stored key with its mark, in slot order.
@@ -303,7 +292,7 @@ impl Segment {
                 let Probe::Absent(i, d) = bigger.probe(key) else {
                     unreachable!("keys of a set are distinct")
                 };
-                if !bigger.place(key, i, d, marked) {
+                if bigger.place(key, i, d, marked).is_err() {
                     bits += 1;
                     continue 'retry;
                 }
@@ -359,8 +348,13 @@ impl FingerprintSet {
     #[inline(never)]
     fn add(&mut self, s: usize, key: u64, at: usize, distance: u64, marked: bool) {
         let segment = &mut self.segments[s];
-        if segment.len >= segment.grow_at || !segment.place(key, at, distance, marked) {
-            self.segments[s] = segment.grown((key, marked));
+        let left_out = if segment.len >= segment.grow_at {
+            Some((key, marked))
+        } else {
+            segment.place(key, at, distance, marked).err()
+        };
+        if let Some(extra) = left_out {
+            self.segments[s] = segment.grown(extra);
         }
         self.len += 1;
     }
@@ -524,6 +518,30 @@ mod tests {
             assert!(t.contains(crowded(i)), "{i}");
         }
         assert_eq!(t.iter().count(), 300);
+    }
+
+    #[test]
+    fn a_resident_pushed_past_the_recordable_distance_is_kept() {
+        // 100 keys at home 10, then 300 at home 0 of segment 0: Robin Hood order puts
+        // the home-0 keys first, so the home-10 residents are pushed along until one
+        // would sit more than 254 slots from home; the segment then grows with it.
+        let mut t = FingerprintSet::with_capacity(1);
+        let at_home = |home: u64, j: u64| (home << SEGMENT_BITS) | ((j + 1) << (SEGMENT_BITS + 11));
+        let keys: Vec<u64> = (0..100)
+            .map(|j| at_home(10, j))
+            .chain((0..300).map(|j| at_home(0, j + 1000)))
+            .collect();
+        for (n, &k) in keys.iter().enumerate() {
+            assert_eq!(t.insert_marked(k), Insert::New);
+            for &earlier in &keys[..=n] {
+                assert!(t.contains(earlier), "{n}");
+            }
+        }
+        for &k in &keys {
+            assert_eq!(t.insert_marked(k), Insert::ThisLevel);
+        }
+        assert_eq!(t.len(), 400);
+        assert_eq!(t.iter().count(), 400);
     }
 
     #[test]
