@@ -197,7 +197,7 @@ pub fn write_worker(
     let tmp = path.with_extension("tmp");
     let file = File::create(&tmp).map_err(io_err(&tmp))?;
     let mut w = HashingWriter {
-        inner: BufWriter::with_capacity(1 << 20, file),
+        inner: BufWriter::with_capacity(1 << 18, file),
         hash: Xxh3::new(),
         bytes: 0,
     };
