@@ -374,7 +374,7 @@ impl FingerprintSet {
 
     /// Inserts `fp`, marking it as stored in the current level, and says whether it was
     /// new, stored in an earlier level, or stored earlier in this level.
-    #[inline]
+    #[inline(always)]
     pub fn insert_marked(&mut self, fp: Fingerprint) -> Insert {
         let (s, key) = Self::split(fp);
         match self.segments[s].probe(key) {
