@@ -9,10 +9,11 @@
 //! whose slots are bit-packed (a quotient table, as in Cleary's compact hashing): a
 //! fingerprint's next bits choose its home slot, so the slot stores only the rest of
 //! the fingerprint and its distance from home (one byte); the full fingerprint is
-//! rebuilt from both. With 2^23 slots that is 49 bits a slot instead of 64, so about
-//! 7.7 to 9.6 bytes per stored state between the 80% load at which a segment doubles
-//! and the 62% load at which a doubled one settles. Robin Hood ordering keeps
-//! distances short and lets a search for an absent fingerprint stop early.
+//! rebuilt from both. With 2^19 slots a segment (2^23 in all) that is 49 bits a slot
+//! instead of 64: with the mark bit, 7.8 bytes per stored state at the 80% load at
+//! which a segment doubles, 15.6 just after, and 10.1 at the 62% where `twophase 9`
+//! ends. Robin Hood ordering keeps distances short and lets a search for an absent
+//! fingerprint stop early.
 //!
 //! A bit per slot marks the fingerprints stored during the current BFS level, so that
 //! a duplicate of an older state (the common case) is told apart from a duplicate of
