@@ -24,7 +24,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::frontier::Frontier;
 use crate::message::LevelReport;
-use crate::parent_log::LogEntry;
+use crate::parent_log::{LevelEntry, LogEntry};
 use crate::partition::ParentRef;
 use crate::state_chunk::StateChunk;
 use crate::table::FingerprintSet;
@@ -229,12 +229,9 @@ pub fn write_worker(
                 w.put_u64(u64::from(index))?;
                 w.put_u64(p.log.len() as u64)?;
                 for e in &p.log {
-                    w.put_u64(e.fp)?;
-                    w.put_u64(e.parent.0)?;
-                }
-                w.put_u64(p.parent_fps.len() as u64)?;
-                for &fp in &p.parent_fps {
-                    w.put_u64(fp)?;
+                    w.put_u64(e.entry.fp)?;
+                    w.put_u64(e.entry.parent.0)?;
+                    w.put_u64(e.parent_fp)?;
                 }
                 write_frontier(w, &p.next)?;
             }
@@ -488,35 +485,33 @@ pub fn read_worker(
                     u32::try_from(index).map_err(|_| invalid(&path, "bad invariant index"))?;
                 report.errors.note_invariant(fp, index);
             }
-            let entries = r.count(16)?;
+            let entries = r.count(24)?;
             let mut log = Vec::with_capacity(entries as usize);
             for _ in 0..entries {
                 let fp = r.word()?;
                 let parent = ParentRef(r.word()?);
+                let parent_fp = r.word()?;
                 if !table.contains(fp) {
                     return Err(invalid(
                         &path,
                         "a partial level's state is not in the table",
                     ));
                 }
-                log.push(LogEntry { fp, parent });
+                log.push(LevelEntry {
+                    entry: LogEntry { fp, parent },
+                    parent_fp,
+                });
             }
-            let parents = r.count(8)?;
-            if parents != entries {
-                return Err(invalid(&path, "partial level: parent count disagrees"));
-            }
-            let parent_fps = (0..parents)
-                .map(|_| r.word())
-                .collect::<Result<Vec<_>, _>>()?;
-            let next = r.frontier(next_frontier)?;
+            let mut next = r.frontier(next_frontier)?;
             if next.len() != entries {
                 return Err(invalid(&path, "partial level: state count disagrees"));
             }
+            // The level's states follow the sealed log, in log order.
+            next.set_first_index(entry.log_entries);
             Some(PartialLevel {
                 expanded,
                 report,
                 log,
-                parent_fps,
                 next,
             })
         }

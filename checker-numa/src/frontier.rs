@@ -7,8 +7,9 @@
 //!
 //! States are kept in the order pushed, which is the order of their parent-log entries,
 //! so a state's log index is its position plus the log index of the first one
-//! ([`Frontier::first_index`]): no per-state tag. A chunk stores states back to back with no header while they all
-//! have one width (every fixed-width model), and with a length before each otherwise.
+//! ([`Frontier::first_index`]): no per-state tag. A chunk stores states back to back
+//! with no header while they all have one width (every fixed-width model), and with a
+//! length before each otherwise.
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};

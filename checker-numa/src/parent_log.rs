@@ -47,10 +47,12 @@ impl LogEntry {
 }
 
 /// An entry of the level being built, with its parent's fingerprint.
-#[derive(Clone, Copy, Debug)]
-struct LevelEntry {
-    entry: LogEntry,
-    parent_fp: Fingerprint,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelEntry {
+    /// The entry as it will be sealed.
+    pub entry: LogEntry,
+    /// The fingerprint of `entry.parent`'s state (0 for an initial state).
+    pub parent_fp: Fingerprint,
 }
 
 enum Store {
@@ -160,14 +162,10 @@ impl ParentLog {
         }
     }
 
-    /// Removes and returns the entries of the level being built with their parents'
-    /// fingerprints (to save a level interrupted part-way); `push` them back to
-    /// resume it.
-    pub fn take_level(&mut self) -> (Vec<LogEntry>, Vec<Fingerprint>) {
+    /// Removes and returns the entries of the level being built (to save a level
+    /// interrupted part-way); `push` them back to resume it.
+    pub fn take_level(&mut self) -> Vec<LevelEntry> {
         std::mem::take(&mut self.level)
-            .into_iter()
-            .map(|e| (e.entry, e.parent_fp))
-            .unzip()
     }
 
     /// Moves the level being built into the store.
@@ -302,8 +300,13 @@ mod tests {
         assert_eq!(log.len(), 9);
         assert_eq!(log.get(8).unwrap(), entry(8));
         log.push(entry(42), 0);
-        let (entries, parent_fps) = log.take_level();
-        assert_eq!((entries, parent_fps), (vec![entry(42)], vec![0]));
+        assert_eq!(
+            log.take_level(),
+            vec![LevelEntry {
+                entry: entry(42),
+                parent_fp: 0
+            }]
+        );
         log.push(entry(42), 0);
         log.seal_level().unwrap();
         log.sync().unwrap();

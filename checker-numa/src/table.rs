@@ -212,11 +212,15 @@ impl Segment {
         }
     }
 
+    /// The key whose stored rest is `rest`, found at slot `i`, `distance` from home.
+    fn key_from(&self, i: usize, distance: u64, rest: u64) -> u64 {
+        let home = (i as u64).wrapping_sub(distance) & self.mask as u64;
+        (rest << self.bits) | home
+    }
+
     /// The key stored in a non-empty slot `i`.
     fn key_at(&self, i: usize, slot: u64) -> u64 {
-        let distance = (slot & DISTANCE_MASK) - 1;
-        let home = (i as u64).wrapping_sub(distance) & self.mask as u64;
-        ((slot >> DISTANCE_BITS) << self.bits) | home
+        self.key_from(i, (slot & DISTANCE_MASK) - 1, slot >> DISTANCE_BITS)
     }
 
     #[inline]
@@ -250,8 +254,7 @@ impl Segment {
         let mut carried = (key >> self.bits, marked);
         loop {
             if distance > MAX_DISTANCE {
-                let home = (i as u64).wrapping_sub(distance) & self.mask as u64;
-                return Err(((carried.0 << self.bits) | home, carried.1));
+                return Err((self.key_from(i, distance, carried.0), carried.1));
             }
             let slot = self.slots.get(i);
             let packed = (carried.0 << DISTANCE_BITS) | (distance + 1);

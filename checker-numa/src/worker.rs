@@ -22,14 +22,14 @@ use std::time::{Duration, Instant};
 
 use checker_core::level::LevelErrors;
 use checker_core::model::first_violated_invariant;
-use checker_core::{fingerprint, CheckOptions, Fingerprint, Model, StopReason};
+use checker_core::{fingerprint, CheckOptions, Model, StopReason};
 
 use crate::checkpoint::{self, Totals, WorkerCounters, WorkerFile};
 use crate::frontier::Frontier;
 use crate::level_index::LevelIndex;
 use crate::mailbox::{MailboxReceiver, MailboxSender};
 use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message, SummaryFlags};
-use crate::parent_log::{LogEntry, ParentLog};
+use crate::parent_log::{LevelEntry, LogEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
 use crate::state_chunk::StateChunk;
 use crate::table::{FingerprintSet, Insert};
@@ -74,10 +74,9 @@ pub struct PartialLevel {
     pub expanded: u64,
     /// This worker's report for the part done.
     pub report: LevelReport,
-    /// The level's parent-log entries so far (not sealed: a parent may still change).
-    pub log: Vec<LogEntry>,
-    /// Their parents' fingerprints, by position.
-    pub parent_fps: Vec<Fingerprint>,
+    /// The level's parent-log entries so far, with their parents' fingerprints (not
+    /// sealed: a parent may still change).
+    pub log: Vec<LevelEntry>,
     /// The next level's states so far.
     pub next: Frontier,
 }
@@ -336,16 +335,14 @@ impl<'a, M: Model> Worker<'a, M> {
     fn restore_partial(&mut self, partial: PartialLevel) {
         self.skip = partial.expanded;
         self.own_report = partial.report;
-        for (pos, entry) in partial.log.into_iter().enumerate() {
-            self.state.table.mark_present(entry.fp);
-            self.state.log.push(entry, partial.parent_fps[pos]);
+        for (pos, e) in partial.log.into_iter().enumerate() {
+            self.state.table.mark_present(e.entry.fp);
+            self.state.log.push(e.entry, e.parent_fp);
             let log = &self.state.log;
             self.level_index
-                .insert(entry.fp, pos as u32, |p| log.level_fp(p));
+                .insert(e.entry.fp, pos as u32, |p| log.level_fp(p));
         }
         self.state.next = partial.next;
-        let first = self.state.log.level_start();
-        self.state.next.set_first_index(first);
     }
 
     /// Every worker enumerates the initial states and keeps those it owns.
@@ -695,14 +692,12 @@ impl<'a, M: Model> Worker<'a, M> {
         if self.level_summary.flags.paused {
             // Some worker stopped expanding: every worker saves its part of the level
             // as it stands (nothing of it is counted in the totals yet).
-            let (log, parent_fps) = self.state.log.take_level();
             self.state.partial = Some(PartialLevel {
                 // Counted from the first state the frontier still holds.
                 expanded: self.frontier_base + self.done_in_level
                     - self.state.frontier.first_index(),
                 report: self.own_report,
-                log,
-                parent_fps,
+                log: self.state.log.take_level(),
                 next: std::mem::replace(&mut self.state.next, Frontier::in_memory()),
             });
             return Some(Ending::Limit(StopReason::Interrupted));
