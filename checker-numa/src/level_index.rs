@@ -9,6 +9,8 @@
 
 use checker_core::Fingerprint;
 
+use crate::hints::prefetch_read;
+
 const EMPTY: u32 = u32::MAX;
 
 /// Position by fingerprint for one level's new states.
@@ -69,6 +71,14 @@ impl LevelIndex {
         }
         self.slots[i] = pos;
         self.len += 1;
+    }
+
+    /// Starts loading the slot where a search for `fp` begins.
+    #[inline(always)]
+    pub fn prefetch(&self, fp: Fingerprint) {
+        if !self.slots.is_empty() {
+            prefetch_read(self.slots.as_ptr().wrapping_add(fp as usize & self.mask()));
+        }
     }
 
     /// The position of fingerprint `fp`, if this level stored it.

@@ -13,6 +13,7 @@
 pub mod checkpoint;
 pub mod engine;
 pub mod frontier;
+pub mod hints;
 pub mod level_index;
 pub mod mailbox;
 pub mod message;

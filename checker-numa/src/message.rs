@@ -9,7 +9,11 @@
 use checker_core::level::LevelErrors;
 use checker_core::Fingerprint;
 
+use crate::hints::prefetch_write;
 use crate::partition::ParentRef;
+
+/// How far ahead of the end of a batch its buffer is prefetched for writing.
+const WRITE_AHEAD: usize = 512;
 
 /// A message between two workers.
 #[derive(Debug)]
@@ -90,9 +94,15 @@ impl LevelSummary {
     }
 }
 
-/// Bytes of one entry's header: fingerprint, parent reference, parent fingerprint,
-/// state length.
-const HEADER: usize = 8 + 8 + 8 + 4;
+/// Bytes of one entry's header: the state's length (with [`NEW_PARENT`]), then its
+/// fingerprint.
+const ENTRY_HEADER: usize = 4 + 8;
+/// Bytes of a parent record: the parent reference and the parent's fingerprint.
+const PARENT_RECORD: usize = 8 + 8;
+/// Set in an entry's length word when a parent record follows it: the entry's parent
+/// differs from the previous entry's. Successors of one state are generated one after
+/// another, so most entries share the previous one's parent and omit it.
+const NEW_PARENT: u32 = 1 << 31;
 
 /// One state in a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,10 +118,17 @@ pub struct Entry<'a> {
 }
 
 /// A batch of states for one receiver, encoded back to back in one reusable buffer.
+///
+/// An entry is its length word, an optional parent record (when its parent is not the
+/// previous entry's), its fingerprint and the packed state: 12 bytes plus the state
+/// for most entries, instead of 28 with the parent repeated. Fewer bytes per state
+/// means fewer cache lines moved from the sending core to the receiving one.
 #[derive(Debug, Default)]
 pub struct Batch {
     bytes: Vec<u8>,
     entries: u32,
+    /// The parent (reference, fingerprint) of the last entry pushed.
+    last_parent: Option<(ParentRef, Fingerprint)>,
 }
 
 impl Batch {
@@ -120,18 +137,42 @@ impl Batch {
         Batch {
             bytes: Vec::with_capacity(bytes),
             entries: 0,
+            last_parent: None,
         }
     }
 
     /// Appends one state.
     #[inline]
     pub fn push(&mut self, entry: Entry<'_>) {
-        let len = u32::try_from(entry.state.len()).expect("packed state longer than 4 GiB");
-        self.bytes.reserve(HEADER + entry.state.len());
-        self.bytes.extend_from_slice(&entry.fp.to_le_bytes());
-        self.bytes.extend_from_slice(&entry.parent.0.to_le_bytes());
-        self.bytes.extend_from_slice(&entry.parent_fp.to_le_bytes());
-        self.bytes.extend_from_slice(&len.to_le_bytes());
+        let len = u32::try_from(entry.state.len())
+            .ok()
+            .filter(|&l| l < NEW_PARENT)
+            .expect("packed state of 2 GiB or more");
+        let parent = (entry.parent, entry.parent_fp);
+        // The header is assembled in a fixed array and appended with one copy.
+        let mut header = [0u8; ENTRY_HEADER + PARENT_RECORD];
+        let mut at = 4;
+        let word = if self.last_parent == Some(parent) {
+            len
+        } else {
+            self.last_parent = Some(parent);
+            header[4..12].copy_from_slice(&entry.parent.0.to_le_bytes());
+            header[12..20].copy_from_slice(&entry.parent_fp.to_le_bytes());
+            at += PARENT_RECORD;
+            len | NEW_PARENT
+        };
+        header[..4].copy_from_slice(&word.to_le_bytes());
+        header[at..at + 8].copy_from_slice(&entry.fp.to_le_bytes());
+        at += 8;
+        self.bytes.reserve(at + entry.state.len());
+        // The buffer was last read by the receiving core: ask for its lines ahead of
+        // writing them, so the stores do not stall waiting for them one by one.
+        prefetch_write(
+            self.bytes
+                .as_ptr()
+                .wrapping_add(self.bytes.len() + WRITE_AHEAD),
+        );
+        self.bytes.extend_from_slice(&header[..at]);
         self.bytes.extend_from_slice(entry.state);
         self.entries += 1;
     }
@@ -155,17 +196,25 @@ impl Batch {
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.entries = 0;
+        self.last_parent = None;
     }
 
     /// The states in order.
     pub fn iter(&self) -> BatchIter<'_> {
-        BatchIter { rest: &self.bytes }
+        BatchIter {
+            rest: &self.bytes,
+            parent: ParentRef::NONE,
+            parent_fp: 0,
+        }
     }
 }
 
 /// Iterator over a [`Batch`].
 pub struct BatchIter<'a> {
     rest: &'a [u8],
+    /// The parent of the entry read last (the first entry always carries one).
+    parent: ParentRef,
+    parent_fp: Fingerprint,
 }
 
 impl<'a> Iterator for BatchIter<'a> {
@@ -173,18 +222,23 @@ impl<'a> Iterator for BatchIter<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Entry<'a>> {
-        if self.rest.is_empty() {
-            return None;
+        fn word(bytes: &[u8]) -> u64 {
+            u64::from_le_bytes(bytes[..8].try_into().expect("eight bytes"))
         }
-        let (h, rest) = self.rest.split_at(HEADER);
-        let word = |at: usize| u64::from_le_bytes(h[at..at + 8].try_into().unwrap());
-        let len = u32::from_le_bytes(h[24..28].try_into().unwrap()) as usize;
-        let (state, rest) = rest.split_at(len);
+        let (len_word, mut rest) = self.rest.split_first_chunk::<4>()?;
+        let len_word = u32::from_le_bytes(*len_word);
+        if len_word & NEW_PARENT != 0 {
+            self.parent = ParentRef(word(rest));
+            self.parent_fp = word(&rest[8..]);
+            rest = &rest[PARENT_RECORD..];
+        }
+        let fp = word(rest);
+        let (state, rest) = rest[8..].split_at((len_word & !NEW_PARENT) as usize);
         self.rest = rest;
         Some(Entry {
-            fp: word(0),
-            parent: ParentRef(word(8)),
-            parent_fp: word(16),
+            fp,
+            parent: self.parent,
+            parent_fp: self.parent_fp,
             state,
         })
     }
@@ -195,27 +249,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batch_round_trips_entries() {
+    fn batch_round_trips_entries_and_writes_a_parent_once_per_run() {
         let mut b = Batch::with_capacity(64);
-        let e1 = Entry {
-            fp: 1,
-            parent: ParentRef::new(3, 9),
-            parent_fp: 77,
-            state: b"abc",
+        let entry = |fp, parent, parent_fp, state| Entry {
+            fp,
+            parent,
+            parent_fp,
+            state,
         };
-        let e2 = Entry {
-            fp: u64::MAX,
-            parent: ParentRef::NONE,
-            parent_fp: 0,
-            state: b"",
-        };
-        b.push(e1);
-        b.push(e2);
-        assert_eq!(b.len(), 2);
-        assert_eq!(b.byte_len(), 2 * HEADER + 3);
-        assert_eq!(b.iter().collect::<Vec<_>>(), vec![e1, e2]);
+        let entries = [
+            entry(1, ParentRef::new(3, 9), 77, &b"abc"[..]),
+            entry(2, ParentRef::new(3, 9), 77, b"de"),
+            entry(u64::MAX, ParentRef::NONE, 0, b""),
+            // Same reference, other fingerprint: a new parent record.
+            entry(4, ParentRef::NONE, 5, b"f"),
+            entry(5, ParentRef::new(3, 9), 77, b"gh"),
+        ];
+        for e in entries {
+            b.push(e);
+        }
+        assert_eq!(b.len(), 5);
+        // Four parent records (the second entry shares the first one's).
+        assert_eq!(
+            b.byte_len(),
+            5 * ENTRY_HEADER + 4 * PARENT_RECORD + (3 + 2 + 1 + 2)
+        );
+        assert_eq!(b.iter().collect::<Vec<_>>(), entries);
         b.clear();
         assert!(b.is_empty());
         assert_eq!(b.iter().count(), 0);
+        // After a clear the first entry carries its parent again, even the same one.
+        b.push(entries[4]);
+        assert_eq!(b.byte_len(), ENTRY_HEADER + PARENT_RECORD + 2);
+        assert_eq!(b.iter().collect::<Vec<_>>(), vec![entries[4]]);
     }
 }

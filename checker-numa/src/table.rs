@@ -25,6 +25,8 @@
 
 use checker_core::Fingerprint;
 
+use crate::hints::{populate, prefetch_read};
+
 /// Number of segments; a power of two.
 pub const SEGMENTS: usize = 16;
 const SEGMENT_BITS: u32 = SEGMENTS.trailing_zeros();
@@ -135,6 +137,11 @@ impl PackedSlots {
 
     fn bytes(&self) -> usize {
         self.words.len() * 8
+    }
+
+    /// Faults in all the pages at once, for fields about to be written all over.
+    fn populate(&self) {
+        populate(self.words.as_ptr(), self.bytes());
     }
 }
 
@@ -292,6 +299,8 @@ impl Segment {
         let mut bits = self.bits + 1;
         'retry: loop {
             let mut bigger = Segment::with_bits(bits);
+            // Refilled at once: its pages are faulted in with one call, not one by one.
+            bigger.slots.populate();
             for (key, marked) in self.entries().chain(std::iter::once(extra)) {
                 let Probe::Absent(i, d) = bigger.probe(key) else {
                     unreachable!("keys of a set are distinct")
@@ -361,6 +370,25 @@ impl FingerprintSet {
             self.segments[s] = segment.grown(extra);
         }
         self.len += 1;
+    }
+
+    /// Starts loading the memory a lookup of `fp` reads first (its home slot and its
+    /// mark), so that a lookup issued a little later does not wait for it.
+    #[inline(always)]
+    pub fn prefetch(&self, fp: Fingerprint) {
+        let (s, key) = Self::split(fp);
+        let segment = &self.segments[s];
+        let i = key as usize & segment.mask;
+        let bit = i * segment.slots.width;
+        prefetch_read(
+            segment
+                .slots
+                .words
+                .as_ptr()
+                .cast::<u8>()
+                .wrapping_add(bit / 8),
+        );
+        prefetch_read(segment.marks.as_ptr().wrapping_add(i / 64));
     }
 
     /// Inserts `fp` without marking it; returns whether it was new.
