@@ -38,8 +38,8 @@ use crate::telemetry::{Activity, TimeSplit, WorkerTelemetry};
 /// Expanded states between two looks at the inbox during expansion.
 const POLL_EVERY: usize = 64;
 
-/// How many states ahead of the one being stored a received batch's table slots are
-/// prefetched.
+/// How many states ahead of the one being stored a batch's table and level-index
+/// slots are prefetched.
 const PREFETCH_AHEAD: usize = 8;
 
 /// Figures a worker publishes for the progress monitor: written only by the worker
@@ -500,34 +500,42 @@ impl<'a, M: Model> Worker<'a, M> {
     /// that are new.
     fn store_own_batch(&mut self, scratch: &mut Option<M::State>) {
         let own = std::mem::take(&mut self.outgoing[self.id]);
-        let mut ahead = own.iter().skip(PREFETCH_AHEAD);
-        for e in own.iter() {
-            if let Some(a) = ahead.next() {
-                self.prefetch(a.fp);
-            }
-            if self.store(e) && self.invariants > 0 {
-                let s = match scratch {
-                    Some(s) => {
-                        self.model.unpack_into(e.state, s);
-                        s
-                    }
-                    None => scratch.insert(self.model.unpack(e.state)),
-                };
-                if let Some(i) = first_violated_invariant(self.model, self.invariants, s) {
-                    self.own_report.errors.note_invariant(e.fp, i);
-                }
-            }
-        }
+        self.store_batch(&own, Some(scratch));
         self.outgoing[self.id] = own;
         self.outgoing[self.id].clear();
     }
 
-    /// Starts loading the table and level-index slots a store of `fp` probes, so that
-    /// the probes of a batch do not wait for memory one after another.
-    #[inline(always)]
-    fn prefetch(&self, fp: checker_core::Fingerprint) {
-        self.state.table.prefetch(fp);
-        self.level_index.prefetch(fp);
+    /// Stores every state of `batch`. With `scratch` (a batch of this worker's own
+    /// successors) the invariants of the new ones are checked too; another worker
+    /// checked those of its batch when it generated them.
+    ///
+    /// Each store's table and level-index slots are asked for [`PREFETCH_AHEAD`]
+    /// states ahead of it, so the probes of a batch do not wait for memory one after
+    /// another.
+    fn store_batch(&mut self, batch: &Batch, mut scratch: Option<&mut Option<M::State>>) {
+        let mut ahead = batch.iter().skip(PREFETCH_AHEAD);
+        for e in batch.iter() {
+            if let Some(a) = ahead.next() {
+                self.state.table.prefetch(a.fp);
+                self.level_index.prefetch(a.fp);
+            }
+            if !self.store(e) || self.invariants == 0 {
+                continue;
+            }
+            let Some(scratch) = scratch.as_deref_mut() else {
+                continue;
+            };
+            let s = match scratch {
+                Some(s) => {
+                    self.model.unpack_into(e.state, s);
+                    s
+                }
+                None => scratch.insert(self.model.unpack(e.state)),
+            };
+            if let Some(i) = first_violated_invariant(self.model, self.invariants, s) {
+                self.own_report.errors.note_invariant(e.fp, i);
+            }
+        }
     }
 
     /// Stores a state this worker owns; returns whether it was new.
@@ -643,13 +651,7 @@ impl<'a, M: Model> Worker<'a, M> {
             Message::States(batch) => {
                 self.telemetry.batches_received += 1;
                 self.telemetry.states_received += batch.len() as u64;
-                let mut ahead = batch.iter().skip(PREFETCH_AHEAD);
-                for e in batch.iter() {
-                    if let Some(a) = ahead.next() {
-                        self.prefetch(a.fp);
-                    }
-                    self.store(e);
-                }
+                self.store_batch(&batch, None);
                 let rx = self.receivers[from].as_mut().expect("message from nowhere");
                 rx.recycle(Message::States(batch));
             }
