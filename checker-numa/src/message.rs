@@ -35,7 +35,9 @@ pub struct LevelReport {
     pub generated: u64,
     /// Expanded states without successors.
     pub deadlocks: u64,
-    /// Deadlocks and invariant violations seen, lowest fingerprints only.
+    /// Deadlocks seen, lowest fingerprint only (invariant violations, found when
+    /// states are stored, travel in the [`LevelSummary`]; a report restored from a
+    /// paused level carries those found before the pause too).
     pub errors: LevelErrors,
 }
 
@@ -83,6 +85,9 @@ pub struct LevelSummary {
     pub distinct: u64,
     /// Requests to stop or checkpoint.
     pub flags: SummaryFlags,
+    /// Invariant violations among the new states the worker stored in the level (it
+    /// checks them when storing, which goes on after its end-of-level marker).
+    pub errors: LevelErrors,
 }
 
 impl LevelSummary {
@@ -91,6 +96,7 @@ impl LevelSummary {
         self.new_states += other.new_states;
         self.distinct += other.distinct;
         self.flags.merge(&other.flags);
+        self.errors.merge(&other.errors);
     }
 }
 

@@ -4,11 +4,12 @@
 //!
 //! A level ends in two all-to-all rounds through the mailboxes, with no shared counter:
 //! 1. having expanded its frontier and flushed every batch, a worker sends an
-//!    end-of-level marker (its report: expansions, errors) to every other worker, then
+//!    end-of-level marker (its report: expansions, deadlocks) to every other worker, then
 //!    keeps storing incoming states until it holds every other worker's marker. Rings
 //!    are FIFO, so it now has every state of the next level that it owns;
-//! 2. it sends a summary (its share of the next level, its distinct count) to everyone
-//!    and waits for everyone's summary.
+//! 2. it sends a summary (its share of the next level, its distinct count, the
+//!    invariant violations among the new states it stored) to everyone and waits for
+//!    everyone's summary.
 //!
 //! Every worker then holds the same reports and summaries and takes the same decision:
 //! next level, done, or stop. A worker never pops a sender's messages past that
@@ -190,6 +191,12 @@ pub struct Worker<'a, M: Model> {
     markers_missing: usize,
     summaries_missing: usize,
     own_report: LevelReport,
+    /// Invariant violations among the new states this worker stored in this level
+    /// (its own successors and those other workers sent); they travel in its summary,
+    /// since states keep arriving after its end-of-level marker.
+    stored_errors: LevelErrors,
+    /// A typed state that new states are unpacked into for their invariant check.
+    scratch: Option<M::State>,
     level_report: LevelReport,
     level_summary: LevelSummary,
     global: GlobalTotals,
@@ -237,6 +244,8 @@ impl<'a, M: Model> Worker<'a, M> {
             markers_missing: 0,
             summaries_missing: 0,
             own_report: LevelReport::default(),
+            stored_errors: LevelErrors::default(),
+            scratch: None,
             level_report: LevelReport::default(),
             level_summary: LevelSummary::default(),
             global: setup.totals,
@@ -325,6 +334,7 @@ impl<'a, M: Model> Worker<'a, M> {
         self.level_index.clear();
         self.state.table.clear_marks();
         self.own_report = LevelReport::default();
+        self.stored_errors = LevelErrors::default();
         self.level_report = LevelReport::default();
         self.level_summary = LevelSummary::default();
         self.has_summary.iter_mut().for_each(|h| *h = false);
@@ -362,7 +372,7 @@ impl<'a, M: Model> Worker<'a, M> {
             }
             self.own_report.generated += 1;
             if let Some(i) = first_violated_invariant(model, self.invariants, s) {
-                self.own_report.errors.note_invariant(fp, i);
+                self.stored_errors.note_invariant(fp, i);
             }
             self.store(Entry {
                 fp,
@@ -403,8 +413,6 @@ impl<'a, M: Model> Worker<'a, M> {
     fn expand_chunk(&mut self, chunk: &StateChunk, left: &mut u64) {
         let model = self.model;
         let mut state: Option<M::State> = None;
-        // Unpacks new states of this worker's own batch whose invariants are checked.
-        let mut scratch: Option<M::State> = None;
         let mut buf = Vec::new();
         for (n, bytes) in chunk.iter().enumerate() {
             let index = self.frontier_base + self.done_in_level;
@@ -443,19 +451,8 @@ impl<'a, M: Model> Worker<'a, M> {
                 // its table slots prefetched a few states ahead of each probe.
                 let batch = &mut self.outgoing[owner];
                 batch.push(entry);
-                let full = batch.byte_len() >= self.batch_bytes;
-                // Another worker's successor is checked here, where the typed state is
-                // at hand, whether or not it is new; one this worker owns is checked
-                // when stored, only if it is new. A violating successor is new anyway
-                // (an older copy would have ended the search at its own level), so
-                // both find exactly the new violating states.
-                if self.invariants > 0 && owner != self.id {
-                    if let Some(i) = first_violated_invariant(model, self.invariants, t) {
-                        self.own_report.errors.note_invariant(fp, i);
-                    }
-                }
-                if full {
-                    self.flush_batch(owner, &mut scratch);
+                if batch.byte_len() >= self.batch_bytes {
+                    self.flush_batch(owner);
                 }
             });
             self.own_report.expanded += 1;
@@ -482,37 +479,38 @@ impl<'a, M: Model> Worker<'a, M> {
         // Every successor of a state counted as expanded is stored before the level
         // can end or be saved.
         if !self.outgoing[self.id].is_empty() {
-            self.store_own_batch(&mut scratch);
+            self.store_own_batch();
         }
     }
 
-    /// Sends the batch for `to`, or stores it if `to` is this worker (`scratch` then
-    /// unpacks the new states whose invariants are checked).
-    fn flush_batch(&mut self, to: usize, scratch: &mut Option<M::State>) {
+    /// Sends the batch for `to`, or stores it if `to` is this worker.
+    fn flush_batch(&mut self, to: usize) {
         if to == self.id {
-            self.store_own_batch(scratch);
+            self.store_own_batch();
         } else {
             self.send_batch(to);
         }
     }
 
-    /// Stores this worker's own batch of successors, checking the invariants of those
-    /// that are new.
-    fn store_own_batch(&mut self, scratch: &mut Option<M::State>) {
+    /// Stores this worker's own batch of successors.
+    fn store_own_batch(&mut self) {
         let own = std::mem::take(&mut self.outgoing[self.id]);
-        self.store_batch(&own, Some(scratch));
+        self.store_batch(&own);
         self.outgoing[self.id] = own;
         self.outgoing[self.id].clear();
     }
 
-    /// Stores every state of `batch`. With `scratch` (a batch of this worker's own
-    /// successors) the invariants of the new ones are checked too; another worker
-    /// checked those of its batch when it generated them.
+    /// Stores every state of `batch` (this worker's own successors or another
+    /// worker's) and checks the invariants of those that are new. Checking only new
+    /// states, once, at their owner, finds exactly the new violating states: a
+    /// violating successor is new anyway (an older copy would have ended the search at
+    /// its own level).
     ///
     /// Each store's table and level-index slots are asked for [`PREFETCH_AHEAD`]
     /// states ahead of it, so the probes of a batch do not wait for memory one after
     /// another.
-    fn store_batch(&mut self, batch: &Batch, mut scratch: Option<&mut Option<M::State>>) {
+    fn store_batch(&mut self, batch: &Batch) {
+        let mut scratch = self.scratch.take();
         let mut ahead = batch.iter().skip(PREFETCH_AHEAD);
         for e in batch.iter() {
             if let Some(a) = ahead.next() {
@@ -522,10 +520,7 @@ impl<'a, M: Model> Worker<'a, M> {
             if !self.store(e) || self.invariants == 0 {
                 continue;
             }
-            let Some(scratch) = scratch.as_deref_mut() else {
-                continue;
-            };
-            let s = match scratch {
+            let s = match &mut scratch {
                 Some(s) => {
                     self.model.unpack_into(e.state, s);
                     s
@@ -533,9 +528,10 @@ impl<'a, M: Model> Worker<'a, M> {
                 None => scratch.insert(self.model.unpack(e.state)),
             };
             if let Some(i) = first_violated_invariant(self.model, self.invariants, s) {
-                self.own_report.errors.note_invariant(e.fp, i);
+                self.stored_errors.note_invariant(e.fp, i);
             }
         }
+        self.scratch = scratch;
     }
 
     /// Stores a state this worker owns; returns whether it was new.
@@ -651,7 +647,7 @@ impl<'a, M: Model> Worker<'a, M> {
             Message::States(batch) => {
                 self.telemetry.batches_received += 1;
                 self.telemetry.states_received += batch.len() as u64;
-                self.store_batch(&batch, None);
+                self.store_batch(&batch);
                 let rx = self.receivers[from].as_mut().expect("message from nowhere");
                 rx.recycle(Message::States(batch));
             }
@@ -682,6 +678,7 @@ impl<'a, M: Model> Worker<'a, M> {
             new_states: self.state.next.len(),
             distinct: self.state.log.len(),
             flags: self.summary_flags(),
+            errors: self.stored_errors,
         };
         self.level_summary.merge(&summary);
         self.broadcast(|| Message::Summary(summary));
@@ -744,14 +741,17 @@ impl<'a, M: Model> Worker<'a, M> {
     /// Ends the level: the rounds, then the decision every worker takes identically.
     fn finish_level(&mut self) -> Option<Ending> {
         self.end_level();
+        self.level_report.errors.merge(&self.level_summary.errors);
         if self.level_summary.flags.paused {
             // Some worker stopped expanding: every worker saves its part of the level
             // as it stands (nothing of it is counted in the totals yet).
+            let mut report = self.own_report;
+            report.errors.merge(&self.stored_errors);
             self.state.partial = Some(PartialLevel {
                 // Counted from the first state the frontier still holds.
                 expanded: self.frontier_base + self.done_in_level
                     - self.state.frontier.first_index(),
-                report: self.own_report,
+                report,
                 log: self.state.log.take_level(),
                 next: std::mem::replace(&mut self.state.next, Frontier::in_memory()),
             });
