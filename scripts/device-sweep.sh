@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The issue #3 scaling sweep, prepared to run in one call on a many-core machine (the
+# device machine): `checker bench` on twophase 9, grid 8 7 and synthetic (10^7 states,
+# 3 successors each) at 1, 2, 4, 8 and 16 workers, 3 repeats, then the machine's own
+# 2-worker ceiling (`independent_pair`) when that example binary is given. Results go
+# to OUT_DIR (one folder per model, plus summary.txt with each bench's table).
+#
+#   bash scripts/device-sweep.sh CHECKER_BINARY OUT_DIR [INDEPENDENT_PAIR_BINARY]
+#
+# Build the binaries here (cargo build --release -p checker-cli; cargo build --release
+# -p benches --example independent_pair), strip them, and copy them over: the device
+# machine has no network and should spend its time measuring, not compiling.
+set -euo pipefail
+checker=${1:?usage: device-sweep.sh CHECKER_BINARY OUT_DIR [INDEPENDENT_PAIR_BINARY]}
+out=${2:?usage: device-sweep.sh CHECKER_BINARY OUT_DIR [INDEPENDENT_PAIR_BINARY]}
+pair=${3:-}
+mkdir -p "$out"
+summary="$out/summary.txt"
+{
+  echo "device sweep, $(date -u +%FT%TZ), $(nproc) CPUs"
+  "$checker" topology || true
+} > "$summary"
+workers=1,2,4,8,16
+if [ "$(nproc)" -lt 16 ]; then
+  echo "fewer than 16 CPUs: sweeping 1 to $(nproc) workers" | tee -a "$summary"
+  workers=$(python3 -c "import os; n=os.cpu_count(); print(','.join(str(w) for w in (1,2,4,8,16) if w<=n))")
+fi
+while read -r name args; do
+  echo "== $name ($(date -u +%T))" | tee -a "$summary"
+  # shellcheck disable=SC2086 # $args is the model and its parameters, split on purpose
+  "$checker" bench $args --workers "$workers" --repeat 3 --out "$out/$name" 2>&1 \
+    | tail -n 8 | tee -a "$summary"
+done <<'MODELS'
+twophase-9 twophase 9
+grid-8-7 grid 8 7
+synthetic-1e7 synthetic states=10000000 branching=3
+MODELS
+if [ -n "$pair" ]; then
+  for model in "grid 8 7" "twophase 9"; do
+    echo "== independent pair, $model ($(date -u +%T))" | tee -a "$summary"
+    # shellcheck disable=SC2086
+    "$pair" $model 2>&1 | tail -n 1 | tee -a "$summary"
+  done
+fi
+echo "done $(date -u +%T)" | tee -a "$summary"
