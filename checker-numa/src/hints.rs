@@ -88,7 +88,7 @@ mod tests {
     fn hints_leave_memory_as_it_was() {
         // Written before the hints (pages already present) and after (pages populated
         // by the hint): every byte must read back as written, whatever the alignment.
-        let mut buffer: Vec<u64> = (0..100_000u64).map(|i| i.wrapping_mul(0x9e37)).collect();
+        let buffer: Vec<u64> = (0..100_000u64).map(|i| i.wrapping_mul(0x9e37)).collect();
         populate(buffer.as_ptr(), buffer.len() * 8);
         populate(
             buffer.as_ptr().wrapping_add(1).cast::<u8>().wrapping_add(3),
