@@ -3,7 +3,8 @@
 //! (no state crosses between them, but they share the caches, the memory bus and the
 //! address space). `pair slowdown` is how much longer each of the pair took than the
 //! lone run; 2 divided by it bounds the speedup 2 workers can show. Alternating runs;
-//! medians over repeats.
+//! medians over repeats. Both runs use glibc's default allocator policy (the `checker`
+//! binary fixes the mmap threshold; this example does not), so their ratio is fair.
 //!
 //! ```text
 //! cargo run --release -p benches --example independent_pair -- grid 8 7
