@@ -10,13 +10,14 @@
 //! cargo run --release -p benches --example independent_pair -- grid 8 7
 //! cargo run --release -p benches --example independent_pair -- twophase 9
 //! ```
+//!
+//! Any bundled model works, named and parameterised as for `checker check`.
 
 use std::time::Instant;
 
 use checker_core::{CheckOptions, Model};
 use checker_numa::EngineConfig;
-use fixtures::grid::Grid;
-use fixtures::twophase::TwoPhase;
+use fixtures::registry::{with_model, ModelVisitor};
 
 const REPEATS: usize = 5;
 
@@ -38,7 +39,18 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn measure<M: Model + Sync>(model: &M) {
+/// Measures the model it is handed.
+struct Measure;
+
+impl ModelVisitor for Measure {
+    type Output = ();
+
+    fn visit<M: Model + 'static>(self, model: M) {
+        measure(&model);
+    }
+}
+
+fn measure<M: Model>(model: &M) {
     let (mut alone, mut pair) = (Vec::new(), Vec::new());
     for round in 1..=REPEATS {
         let a = one_check(model);
@@ -61,15 +73,12 @@ fn measure<M: Model + Sync>(model: &M) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        ["twophase", n] => measure(&TwoPhase::new(n.parse().expect("N")).expect("twophase N")),
-        ["grid", k, d] => {
-            measure(&Grid::new(k.parse().expect("K"), d.parse().expect("D")).expect("grid K D"))
-        }
-        _ => {
-            eprintln!("usage: independent_pair twophase N | grid K D");
-            std::process::exit(2);
-        }
+    let Some((name, params)) = args.split_first() else {
+        eprintln!("usage: independent_pair MODEL [PARAMS...] (see `checker list`)");
+        std::process::exit(2);
+    };
+    if let Err(e) = with_model(name, params, Measure) {
+        eprintln!("independent_pair: {e}");
+        std::process::exit(2);
     }
 }
