@@ -319,7 +319,6 @@ impl Segment {
 #[derive(Debug)]
 pub struct FingerprintSet {
     segments: Vec<Segment>,
-    len: usize,
 }
 
 impl FingerprintSet {
@@ -332,18 +331,17 @@ impl FingerprintSet {
             .max(MIN_SEGMENT_BITS);
         FingerprintSet {
             segments: (0..SEGMENTS).map(|_| Segment::with_bits(bits)).collect(),
-            len: 0,
         }
     }
 
     /// Number of fingerprints stored.
     pub fn len(&self) -> usize {
-        self.len
+        self.segments.iter().map(|segment| segment.len).sum()
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Bytes of memory held by the slots and the marks.
@@ -369,7 +367,6 @@ impl FingerprintSet {
         if let Some(extra) = left_out {
             self.segments[s] = segment.grown(extra);
         }
-        self.len += 1;
     }
 
     /// Starts loading the memory a lookup of `fp` reads first (its home slot and its
