@@ -75,6 +75,10 @@ pub struct CheckArgs {
     /// Do not pin worker threads to CPUs.
     #[arg(long)]
     pub no_pin: bool,
+    /// Each worker expands only its own frontier: a worker that is done does not take
+    /// over part of a slower worker's (for measuring what that sharing brings).
+    #[arg(long)]
+    pub no_share: bool,
     /// Work directory for parent logs, spilled frontiers and checkpoints (default: a
     /// fresh directory under the current one, removed after a run that needs no resume).
     #[arg(long, value_name = "DIR")]

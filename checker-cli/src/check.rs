@@ -193,6 +193,7 @@ pub fn check_model<M: Model>(
                     batch_bytes: args.batch_bytes as usize,
                     ring_capacity: args.ring_capacity as usize,
                     pin: !args.no_pin,
+                    share_expansion: !args.no_share,
                     memory_budget,
                     persistence: (!args.memory_log).then(|| Persistence {
                         workdir: workdir.clone(),

@@ -115,6 +115,16 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
                 u.median * 100.0,
                 u.max * 100.0
             );
+            if t.workers.len() > 1 {
+                let taken: u64 = t.workers.iter().map(|w| w.states_taken).sum();
+                let expanded: u64 = t.workers.iter().map(|w| w.expanded).sum();
+                let _ = writeln!(
+                    out,
+                    "  shared expansion:      {} states ({:.1}%) expanded by a worker other than their owner",
+                    thousands(taken),
+                    100.0 * taken as f64 / expanded.max(1) as f64
+                );
+            }
         }
     }
     out

@@ -79,10 +79,36 @@ fn twophase_summary_and_json() {
         .map(|w| w["owned"].as_u64().unwrap())
         .sum();
     assert_eq!(owned, 8_832);
+    // Each state is expanded once, by its owner or by a worker that took it over.
+    let sum = |field: &str| -> u64 {
+        v["telemetry"]["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w[field].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(sum("expanded"), 8_832);
+    assert_eq!(sum("states_shared"), sum("states_taken"));
+    assert!(out.contains("  shared expansion:      "), "{out}");
     let p = v["collision_probability"].as_f64().unwrap();
     let expected = 8_832.0 * (58_146.0 - 8_832.0) / 2f64.powi(64);
     assert!((p - expected).abs() < expected * 1e-9);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn no_share_keeps_every_expansion_with_the_owner() {
+    let o = checker(&["check", "twophase", "5", "--workers", "3", "--no-share"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("distinct states:       8,832"), "{out}");
+    assert!(
+        out.contains(
+            "  shared expansion:      0 states (0.0%) expanded by a worker other than their owner"
+        ),
+        "{out}"
+    );
 }
 
 #[test]

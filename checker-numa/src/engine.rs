@@ -69,6 +69,9 @@ pub struct EngineConfig {
     pub persistence: Option<Persistence>,
     /// Set by a signal handler to ask for a checkpoint and a clean stop.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Whether a worker that has expanded its own frontier expands part of a slower
+    /// worker's (states are still stored by their owners only).
+    pub share_expansion: bool,
 }
 
 impl Default for EngineConfig {
@@ -83,6 +86,7 @@ impl Default for EngineConfig {
             frontier_spill_bytes: None,
             persistence: None,
             interrupt: None,
+            share_expansion: true,
         }
     }
 }
@@ -409,7 +413,8 @@ impl<M: Model> Segment<'_, M> {
                             batch_bytes: self.config.batch_bytes,
                             senders,
                             receivers,
-                            progress: &progress[id],
+                            progress,
+                            share_expansion: self.config.share_expansion,
                             telemetry,
                             memory_share: self.memory_share(),
                             checkpoints: self.checkpoints.clone(),

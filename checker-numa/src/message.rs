@@ -1,16 +1,21 @@
-//! What travels through a mailbox from one worker to another: batches of states, and
-//! the two once-per-level messages that let every worker decide the end of a level
-//! from what it received, without any shared counter.
+//! What travels through a mailbox from one worker to another: batches of states, the
+//! two once-per-level messages that let every worker decide the end of a level from
+//! what it received, without any shared counter, and the request and answer by which
+//! a worker that has expanded its own frontier takes over part of a slower worker's.
 //!
-//! From each sender, a receiver sees per level: any number of [`Message::States`], then
-//! exactly one [`Message::EndOfLevel`], then exactly one [`Message::Summary`]. Rings
-//! are FIFO, so the end-of-level marker proves every state of that level has arrived.
+//! From each sender, a receiver sees per level: any number of [`Message::States`],
+//! [`Message::ShareRequest`] and [`Message::Share`], then exactly one
+//! [`Message::EndOfLevel`], then exactly one [`Message::Summary`]. Rings are FIFO, so
+//! the end-of-level marker proves every state of that level has arrived. A worker asks
+//! for a share only before its marker and waits for the answer, so every share is
+//! expanded, and its successors sent, before its expander's marker.
 
 use checker_core::level::LevelErrors;
 use checker_core::Fingerprint;
 
 use crate::hints::prefetch_write;
 use crate::partition::ParentRef;
+use crate::state_chunk::StateChunk;
 
 /// How far ahead of the end of a batch its buffer is prefetched for writing.
 const WRITE_AHEAD: usize = 512;
@@ -24,6 +29,24 @@ pub enum Message {
     EndOfLevel(LevelReport),
     /// The sender has received every state of the level: its totals after the level.
     Summary(LevelSummary),
+    /// The sender has expanded its whole frontier for this level and asks the receiver
+    /// for some of the states it has not expanded yet. Answered by one
+    /// [`Message::Share`].
+    ShareRequest,
+    /// The answer to a [`Message::ShareRequest`]: states of the sender's frontier for
+    /// the receiver to expand in its place (none when it has none to spare).
+    Share(Share),
+}
+
+/// Consecutive states of a worker's frontier handed to another worker to expand. The
+/// states stay the sender's: their log entries are in its log, so the expander names
+/// their successors' parent by the sender and the log index.
+#[derive(Debug, Default)]
+pub struct Share {
+    /// Log index of the first state (the others follow in order).
+    pub first_index: u64,
+    /// The states; empty when the sender has none to spare.
+    pub states: StateChunk,
 }
 
 /// What a worker saw while expanding one level; carried by [`Message::EndOfLevel`].

@@ -95,6 +95,10 @@ pub struct WorkerTelemetry {
     pub batches_received: u64,
     /// States received from other workers.
     pub states_received: u64,
+    /// States of this worker's frontiers it handed to other workers to expand.
+    pub states_shared: u64,
+    /// States of other workers' frontiers this worker expanded for them.
+    pub states_taken: u64,
     /// Bytes held by the visited table.
     pub table_bytes: u64,
     /// Bytes held by the parent log.
@@ -116,6 +120,8 @@ impl WorkerTelemetry {
         self.states_sent += later.states_sent;
         self.batches_received += later.batches_received;
         self.states_received += later.states_received;
+        self.states_shared += later.states_shared;
+        self.states_taken += later.states_taken;
         self.table_bytes = later.table_bytes;
         self.log_bytes = later.log_bytes;
         self.worker = later.worker;
@@ -192,6 +198,18 @@ impl Telemetry {
         let idle: f64 = self.workers.iter().map(|w| w.idle_s).sum();
         if wall > 0.0 {
             idle / wall
+        } else {
+            0.0
+        }
+    }
+
+    /// Share of all expansions done by a worker other than the state's owner (taken
+    /// over from a slower worker's frontier).
+    pub fn shared_expansion(&self) -> f64 {
+        let expanded: u64 = self.workers.iter().map(|w| w.expanded).sum();
+        let taken: u64 = self.workers.iter().map(|w| w.states_taken).sum();
+        if expanded > 0 {
+            taken as f64 / expanded as f64
         } else {
             0.0
         }

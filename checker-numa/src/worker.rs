@@ -29,10 +29,10 @@ use crate::checkpoint::{self, Totals, WorkerCounters, WorkerFile};
 use crate::frontier::Frontier;
 use crate::level_index::LevelIndex;
 use crate::mailbox::{MailboxReceiver, MailboxSender};
-use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message, SummaryFlags};
+use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message, Share, SummaryFlags};
 use crate::parent_log::{LevelEntry, LogEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
-use crate::state_chunk::StateChunk;
+use crate::state_chunk::{StateChunk, StateChunkIter};
 use crate::table::{FingerprintSet, Insert};
 use crate::telemetry::{Activity, TimeSplit, WorkerTelemetry};
 
@@ -42,6 +42,14 @@ const POLL_EVERY: usize = 64;
 /// How many states ahead of the one being stored a batch's table and level-index
 /// slots are prefetched.
 const PREFETCH_AHEAD: usize = 8;
+
+/// Fewest states handed out in one share: below this, the request and answer cost more
+/// than expanding the states where they are.
+const MIN_SHARE: u64 = 16;
+
+/// Most bytes of packed states in one share, so a share is expanded (and the next one
+/// asked for) soon, whatever the width of the states.
+const MAX_SHARE_BYTES: usize = 64 * 1024;
 
 /// Figures a worker publishes for the progress monitor: written only by the worker
 /// (relaxed stores, never read-modify-write), read by the monitor thread.
@@ -55,6 +63,10 @@ pub struct ProgressSlot {
     pub frontier: AtomicU64,
     /// Level being expanded.
     pub level: AtomicU64,
+    /// States of this worker's frontier, in the level being expanded, that no worker has
+    /// taken up yet (0 once it has expanded or handed out all of them). Workers with
+    /// nothing left to expand read it to choose whom to ask for a share.
+    pub unexpanded: AtomicU64,
 }
 
 /// How a run segment ended, as every worker decides it.
@@ -156,8 +168,11 @@ pub struct WorkerSetup<'a, M: Model> {
     pub senders: Vec<Option<MailboxSender<Message>>>,
     /// Mailbox receivers, indexed by source (`None` at `id`).
     pub receivers: Vec<Option<MailboxReceiver<Message>>>,
-    /// Where to publish progress.
-    pub progress: &'a CachePadded<ProgressSlot>,
+    /// Every worker's progress slot (this worker publishes in its own, at `id`).
+    pub progress: &'a [CachePadded<ProgressSlot>],
+    /// Whether a worker that has expanded its frontier takes over part of a slower
+    /// worker's (see [`Worker::help_others`]).
+    pub share_expansion: bool,
     /// Telemetry fields known before the start (node, cpu).
     pub telemetry: WorkerTelemetry,
     /// The worker's memory share in bytes; past it the run stops with a checkpoint.
@@ -203,6 +218,19 @@ pub struct Worker<'a, M: Model> {
     clock: TimeSplit,
     telemetry: WorkerTelemetry,
     progress: &'a CachePadded<ProgressSlot>,
+    /// Every worker's progress slot, read to find whom to ask for a share.
+    all_progress: &'a [CachePadded<ProgressSlot>],
+    share_expansion: bool,
+    /// Per source: it asked for a share and has not been answered yet.
+    asked_by: Vec<bool>,
+    asks_pending: usize,
+    /// Per worker: it answered this level's request with no states, so it has none
+    /// left to hand out in this level.
+    refused_by: Vec<bool>,
+    /// This worker asked for a share and waits for the answer.
+    awaiting_share: bool,
+    /// The answer, once it has arrived.
+    received_share: Option<Share>,
     memory_share: Option<u64>,
     checkpoints: CheckpointPlan,
     interrupt: Option<&'a AtomicBool>,
@@ -251,7 +279,14 @@ impl<'a, M: Model> Worker<'a, M> {
             global: setup.totals,
             clock: TimeSplit::start(Activity::Expanding),
             telemetry: setup.telemetry,
-            progress: setup.progress,
+            progress: &setup.progress[setup.id],
+            all_progress: setup.progress,
+            share_expansion: setup.share_expansion && setup.workers > 1,
+            asked_by: vec![false; setup.workers],
+            asks_pending: 0,
+            refused_by: vec![false; setup.workers],
+            awaiting_share: false,
+            received_share: None,
             memory_share: setup.memory_share,
             checkpoints: setup.checkpoints,
             interrupt: setup.interrupt,
@@ -338,6 +373,8 @@ impl<'a, M: Model> Worker<'a, M> {
         self.level_report = LevelReport::default();
         self.level_summary = LevelSummary::default();
         self.has_summary.iter_mut().for_each(|h| *h = false);
+        self.refused_by.iter_mut().for_each(|r| *r = false);
+        debug_assert!(self.asks_pending == 0 && !self.awaiting_share);
         self.markers_missing = self.workers - 1;
         self.summaries_missing = self.workers - 1;
         self.skip = 0;
@@ -384,11 +421,16 @@ impl<'a, M: Model> Worker<'a, M> {
     }
 
     /// Expands every state of `frontier`, spilled chunks included, consuming it chunk
-    /// by chunk (emptied chunks go to the next frontier). Stops early on a pause,
-    /// leaving the chunk being expanded and the rest in `frontier`.
+    /// by chunk (emptied chunks go to the next frontier), handing consecutive runs of
+    /// it to workers that ask for a share. Stops early on a pause, leaving the chunk
+    /// being expanded and the rest in `frontier`. Then, if sharing is on, expands
+    /// shares of other workers' frontiers until none has enough left.
     fn expand(&mut self, frontier: &mut Frontier) {
         self.frontier_base = frontier.first_index();
         let mut left = frontier.len();
+        self.publish_progress(left);
+        let mut typed: Option<M::State> = None;
+        let mut buf = Vec::new();
         loop {
             let chunk = match frontier.front_chunk() {
                 Ok(Some(chunk)) => chunk,
@@ -399,7 +441,7 @@ impl<'a, M: Model> Worker<'a, M> {
                     break;
                 }
             };
-            self.expand_chunk(chunk, &mut left);
+            self.expand_chunk(chunk, &mut left, &mut typed, &mut buf);
             if self.pausing {
                 break;
             }
@@ -407,72 +449,40 @@ impl<'a, M: Model> Worker<'a, M> {
                 self.state.next.recycle(empty);
             }
         }
+        // Nothing of this frontier is left to hand out (or, on a pause, nothing will
+        // be): say so, then answer every request still waiting.
         self.publish_progress(0);
+        self.refuse_asks();
+        if self.share_expansion && !self.pausing && self.io_error.is_none() {
+            self.help_others(&mut typed, &mut buf);
+        }
     }
 
-    fn expand_chunk(&mut self, chunk: &StateChunk, left: &mut u64) {
-        let model = self.model;
-        let mut state: Option<M::State> = None;
-        let mut buf = Vec::new();
-        for (n, bytes) in chunk.iter().enumerate() {
+    fn expand_chunk(
+        &mut self,
+        chunk: &StateChunk,
+        left: &mut u64,
+        typed: &mut Option<M::State>,
+        buf: &mut Vec<u8>,
+    ) {
+        let mut states = chunk.iter();
+        let mut since_poll = 0;
+        while let Some(bytes) = states.next() {
             let index = self.frontier_base + self.done_in_level;
             self.done_in_level += 1;
-            if self.done_in_level <= self.skip {
-                *left -= 1;
-                continue;
-            }
-            let parent_fp = fingerprint(bytes);
-            let parent = ParentRef::new(self.id, index);
-            match &mut state {
-                Some(s) => model.unpack_into(bytes, s),
-                None => state = Some(model.unpack(bytes)),
-            }
-            let s = state.as_ref().expect("just unpacked");
             *left -= 1;
-            if !model.within_constraint(s) {
+            if self.done_in_level <= self.skip {
                 continue;
             }
-            let mut successors = 0u64;
-            model.successors(s, &mut |_, t| {
-                successors += 1;
-                buf.clear();
-                model.pack(t, &mut buf);
-                if buf == bytes {
-                    // A self-loop (packing is injective): the state itself, stored at
-                    // an earlier level, so storing it would change nothing, and no
-                    // fingerprint is needed. TLA+-style models have many: 45.9 million
-                    // of `twophase 9`'s 123.6 million successors.
-                    return;
-                }
-                let fp = fingerprint(&buf);
-                let entry = Entry {
-                    fp,
-                    parent,
-                    parent_fp,
-                    state: &buf,
-                };
-                let owner = owner_of(fp, self.workers);
-                // Every successor goes to its owner's batch, this worker's own
-                // included (no branch on the owner, which would be mispredicted for
-                // half the successors at 2 workers). The own batch is stored when full,
-                // its table slots prefetched a few states ahead of each probe.
-                let batch = &mut self.outgoing[owner];
-                batch.push(entry);
-                if batch.byte_len() >= self.batch_bytes {
-                    self.flush_batch(owner);
-                }
-            });
-            self.own_report.expanded += 1;
-            self.own_report.generated += successors;
-            if successors == 0 {
-                self.own_report.deadlocks += 1;
-                if self.options.check_deadlock {
-                    self.own_report.errors.note_deadlock(parent_fp);
-                }
-            }
-            if n % POLL_EVERY == POLL_EVERY - 1 {
+            self.expand_state(bytes, ParentRef::new(self.id, index), typed, buf);
+            since_poll += 1;
+            if since_poll == POLL_EVERY {
+                since_poll = 0;
                 if self.workers > 1 {
                     self.poll_inbox();
+                    if self.asks_pending > 0 {
+                        self.give_shares(&mut states, left);
+                    }
                 }
                 self.publish_progress(*left);
                 // On an interrupt, stop after this batch of states: the rest of the
@@ -488,6 +498,180 @@ impl<'a, M: Model> Worker<'a, M> {
         if !self.outgoing[self.id].is_empty() {
             self.store_own_batch();
         }
+    }
+
+    /// Expands one state whose log entry is `parent`: batches each successor to its
+    /// owner and counts the expansion in this worker's report.
+    #[inline]
+    fn expand_state(
+        &mut self,
+        bytes: &[u8],
+        parent: ParentRef,
+        typed: &mut Option<M::State>,
+        buf: &mut Vec<u8>,
+    ) {
+        let model = self.model;
+        let parent_fp = fingerprint(bytes);
+        let s = match typed {
+            Some(s) => {
+                model.unpack_into(bytes, s);
+                s
+            }
+            None => typed.insert(model.unpack(bytes)),
+        };
+        if !model.within_constraint(s) {
+            return;
+        }
+        let mut successors = 0u64;
+        model.successors(s, &mut |_, t| {
+            successors += 1;
+            buf.clear();
+            model.pack(t, buf);
+            if buf[..] == *bytes {
+                // A self-loop (packing is injective): the state itself, stored at an
+                // earlier level, so storing it would change nothing, and no
+                // fingerprint is needed. TLA+-style models have many: 45.9 million of
+                // `twophase 9`'s 123.6 million successors.
+                return;
+            }
+            let fp = fingerprint(buf);
+            let entry = Entry {
+                fp,
+                parent,
+                parent_fp,
+                state: buf,
+            };
+            let owner = owner_of(fp, self.workers);
+            // Every successor goes to its owner's batch, this worker's own included
+            // (no branch on the owner, which would be mispredicted for half the
+            // successors at 2 workers). The own batch is stored when full, its table
+            // slots prefetched a few states ahead of each probe.
+            let batch = &mut self.outgoing[owner];
+            batch.push(entry);
+            if batch.byte_len() >= self.batch_bytes {
+                self.flush_batch(owner);
+            }
+        });
+        self.own_report.expanded += 1;
+        self.own_report.generated += successors;
+        if successors == 0 {
+            self.own_report.deadlocks += 1;
+            if self.options.check_deadlock {
+                self.own_report.errors.note_deadlock(parent_fp);
+            }
+        }
+    }
+
+    /// Answers the workers waiting for a share with the next states of `states` (the
+    /// rest of the chunk being expanded; `left` counts the whole frontier's rest). Each
+    /// gets an equal part of what is left, this worker keeping one part too. The states
+    /// handed out are the ones this worker would have expanded next, so what is done of
+    /// the frontier stays a prefix of it, as a paused level's checkpoint needs.
+    fn give_shares(&mut self, states: &mut StateChunkIter<'_>, left: &mut u64) {
+        for to in 0..self.workers {
+            if !self.asked_by[to] {
+                continue;
+            }
+            let part = *left / (self.asks_pending as u64 + 1);
+            if part < MIN_SHARE || self.pausing {
+                self.answer(to, Share::default());
+                continue;
+            }
+            if (states.len() as u64) < MIN_SHARE {
+                // The chunk is nearly done: answer from the next one.
+                continue;
+            }
+            let mut share = Share {
+                first_index: self.frontier_base + self.done_in_level,
+                states: StateChunk::new(),
+            };
+            while (share.states.len() as u64) < part && share.states.byte_len() < MAX_SHARE_BYTES {
+                let Some(bytes) = states.next() else { break };
+                share.states.push(bytes);
+            }
+            let given = share.states.len() as u64;
+            self.done_in_level += given;
+            *left -= given;
+            self.telemetry.states_shared += given;
+            self.answer(to, share);
+        }
+    }
+
+    /// Answers every waiting request with no states (this worker has none to spare).
+    fn refuse_asks(&mut self) {
+        if self.asks_pending == 0 {
+            return;
+        }
+        for to in 0..self.workers {
+            if self.asked_by[to] {
+                self.answer(to, Share::default());
+            }
+        }
+    }
+
+    fn answer(&mut self, to: usize, share: Share) {
+        self.asked_by[to] = false;
+        self.asks_pending -= 1;
+        self.send(to, Message::Share(share));
+    }
+
+    /// With its own frontier expanded, asks the worker with the most states left for a
+    /// share of them and expands it, until no worker has enough left to share (or a
+    /// pause is asked for). The shared states' successors are this worker's, sent
+    /// before its end-of-level marker like those of its own frontier.
+    ///
+    /// Why: a level ends when its slowest worker ends, and cores are not equally fast
+    /// (virtual CPUs, a busy sibling hyperthread, memory farther away). The partition
+    /// fixes who stores a state, not who expands it, so expansion can move.
+    fn help_others(&mut self, typed: &mut Option<M::State>, buf: &mut Vec<u8>) {
+        while let Some(victim) = self.richest_worker() {
+            self.send(victim, Message::ShareRequest);
+            self.awaiting_share = true;
+            self.wait_until(|w| !w.awaiting_share);
+            let share = self.received_share.take().unwrap_or_default();
+            if share.states.is_empty() {
+                self.refused_by[victim] = true;
+                continue;
+            }
+            self.expand_share(victim, &share, typed, buf);
+        }
+    }
+
+    /// The worker, other than this one and those that refused a share in this level,
+    /// with the most unexpanded states, if it has enough to share.
+    fn richest_worker(&self) -> Option<usize> {
+        if self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+            return None;
+        }
+        (0..self.workers)
+            .filter(|&w| w != self.id && !self.refused_by[w])
+            .map(|w| (self.all_progress[w].unexpanded.load(Ordering::Relaxed), w))
+            .filter(|&(unexpanded, _)| unexpanded >= 2 * MIN_SHARE)
+            .max()
+            .map(|(_, w)| w)
+    }
+
+    /// Expands a share of `owner`'s frontier; every state of it, whatever happens (a
+    /// pause included), since its owner counts it as done.
+    fn expand_share(
+        &mut self,
+        owner: usize,
+        share: &Share,
+        typed: &mut Option<M::State>,
+        buf: &mut Vec<u8>,
+    ) {
+        for (i, bytes) in share.states.iter().enumerate() {
+            let parent = ParentRef::new(owner, share.first_index + i as u64);
+            self.expand_state(bytes, parent, typed, buf);
+            if i % POLL_EVERY == POLL_EVERY - 1 {
+                self.poll_inbox();
+                self.refuse_asks();
+            }
+        }
+        if !self.outgoing[self.id].is_empty() {
+            self.store_own_batch();
+        }
+        self.telemetry.states_taken += share.states.len() as u64;
     }
 
     /// Sends the batch for `to`, or stores it if `to` is this worker.
@@ -667,6 +851,18 @@ impl<'a, M: Model> Worker<'a, M> {
                 self.has_summary[from] = true;
                 self.summaries_missing -= 1;
             }
+            // Answered where the worker can send safely (not from inside `send`): while
+            // expanding its frontier, or once it has none left.
+            Message::ShareRequest => {
+                debug_assert!(!self.asked_by[from], "two requests from one worker");
+                self.asked_by[from] = true;
+                self.asks_pending += 1;
+            }
+            Message::Share(share) => {
+                debug_assert!(self.awaiting_share, "a share nobody asked for");
+                self.awaiting_share = false;
+                self.received_share = Some(share);
+            }
         }
     }
 
@@ -732,10 +928,13 @@ impl<'a, M: Model> Worker<'a, M> {
         }
     }
 
+    /// Stores what arrives until `done`. Only called once this worker's frontier is
+    /// expanded, so it refuses every request for a share.
     fn wait_until(&mut self, done: impl Fn(&Self) -> bool) {
         let backoff = Backoff::new();
         while !done(self) {
             if self.poll_inbox() {
+                self.refuse_asks();
                 backoff.reset();
             } else {
                 self.clock.switch(Activity::Idle);
@@ -872,6 +1071,7 @@ impl<'a, M: Model> Worker<'a, M> {
         p.distinct.store(self.state.log.len(), Ordering::Relaxed);
         p.frontier
             .store(left + self.state.next.len(), Ordering::Relaxed);
+        p.unexpanded.store(left, Ordering::Relaxed);
     }
 }
 

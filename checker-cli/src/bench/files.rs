@@ -61,11 +61,12 @@ struct JsonReport<'a> {
 }
 
 /// How the derived figures are computed, stored beside them.
-const DEFINITIONS: [(&str, &str); 5] = [
+const DEFINITIONS: [(&str, &str); 6] = [
     ("wall_s", "search wall time reported by the child `checker check` (process start and model building excluded)"),
     ("speedup", "median wall time of the parallel engine with 1 worker / this wall time; efficiency = speedup / workers"),
     ("utilisation", "(wall - idle) / wall per worker; idle_share = all workers' idle time / all their wall time"),
     ("mean_batch_fill", "states sent / batches sent over all workers"),
+    ("shared_expansion", "states expanded by a worker other than their owner / all states expanded"),
     ("bytes_per_state", "(peak RSS - peak RSS of the same engine and worker count on `grid 1 2`) / distinct"),
 ];
 

@@ -62,6 +62,9 @@ pub struct BenchArgs {
     /// Do not pin worker threads to CPUs.
     #[arg(long)]
     pub no_pin: bool,
+    /// Each worker expands only its own frontier (passed to every parallel run).
+    #[arg(long)]
+    pub no_share: bool,
 }
 
 /// Runs `checker bench`; returns the exit code.
@@ -89,6 +92,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         batch_bytes: args.batch_bytes,
         ring_capacity: args.ring_capacity,
         no_pin: args.no_pin,
+        no_share: args.no_share,
     };
     let spec = SweepSpec {
         exe: &exe,

@@ -49,6 +49,9 @@ pub struct RunRow {
     pub utilisation_max: Option<f64>,
     /// Share of all workers' wall time spent idle (parallel only).
     pub idle_share: Option<f64>,
+    /// Share of expansions done by a worker other than the state's owner (parallel
+    /// only).
+    pub shared_expansion: Option<f64>,
     /// Batches sent between workers (parallel only).
     pub batches_sent: Option<u64>,
     /// Mean states per batch (parallel only).
@@ -86,6 +89,8 @@ pub struct SummaryRow {
     pub utilisation: Option<Spread>,
     /// Median idle share.
     pub idle_share: Option<f64>,
+    /// Median share of expansions done by a non-owner.
+    pub shared_expansion: Option<f64>,
     /// Median batches sent.
     pub batches_sent: Option<f64>,
     /// Median states per batch.
@@ -202,6 +207,7 @@ fn run_row(run: &Run, t1: f64, tseq: f64, baseline_rss: Option<u64>) -> RunRow {
         utilisation_median: utilisation.map(|u| u.median),
         utilisation_max: utilisation.map(|u| u.max),
         idle_share: telemetry.as_ref().map(|t| t.idle_share()),
+        shared_expansion: telemetry.as_ref().map(|t| t.shared_expansion()),
         batches_sent: telemetry.as_ref().map(|t| t.batches_sent()),
         mean_batch_fill: telemetry.as_ref().map(|t| t.mean_batch_fill()),
         peak_rss_bytes: report.peak_rss_bytes,
@@ -247,6 +253,7 @@ fn summary_row(config: Config, rows: &[&RunRow], t1: f64) -> SummaryRow {
         speedup_vs_sequential: median_of(rows, |r| Some(r.speedup_vs_sequential)).unwrap_or(0.0),
         utilisation,
         idle_share: median_of(rows, |r| r.idle_share),
+        shared_expansion: median_of(rows, |r| r.shared_expansion),
         batches_sent: median_of(rows, |r| r.batches_sent.map(|b| b as f64)),
         mean_batch_fill: median_of(rows, |r| r.mean_batch_fill),
         peak_rss_bytes: peaks.filter(|p| !p.is_empty()).map(Spread::of),
@@ -290,6 +297,8 @@ mod tests {
             idle_s,
             batches_sent: 10,
             states_sent: 50,
+            expanded: 100,
+            states_taken: worker as u64,
         }
     }
 
@@ -366,6 +375,8 @@ mod tests {
         assert_eq!(row.utilisation_max, Some(1.0));
         assert!((row.utilisation_min.unwrap() - 0.95).abs() < 1e-12);
         assert!((row.idle_share.unwrap() - 0.025).abs() < 1e-12);
+        // Workers 0 and 1 expanded 100 states each; worker 1 took 1 of them over.
+        assert_eq!(row.shared_expansion, Some(0.005));
         assert_eq!(row.batches_sent, Some(20));
         assert_eq!(row.mean_batch_fill, Some(5.0));
         assert_eq!(row.bytes_per_state, Some(10.0));

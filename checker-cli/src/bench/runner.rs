@@ -70,6 +70,8 @@ pub struct CheckFlags {
     pub ring_capacity: Option<u64>,
     /// `--no-pin` (parallel runs only).
     pub no_pin: bool,
+    /// `--no-share` (parallel runs only).
+    pub no_share: bool,
 }
 
 /// The arguments of the child `checker check` for `model_words` (the model and its
@@ -97,6 +99,9 @@ pub fn child_args(
         }
         if flags.no_pin {
             args.push("--no-pin".into());
+        }
+        if flags.no_share {
+            args.push("--no-share".into());
         }
     }
     if flags.no_deadlock {
@@ -168,6 +173,13 @@ pub struct WorkerReport {
     pub batches_sent: u64,
     /// States sent to other workers.
     pub states_sent: u64,
+    /// States expanded (absent from reports of older versions).
+    #[serde(default)]
+    pub expanded: u64,
+    /// States of other workers' frontiers expanded for them (absent from reports of
+    /// older versions).
+    #[serde(default)]
+    pub states_taken: u64,
 }
 
 impl TelemetryReport {
@@ -187,6 +199,8 @@ impl TelemetryReport {
                     idle_s: w.idle_s,
                     batches_sent: w.batches_sent,
                     states_sent: w.states_sent,
+                    expanded: w.expanded,
+                    states_taken: w.states_taken,
                     ..Default::default()
                 })
                 .collect(),
@@ -270,11 +284,12 @@ mod tests {
             batch_bytes: Some(4096),
             ring_capacity: Some(8),
             no_pin: true,
+            no_share: true,
         };
         let args = child_args(&words, Config::Parallel(2), &flags, Path::new("/t/r.json"));
         assert_eq!(
             display_args(&args),
-            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --ring-capacity 8 --no-pin --no-deadlock --max-states 10 --progress-every 86400 --json /t/r.json"
+            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --ring-capacity 8 --no-pin --no-share --no-deadlock --max-states 10 --progress-every 86400 --json /t/r.json"
         );
         let args = child_args(&words, Config::Sequential, &flags, Path::new("r.json"));
         let text = display_args(&args);
@@ -303,11 +318,12 @@ mod tests {
             "level_sizes":[1,1],"deadlocks":0,"verdict":{"verdict":"holds"},"elapsed":0.5,
             "peak_rss_bytes":1000,"utilisation":null,"telemetry":{"workers":[{"worker":0,
             "wall_s":1.0,"expanding_s":0.5,"receiving_s":0.1,"sending_s":0.1,"idle_s":0.3,
-            "batches_sent":2,"states_sent":8,"owned":2}]}}"#;
+            "batches_sent":2,"states_sent":8,"owned":2,"expanded":4,"states_taken":1}]}}"#;
         let report: ChildReport = serde_json::from_str(text).unwrap();
         assert_eq!((report.distinct, report.generated), (2, 3));
         let telemetry = report.telemetry.unwrap().to_telemetry();
         assert!((telemetry.idle_share() - 0.3).abs() < 1e-12);
         assert_eq!(telemetry.mean_batch_fill(), 4.0);
+        assert_eq!(telemetry.shared_expansion(), 0.25);
     }
 }

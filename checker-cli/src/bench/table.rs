@@ -11,7 +11,7 @@ pub fn render(summary: &[SummaryRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<10} {:>7}  {:<23} {:>12}  {:<19} {:>5}  {:<14} {:>5}  {:>8} {:>6}  {:>8} {:>7}",
+        "{:<10} {:>7}  {:<23} {:>12}  {:<19} {:>5}  {:<14} {:>5} {:>6}  {:>8} {:>6}  {:>8} {:>7}",
         "engine",
         "workers",
         "wall s [min, max]",
@@ -20,6 +20,7 @@ pub fn render(summary: &[SummaryRow]) -> String {
         "eff.",
         "util lo/med/hi",
         "idle",
+        "shared",
         "batches",
         "fill",
         "RSS MiB",
@@ -44,7 +45,7 @@ pub fn render(summary: &[SummaryRow]) -> String {
         });
         let _ = writeln!(
             out,
-            "{:<10} {:>7}  {:<23} {:>12}  {:<19} {:>5.2}  {:<14} {:>5}  {:>8} {:>6}  {:>8} {:>7}",
+            "{:<10} {:>7}  {:<23} {:>12}  {:<19} {:>5.2}  {:<14} {:>5} {:>6}  {:>8} {:>6}  {:>8} {:>7}",
             row.engine,
             row.workers,
             wall,
@@ -53,6 +54,7 @@ pub fn render(summary: &[SummaryRow]) -> String {
             row.efficiency,
             utilisation,
             or_dash(row.idle_share, |v| format!("{:.1}%", v * 100.0)),
+            or_dash(row.shared_expansion, |v| format!("{:.1}%", v * 100.0)),
             or_dash(row.batches_sent, |v| thousands(v as u64)),
             or_dash(row.mean_batch_fill, |v| format!("{v:.1}")),
             or_dash(row.peak_rss_bytes.map(|p| p.median), |v| format!(
@@ -89,6 +91,7 @@ mod tests {
             speedup_vs_sequential: 1.7,
             utilisation: Some(spread(0.9, 0.95, 0.99)),
             idle_share: Some(0.05),
+            shared_expansion: Some(0.012),
             batches_sent: Some(1500.0),
             mean_batch_fill: Some(510.25),
             peak_rss_bytes: Some(spread(1.0, 2.0 * 1048576.0, 3.0)),
@@ -106,6 +109,7 @@ mod tests {
             "0.90",
             "90/95/99%",
             "5.0%",
+            "1.2%",
             "1,500",
             "510.2",
             "2.0",

@@ -1,0 +1,213 @@
+//! Expansion sharing: a worker that has expanded its own frontier takes over part of a
+//! slower worker's. The slow worker here is made slow by the model: expanding a state
+//! that worker 0 owns takes a busy-wait. The answers must stay the sequential checker's
+//! (counts, level sizes, counterexample), with and without sharing, and through
+//! interrupts that stop a level part-way while shares are being expanded.
+
+mod common_graph;
+
+use checker_core::{fingerprint, sequential, Action, CheckOptions, Model, Outcome, Verdict};
+use checker_numa::checkpoint::RunIdentity;
+use checker_numa::partition::owner_of;
+use checker_numa::{check, EngineConfig, Persistence, Telemetry};
+use common_graph::RandomGraph;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `RandomGraph`, except that expanding a state owned by worker 0 (of `workers`)
+/// busy-waits `delay` first, as if worker 0 ran on a slower core.
+struct SlowOwner {
+    graph: RandomGraph,
+    workers: usize,
+    delay: Duration,
+}
+
+impl Model for SlowOwner {
+    type State = u64;
+    fn name(&self) -> String {
+        self.graph.name()
+    }
+    fn initial_states(&self, emit: &mut dyn FnMut(&u64)) {
+        self.graph.initial_states(emit)
+    }
+    fn successors(&self, s: &u64, emit: &mut dyn FnMut(Action, &u64)) {
+        let mut bytes = Vec::new();
+        self.pack(s, &mut bytes);
+        if owner_of(fingerprint(&bytes), self.workers) == 0 {
+            let start = Instant::now();
+            while start.elapsed() < self.delay {
+                std::hint::spin_loop();
+            }
+        }
+        self.graph.successors(s, emit)
+    }
+    fn invariant_names(&self) -> Vec<String> {
+        self.graph.invariant_names()
+    }
+    fn check_invariant(&self, i: usize, s: &u64) -> bool {
+        self.graph.check_invariant(i, s)
+    }
+    fn action_label(&self, a: Action) -> String {
+        self.graph.action_label(a)
+    }
+    fn pack(&self, s: &u64, out: &mut Vec<u8>) {
+        self.graph.pack(s, out)
+    }
+    fn unpack(&self, b: &[u8]) -> u64 {
+        self.graph.unpack(b)
+    }
+    fn render(&self, s: &u64) -> String {
+        self.graph.render(s)
+    }
+}
+
+fn slow_model(workers: usize, bad: Option<u64>, delay_us: u64) -> SlowOwner {
+    SlowOwner {
+        graph: RandomGraph {
+            size: 20_000,
+            branching: 3,
+            seed: 5,
+            sinks: 0,
+            bad,
+        },
+        workers,
+        delay: Duration::from_micros(delay_us),
+    }
+}
+
+fn config(workers: usize, share: bool) -> EngineConfig {
+    EngineConfig {
+        workers,
+        pin: false,
+        batch_bytes: 512,
+        share_expansion: share,
+        ..EngineConfig::default()
+    }
+}
+
+fn same(a: &Outcome, b: &Outcome) {
+    assert_eq!(a.distinct, b.distinct, "distinct");
+    assert_eq!(a.generated, b.generated, "generated");
+    assert_eq!(a.depth, b.depth, "depth");
+    assert_eq!(a.level_sizes, b.level_sizes, "level sizes");
+    assert_eq!(a.deadlocks, b.deadlocks, "deadlocks");
+    assert_eq!(a.verdict, b.verdict, "verdict and counterexample");
+}
+
+/// Shares handed out by each worker equal, in total, those taken by the others, and
+/// every expansion is counted once.
+fn shares_balance(t: &Telemetry) -> (u64, u64) {
+    let shared: u64 = t.workers.iter().map(|w| w.states_shared).sum();
+    let taken: u64 = t.workers.iter().map(|w| w.states_taken).sum();
+    assert_eq!(shared, taken, "states handed out against states taken");
+    (t.workers[0].states_shared, taken)
+}
+
+#[test]
+fn idle_workers_expand_the_slow_workers_states_with_the_same_answers() {
+    for workers in [2, 4] {
+        let m = slow_model(workers, None, 20);
+        let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+        assert_eq!(reference.verdict, Verdict::Holds);
+        assert!(reference.distinct > 10_000, "{}", reference.distinct);
+
+        let shared = check(&m, &CheckOptions::default(), &config(workers, true)).unwrap();
+        same(&shared.outcome, &reference);
+        let (from_slow, taken) = shares_balance(&shared.telemetry);
+        // Worker 0 has a quarter (at 4) or half (at 2) of the states, each 20 µs
+        // slower to expand: the others finish first and take some of its states.
+        assert!(
+            from_slow > 200,
+            "{workers} workers: worker 0 handed out {from_slow} states (all: {taken})"
+        );
+        let expanded: u64 = shared.telemetry.workers.iter().map(|w| w.expanded).sum();
+        assert_eq!(expanded, reference.distinct, "every state expanded once");
+        assert!(shared.telemetry.workers[0].expanded < shared.telemetry.workers[0].owned);
+
+        let alone = check(&m, &CheckOptions::default(), &config(workers, false)).unwrap();
+        same(&alone.outcome, &reference);
+        assert_eq!(shares_balance(&alone.telemetry), (0, 0));
+        for w in &alone.telemetry.workers {
+            assert_eq!(w.expanded, w.owned, "worker {} without sharing", w.worker);
+        }
+    }
+}
+
+#[test]
+fn shared_expansion_keeps_the_counterexample() {
+    // Several bad states, so that some trace runs through states whose successors were
+    // generated by a worker other than their owner (parent references then name the
+    // owner's log from another worker).
+    let mut taken = 0;
+    let mut traces = 0;
+    for bad in [19_997, 12_345, 7_777, 3_001, 15_015, 9_999, 4_242, 17_171] {
+        // Worker 0 is so slow that worker 1 expands a good part of its states in
+        // every level, not only at the level's end.
+        let m = slow_model(2, Some(bad), 100);
+        let reference = sequential::check(&m.graph, &CheckOptions::default()).unwrap();
+        let Some(violation) = reference.violation() else {
+            // Not every number is a reachable state of the graph.
+            continue;
+        };
+        traces += 1;
+        let steps = violation.trace.steps.len();
+        assert!(steps > 3, "{bad}: a trace of {steps} steps");
+        let got = check(&m, &CheckOptions::default(), &config(2, true)).unwrap();
+        same(&got.outcome, &reference);
+        taken += got.telemetry.workers[1].states_taken;
+    }
+    assert!(traces >= 4, "only {traces} of the bad states are reachable");
+    assert!(taken > 0, "worker 1 never expanded a share");
+}
+
+/// Interrupts at random moments (a timer) stop levels part-way while shares are being
+/// expanded; the chain of resumed runs still ends with the uninterrupted answers.
+#[test]
+fn interrupts_during_shared_expansion_resume_to_the_same_answers() {
+    let m = slow_model(2, Some(19_997), 20);
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("checker-sharing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut resume = false;
+    let mut stops = 0;
+    let mut taken = 0;
+    let last = loop {
+        flag.store(false, Ordering::SeqCst);
+        let c = EngineConfig {
+            interrupt: Some(flag.clone()),
+            persistence: Some(Persistence {
+                workdir: dir.clone(),
+                checkpoint_every: None,
+                resume,
+                identity: RunIdentity {
+                    model_name: m.name(),
+                    model_spec: vec!["slow-owner".into()],
+                    model_digest: None,
+                },
+            }),
+            ..config(2, true)
+        };
+        let timer_flag = flag.clone();
+        let timer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(15));
+            timer_flag.store(true, Ordering::SeqCst);
+        });
+        let got = check(&m, &CheckOptions::default(), &c).unwrap();
+        timer.join().unwrap();
+        taken += shares_balance(&got.telemetry).1;
+        match got.outcome.verdict {
+            Verdict::Partial { .. } => {
+                stops += 1;
+                resume = true;
+                assert!(stops < 1_000, "no progress across resumes");
+            }
+            _ => break got,
+        }
+    };
+    assert!(stops >= 2, "{stops} stops");
+    assert!(taken > 0, "no share was expanded in any segment");
+    same(&last.outcome, &reference);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
