@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The issue #3 scaling sweep, prepared to run in one call on a many-core machine (the
 # device machine): `checker bench` on twophase 9, grid 8 7 and synthetic (10^7 states,
-# 3 successors each) at 1, 2, 4, 8 and 16 workers, 3 repeats, then the machine's own
+# 3 successors each) at 1, 2, 4, 8 and 16 workers, 3 repeats, then each model at 16
+# workers with expansion sharing off (3 repeats of `checker check --no-share`), then the machine's own
 # 2-worker ceiling (`independent_pair`) when that example binary is given. Results go
 # to OUT_DIR (one folder per model, plus summary.txt with each bench's table).
 #
@@ -30,6 +31,21 @@ while read -r name args; do
   # shellcheck disable=SC2086 # $args is the model and its parameters, split on purpose
   "$checker" bench $args --workers "$workers" --repeat 3 --out "$out/$name" 2>&1 \
     | tail -n 8 | tee -a "$summary"
+done <<'MODELS'
+twophase-9 twophase 9
+grid-8-7 grid 8 7
+synthetic-1e7 synthetic states=10000000 branching=3
+MODELS
+# The same models at the top worker count with expansion sharing off, for the effect
+# of sharing on the same machine in the same session.
+top=${workers##*,}
+while read -r name args; do
+  for repeat in 1 2 3; do
+    echo "== $name, $top workers, --no-share, repeat $repeat ($(date -u +%T))" | tee -a "$summary"
+    # shellcheck disable=SC2086
+    "$checker" check $args --workers "$top" --no-share --progress-every 86400 \
+      --json "$out/$name-noshare-$repeat.json" 2>&1 | grep -E "wall time|engine:" | tee -a "$summary"
+  done
 done <<'MODELS'
 twophase-9 twophase 9
 grid-8-7 grid 8 7
