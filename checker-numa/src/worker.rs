@@ -47,9 +47,14 @@ const PREFETCH_AHEAD: usize = 8;
 /// than expanding the states where they are.
 const MIN_SHARE: u64 = 16;
 
-/// Most bytes of packed states in one share, so a share is expanded (and the next one
-/// asked for) soon, whatever the width of the states.
-const MAX_SHARE_BYTES: usize = 64 * 1024;
+/// Most states in one share. A share cannot be split again, so it bounds the work
+/// left at the end of a level (a few milliseconds); and it is large against the 64
+/// expansions an owner may take to see a request, which the asking worker waits out.
+const MAX_SHARE_STATES: u64 = 4096;
+
+/// Most bytes of packed states in one share, for wide states (the message stays small
+/// beside a frontier chunk).
+const MAX_SHARE_BYTES: usize = 1 << 20;
 
 /// Figures a worker publishes for the progress monitor: written only by the worker
 /// (relaxed stores, never read-modify-write), read by the monitor thread.
@@ -572,7 +577,7 @@ impl<'a, M: Model> Worker<'a, M> {
             if !self.asked_by[to] {
                 continue;
             }
-            let part = *left / (self.asks_pending as u64 + 1);
+            let part = (*left / (self.asks_pending as u64 + 1)).min(MAX_SHARE_STATES);
             if part < MIN_SHARE || self.pausing {
                 self.answer(to, Share::default());
                 continue;
