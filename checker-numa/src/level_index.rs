@@ -1,39 +1,32 @@
 //! Finds a state of the level being built by fingerprint, to update its parent when a
 //! later duplicate offers one with a lower fingerprint.
 //!
-//! A slot holds a position (`u32`) and a tag (the fingerprint's high 32 bits) in an
-//! open-addressing array probed by the fingerprint's low bits. The fingerprints
-//! themselves are already in the level's parent-log entries, in position order, and are
-//! read from there to confirm a match, but only where the tag matches: a search reads
-//! one log entry, the one it finds, instead of one for every slot of the probe run
-//! (each a cache miss). `twophase 9` looks up 67 million states this way. Eight bytes
-//! a slot instead of a map's twenty keeps the per-level overhead small. Only the
-//! owning worker touches it.
+//! A slot is a `u32` in an open-addressing array of 2^k slots probed by the
+//! fingerprint's low bits. Its low k bits hold a position in the level's parent-log
+//! entries (positions stay below three quarters of 2^k), and its other 32 - k bits a
+//! tag: the fingerprint's top 32 - k bits. The fingerprints themselves are in the log
+//! entries, in position order, and are read from there to confirm a match, but only
+//! where the tag matches: a search reads about one log entry, the one it finds, instead
+//! of one for every slot of its probe run (each a cache miss). `twophase 9` looks up 67
+//! million states this way. The tag costs no memory: four bytes a slot, against a map's
+//! twenty, keeps the per-level overhead small (issue #5). Only the owning worker
+//! touches it.
 
 use checker_core::Fingerprint;
 
 use crate::hints::prefetch_read;
 
-/// An empty slot (position `u32::MAX` is never used).
-const EMPTY: u64 = u64::MAX;
-
-/// The slot for position `pos` of fingerprint `fp`.
-#[inline]
-fn slot(fp: Fingerprint, pos: u32) -> u64 {
-    (fp & !0xffff_ffff) | u64::from(pos)
-}
-
-/// Whether `slot` may hold `fp` (its tag matches).
-#[inline]
-fn tag_matches(slot: u64, fp: Fingerprint) -> bool {
-    (slot ^ fp) >> 32 == 0
-}
+/// An empty slot: its position bits are all ones, a position never stored (positions
+/// stay below three quarters of the slot count).
+const EMPTY: u32 = u32::MAX;
 
 /// Position by fingerprint for one level's new states.
 #[derive(Debug, Default)]
 pub struct LevelIndex {
-    slots: Vec<u64>,
+    slots: Vec<u32>,
     len: usize,
+    /// k: the slot count is 2^k, and a slot's low k bits are the position.
+    position_bits: u32,
 }
 
 impl LevelIndex {
@@ -54,7 +47,7 @@ impl LevelIndex {
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.slots.capacity() * 8
+        self.slots.capacity() * 4
     }
 
     /// Forgets every position, keeping the allocation unless it is far larger than the
@@ -62,6 +55,7 @@ impl LevelIndex {
     pub fn clear(&mut self) {
         if self.slots.len() > 4 * (self.len * 2).next_power_of_two().max(1024) {
             self.slots = Vec::new();
+            self.position_bits = 0;
         } else {
             self.slots.fill(EMPTY);
         }
@@ -71,6 +65,23 @@ impl LevelIndex {
     #[inline]
     fn mask(&self) -> usize {
         self.slots.len() - 1
+    }
+
+    /// The slot for position `pos` of fingerprint `fp`.
+    #[inline]
+    fn slot(&self, fp: Fingerprint, pos: u32) -> u32 {
+        tag(fp, self.position_bits) | pos
+    }
+
+    /// Whether `slot` may hold `fp` (its tag matches).
+    #[inline]
+    fn tag_matches(&self, slot: u32, fp: Fingerprint) -> bool {
+        slot & !self.position_mask() == tag(fp, self.position_bits)
+    }
+
+    #[inline]
+    fn position_mask(&self) -> u32 {
+        low_bits(self.position_bits)
     }
 
     /// Records that the state with fingerprint `fp` is at `pos`. `fp` must not be in
@@ -85,7 +96,7 @@ impl LevelIndex {
         while self.slots[i] != EMPTY {
             i = (i + 1) & mask;
         }
-        self.slots[i] = slot(fp, pos);
+        self.slots[i] = self.slot(fp, pos);
         self.len += 1;
     }
 
@@ -108,7 +119,9 @@ impl LevelIndex {
         loop {
             match self.slots[i] {
                 EMPTY => return None,
-                s if tag_matches(s, fp) && fp_at(s as u32) == fp => return Some(s as u32),
+                s if self.tag_matches(s, fp) && fp_at(s & self.position_mask()) == fp => {
+                    return Some(s & self.position_mask())
+                }
                 _ => i = (i + 1) & mask,
             }
         }
@@ -116,17 +129,41 @@ impl LevelIndex {
 
     fn grow(&mut self, fp_at: &impl Fn(u32) -> Fingerprint) {
         let size = (self.slots.len() * 2).max(1024);
+        let old_mask = self.position_mask();
         let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        self.position_bits = size.trailing_zeros();
         let mask = size - 1;
-        for s in old.into_iter().filter(|&s| s != EMPTY) {
-            let fp = fp_at(s as u32);
+        // The tags are one bit shorter now: each is rebuilt from the fingerprint.
+        for pos in old
+            .into_iter()
+            .filter(|&s| s != EMPTY)
+            .map(|s| s & old_mask)
+        {
+            let fp = fp_at(pos);
             let mut i = fp as usize & mask;
             while self.slots[i] != EMPTY {
                 i = (i + 1) & mask;
             }
-            self.slots[i] = s;
+            self.slots[i] = self.slot(fp, pos);
         }
     }
+}
+
+/// The low `bits` bits set (all 32 when `bits` is 32 or more).
+#[inline]
+fn low_bits(bits: u32) -> u32 {
+    if bits >= 32 {
+        u32::MAX
+    } else {
+        (1 << bits) - 1
+    }
+}
+
+/// The tag of `fp` in an index whose positions take `position_bits` bits: the
+/// fingerprint's top `32 - position_bits` bits, above the position.
+#[inline]
+fn tag(fp: Fingerprint, position_bits: u32) -> u32 {
+    ((fp >> 32) as u32) & !low_bits(position_bits)
 }
 
 #[cfg(test)]
@@ -148,7 +185,9 @@ mod tests {
             assert_eq!(index.find(fp, at), Some(pos as u32));
         }
         assert_eq!(index.find(12345, at), None);
-        assert!(index.memory_bytes() <= 16_384 * 8);
+        assert!(index.memory_bytes() <= 16_384 * 4);
+        // 16,384 slots: 14 bits of position, 18 of tag.
+        assert_eq!(index.position_bits, 14);
         index.clear();
         assert!(index.is_empty());
         assert_eq!(index.find(fps[7], at), None);
@@ -156,8 +195,8 @@ mod tests {
 
     #[test]
     fn a_search_reads_only_entries_whose_tag_matches() {
-        // Fingerprints with equal low bits (one probe run) and distinct high bits.
-        let fps: Vec<u64> = (0..500u64).map(|i| (i + 1) << 40 | 0x1234).collect();
+        // Fingerprints with equal low bits (one probe run) and distinct top bits.
+        let fps: Vec<u64> = (0..500u64).map(|i| (i + 1) << 54 | 0x1234).collect();
         let reads = std::cell::Cell::new(0);
         let at = |p: u32| {
             reads.set(reads.get() + 1);
@@ -176,7 +215,7 @@ mod tests {
         assert_eq!(index.find(0x1234, at), None);
         assert_eq!(reads.get(), 0);
         // Same high bits, other low bits: the tag matches, the log entry decides.
-        let twin = (3 << 40) | 0x1234 | (1 << 20);
+        let twin = (3 << 54) | 0x1234 | (1 << 20);
         assert_eq!(index.find(twin, at), None);
     }
 }
