@@ -1,6 +1,8 @@
 //! One worker: the sole owner of its partition's visited table, frontier and parent
 //! log. It expands its frontier, stores the successors it owns, batches the others to
-//! their owners, and stores what other workers send it.
+//! their owners, and stores what other workers send it. Once its frontier is expanded,
+//! it asks slower workers for shares of theirs and expands those too (a share is a copy
+//! of consecutive frontier states; storage never moves).
 //!
 //! A level ends in two all-to-all rounds through the mailboxes, with no shared counter:
 //! 1. having expanded its frontier and flushed every batch, a worker sends an
@@ -57,7 +59,8 @@ const MAX_SHARE_STATES: u64 = 4096;
 const MAX_SHARE_BYTES: usize = 1 << 20;
 
 /// Figures a worker publishes for the progress monitor: written only by the worker
-/// (relaxed stores, never read-modify-write), read by the monitor thread.
+/// (relaxed stores, never read-modify-write), read by the monitor thread and, for
+/// `unexpanded`, by workers looking for a share.
 #[derive(Debug, Default)]
 pub struct ProgressSlot {
     /// Successors computed so far by this worker.
