@@ -134,6 +134,24 @@ fn idle_workers_expand_the_slow_workers_states_with_the_same_answers() {
     }
 }
 
+/// Requests and shares travel through the same rings as states: with rings of one
+/// message and batches of one state, at 8 workers on 2 cores, nothing deadlocks and
+/// the answers stay the same.
+#[test]
+fn sharing_through_rings_of_one_message_finishes_with_the_same_answers() {
+    let m = slow_model(8, Some(19_997), 20);
+    let reference = sequential::check(&m.graph, &CheckOptions::default()).unwrap();
+    let tight = EngineConfig {
+        ring_capacity: 1,
+        batch_bytes: 1,
+        ..config(8, true)
+    };
+    let got = check(&m, &CheckOptions::default(), &tight).unwrap();
+    same(&got.outcome, &reference);
+    let (_, taken) = shares_balance(&got.telemetry);
+    assert!(taken > 0, "no share was expanded");
+}
+
 #[test]
 fn shared_expansion_keeps_the_counterexample() {
     // Several bad states, so that some trace runs through states whose successors were
