@@ -99,6 +99,8 @@ pub struct WorkerTelemetry {
     pub states_shared: u64,
     /// States of other workers' frontiers this worker expanded for them.
     pub states_taken: u64,
+    /// Requests for a share this worker sent (each answered, with states or none).
+    pub shares_asked: u64,
     /// Bytes held by the visited table.
     pub table_bytes: u64,
     /// Bytes held by the parent log.
@@ -122,6 +124,7 @@ impl WorkerTelemetry {
         self.states_received += later.states_received;
         self.states_shared += later.states_shared;
         self.states_taken += later.states_taken;
+        self.shares_asked += later.shares_asked;
         self.table_bytes = later.table_bytes;
         self.log_bytes = later.log_bytes;
         self.worker = later.worker;

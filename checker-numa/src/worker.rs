@@ -45,6 +45,10 @@ const POLL_EVERY: usize = 64;
 /// slots are prefetched.
 const PREFETCH_AHEAD: usize = 8;
 
+/// Bits of [`ProgressSlot::unexpanded`] that hold the count (the level tag is above).
+const UNEXPANDED_COUNT_BITS: u32 = 40;
+const UNEXPANDED_COUNT_MASK: u64 = (1 << UNEXPANDED_COUNT_BITS) - 1;
+
 /// Fewest states handed out in one share: below this, the request and answer cost more
 /// than expanding the states where they are.
 const MIN_SHARE: u64 = 16;
@@ -72,9 +76,22 @@ pub struct ProgressSlot {
     /// Level being expanded.
     pub level: AtomicU64,
     /// States of this worker's frontier, in the level being expanded, that no worker has
-    /// taken up yet (0 once it has expanded or handed out all of them). Workers with
-    /// nothing left to expand read it to choose whom to ask for a share.
+    /// taken up yet (0 once it has expanded or handed out all of them), in the low
+    /// [`UNEXPANDED_COUNT_BITS`] bits, under a tag of the level (its depth plus one, in
+    /// the bits above). Workers with nothing left to expand read it to choose whom to
+    /// ask for a share; the tag tells them whether this worker has begun the level.
     pub unexpanded: AtomicU64,
+}
+
+/// Whom a worker with its frontier expanded asks for a share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Victim {
+    /// The worker with the most states left to share.
+    Ask(usize),
+    /// No worker has enough left, but some worker has not begun the level.
+    NotStarted,
+    /// No worker has enough left.
+    NoneLeft,
 }
 
 /// How a run segment ended, as every worker decides it.
@@ -632,8 +649,20 @@ impl<'a, M: Model> Worker<'a, M> {
     /// (virtual CPUs, a busy sibling hyperthread, memory farther away). The partition
     /// fixes who stores a state, not who expands it, so expansion can move.
     fn help_others(&mut self, typed: &mut Option<M::State>, buf: &mut Vec<u8>) {
-        while let Some(victim) = self.richest_worker() {
+        loop {
+            let victim = match self.richest_worker() {
+                Victim::Ask(victim) => victim,
+                Victim::NoneLeft => break,
+                Victim::NotStarted => {
+                    // A worker has not begun this level yet (it is still deciding, or
+                    // not scheduled): its frontier is all to come. This worker would
+                    // wait for its marker anyway, so it waits for it to begin.
+                    self.wait_until(|w| w.richest_worker() != Victim::NotStarted);
+                    continue;
+                }
+            };
             self.send(victim, Message::ShareRequest);
+            self.telemetry.shares_asked += 1;
             self.awaiting_share = true;
             self.wait_until(|w| !w.awaiting_share);
             let share = self.received_share.take().unwrap_or_default();
@@ -647,16 +676,36 @@ impl<'a, M: Model> Worker<'a, M> {
 
     /// The worker, other than this one and those that refused a share in this level,
     /// with the most unexpanded states, if it has enough to share.
-    fn richest_worker(&self) -> Option<usize> {
+    fn richest_worker(&self) -> Victim {
         if self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
-            return None;
+            return Victim::NoneLeft;
         }
-        (0..self.workers)
-            .filter(|&w| w != self.id && !self.refused_by[w])
-            .map(|w| (self.all_progress[w].unexpanded.load(Ordering::Relaxed), w))
-            .filter(|&(unexpanded, _)| unexpanded >= 2 * MIN_SHARE)
-            .max()
-            .map(|(_, w)| w)
+        let tag = self.level_tag();
+        let mut not_started = false;
+        let mut richest: Option<(u64, usize)> = None;
+        for w in (0..self.workers).filter(|&w| w != self.id && !self.refused_by[w]) {
+            let published = self.all_progress[w].unexpanded.load(Ordering::Relaxed);
+            if published >> UNEXPANDED_COUNT_BITS != tag {
+                // Still at the previous level: no worker is ever ahead of another.
+                not_started = true;
+                continue;
+            }
+            let left = published & UNEXPANDED_COUNT_MASK;
+            if left >= 2 * MIN_SHARE && richest.is_none_or(|(most, _)| left > most) {
+                richest = Some((left, w));
+            }
+        }
+        match richest {
+            Some((_, w)) => Victim::Ask(w),
+            None if not_started => Victim::NotStarted,
+            None => Victim::NoneLeft,
+        }
+    }
+
+    /// The tag of the level being expanded in [`ProgressSlot::unexpanded`]: the depth
+    /// of its states plus one (0 is never a level's).
+    fn level_tag(&self) -> u64 {
+        (u64::from(self.global.depth) + 1) & (u64::MAX >> UNEXPANDED_COUNT_BITS)
     }
 
     /// Expands a share of `owner`'s frontier; every state of it, whatever happens (a
@@ -937,12 +986,16 @@ impl<'a, M: Model> Worker<'a, M> {
     }
 
     /// Stores what arrives until `done`. Only called once this worker's frontier is
-    /// expanded, so it refuses every request for a share.
+    /// expanded, so it refuses every request for a share: those just received, and
+    /// those received while a send waited for room (`send` only records them). The
+    /// asker waits for the answer before its marker, so one left unanswered would stall
+    /// the level for good.
     fn wait_until(&mut self, done: impl Fn(&Self) -> bool) {
         let backoff = Backoff::new();
         while !done(self) {
-            if self.poll_inbox() {
-                self.refuse_asks();
+            let received = self.poll_inbox();
+            self.refuse_asks();
+            if received {
                 backoff.reset();
             } else {
                 self.clock.switch(Activity::Idle);
@@ -1079,7 +1132,10 @@ impl<'a, M: Model> Worker<'a, M> {
         p.distinct.store(self.state.log.len(), Ordering::Relaxed);
         p.frontier
             .store(left + self.state.next.len(), Ordering::Relaxed);
-        p.unexpanded.store(left, Ordering::Relaxed);
+        p.unexpanded.store(
+            self.level_tag() << UNEXPANDED_COUNT_BITS | left.min(UNEXPANDED_COUNT_MASK),
+            Ordering::Relaxed,
+        );
     }
 }
 

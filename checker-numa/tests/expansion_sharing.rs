@@ -134,22 +134,26 @@ fn idle_workers_expand_the_slow_workers_states_with_the_same_answers() {
     }
 }
 
-/// Requests and shares travel through the same rings as states: with rings of one
-/// message and batches of one state, at 8 workers on 2 cores, nothing deadlocks and
-/// the answers stay the same.
+/// Requests and answers travel through the same rings as states. With rings of one
+/// message, at 8 workers on 2 cores, sends wait for room all the time, and requests
+/// that arrive during such a wait must still be answered: one left unanswered stalls
+/// the level for good (this test hung that way once). The answers stay the same.
+/// Worker 0 polls its inbox only every 64 slow expansions, so the others mostly wait
+/// on their rings to it and rarely run out of work early: requests happen, shares
+/// seldom do.
 #[test]
-fn sharing_through_rings_of_one_message_finishes_with_the_same_answers() {
-    let m = slow_model(8, Some(19_997), 20);
+fn requests_through_rings_of_one_message_are_all_answered() {
+    let m = slow_model(8, Some(19_997), 100);
     let reference = sequential::check(&m.graph, &CheckOptions::default()).unwrap();
     let tight = EngineConfig {
         ring_capacity: 1,
-        batch_bytes: 1,
         ..config(8, true)
     };
     let got = check(&m, &CheckOptions::default(), &tight).unwrap();
     same(&got.outcome, &reference);
-    let (_, taken) = shares_balance(&got.telemetry);
-    assert!(taken > 0, "no share was expanded");
+    shares_balance(&got.telemetry);
+    let asked: u64 = got.telemetry.workers.iter().map(|w| w.shares_asked).sum();
+    assert!(asked > 0, "no worker asked for a share");
 }
 
 #[test]
@@ -183,8 +187,10 @@ fn shared_expansion_keeps_the_counterexample() {
 /// expanded; the chain of resumed runs still ends with the uninterrupted answers.
 #[test]
 fn interrupts_during_shared_expansion_resume_to_the_same_answers() {
-    let m = slow_model(2, Some(19_997), 20);
-    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    // Worker 0 is slow enough that, in the 15 ms before each interrupt, worker 1 has
+    // expanded its part of the level and is expanding shares of worker 0's.
+    let m = slow_model(2, Some(19_997), 50);
+    let reference = sequential::check(&m.graph, &CheckOptions::default()).unwrap();
     let dir = std::env::temp_dir().join(format!("checker-sharing-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let flag = Arc::new(AtomicBool::new(false));
