@@ -68,6 +68,23 @@ pub trait Model: Sync {
         *into = self.unpack(bytes);
     }
 
+    /// Rebuilds a state into `slot`: with [`Model::unpack_into`] once the slot holds a
+    /// state, with [`Model::unpack`] the first time. Engines keep one slot per loop so
+    /// that unpacking allocates nothing in steady state.
+    fn unpack_reusing<'s>(
+        &self,
+        bytes: &[u8],
+        slot: &'s mut Option<Self::State>,
+    ) -> &'s mut Self::State {
+        match slot {
+            Some(s) => {
+                self.unpack_into(bytes, s);
+                s
+            }
+            None => slot.insert(self.unpack(bytes)),
+        }
+    }
+
     /// A readable rendering of `state` for traces.
     fn render(&self, state: &Self::State) -> String;
 

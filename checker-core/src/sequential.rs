@@ -192,11 +192,7 @@ impl<'m, 'o, M: Model> Search<'m, 'o, M> {
         for (count, (tag, bytes)) in current.iter().enumerate() {
             let index = tag as u32;
             let parent_fp = self.log[index as usize].fp;
-            match &mut state {
-                Some(s) => model.unpack_into(bytes, s),
-                None => state = Some(model.unpack(bytes)),
-            }
-            let s = state.as_ref().expect("just unpacked");
+            let s = &*model.unpack_reusing(bytes, &mut state);
             if !model.within_constraint(s) {
                 continue;
             }

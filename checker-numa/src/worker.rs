@@ -242,9 +242,9 @@ pub struct Worker<'a, M: Model> {
     global: GlobalTotals,
     clock: TimeSplit,
     telemetry: WorkerTelemetry,
-    progress: &'a CachePadded<ProgressSlot>,
-    /// Every worker's progress slot, read to find whom to ask for a share.
-    all_progress: &'a [CachePadded<ProgressSlot>],
+    /// Every worker's progress slot: this worker publishes in its own (at `id`) and
+    /// reads the others' to find whom to ask for a share.
+    progress: &'a [CachePadded<ProgressSlot>],
     share_expansion: bool,
     /// Per source: it asked for a share and has not been answered yet.
     asked_by: Vec<bool>,
@@ -304,8 +304,7 @@ impl<'a, M: Model> Worker<'a, M> {
             global: setup.totals,
             clock: TimeSplit::start(Activity::Expanding),
             telemetry: setup.telemetry,
-            progress: &setup.progress[setup.id],
-            all_progress: setup.progress,
+            progress: setup.progress,
             share_expansion: setup.share_expansion && setup.workers > 1,
             asked_by: vec![false; setup.workers],
             asks_pending: 0,
@@ -537,13 +536,7 @@ impl<'a, M: Model> Worker<'a, M> {
     ) {
         let model = self.model;
         let parent_fp = fingerprint(bytes);
-        let s = match typed {
-            Some(s) => {
-                model.unpack_into(bytes, s);
-                s
-            }
-            None => typed.insert(model.unpack(bytes)),
-        };
+        let s = &*model.unpack_reusing(bytes, typed);
         if !model.within_constraint(s) {
             return;
         }
@@ -684,7 +677,7 @@ impl<'a, M: Model> Worker<'a, M> {
         let mut not_started = false;
         let mut richest: Option<(u64, usize)> = None;
         for w in (0..self.workers).filter(|&w| w != self.id && !self.refused_by[w]) {
-            let published = self.all_progress[w].unexpanded.load(Ordering::Relaxed);
+            let published = self.progress[w].unexpanded.load(Ordering::Relaxed);
             if published >> UNEXPANDED_COUNT_BITS != tag {
                 // Still at the previous level: no worker is ever ahead of another.
                 not_started = true;
@@ -768,13 +761,7 @@ impl<'a, M: Model> Worker<'a, M> {
             if !self.store(e) || self.invariants == 0 {
                 continue;
             }
-            let s = match &mut scratch {
-                Some(s) => {
-                    self.model.unpack_into(e.state, s);
-                    s
-                }
-                None => scratch.insert(self.model.unpack(e.state)),
-            };
+            let s = self.model.unpack_reusing(e.state, &mut scratch);
             if let Some(i) = first_violated_invariant(self.model, self.invariants, s) {
                 self.stored_errors.note_invariant(e.fp, i);
             }
@@ -1041,7 +1028,7 @@ impl<'a, M: Model> Worker<'a, M> {
         std::mem::swap(&mut self.state.frontier, &mut self.state.next);
         self.global.depth = depth;
         self.global.started = true;
-        self.progress
+        self.progress[self.id]
             .level
             .store(u64::from(depth), Ordering::Relaxed);
         let flags = self.level_summary.flags;
@@ -1124,7 +1111,7 @@ impl<'a, M: Model> Worker<'a, M> {
     }
 
     fn publish_progress(&self, left: u64) {
-        let p = &self.progress;
+        let p = &self.progress[self.id];
         p.generated.store(
             self.state.counters.generated + self.own_report.generated,
             Ordering::Relaxed,
