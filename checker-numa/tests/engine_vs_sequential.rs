@@ -2,10 +2,12 @@
 //! depth, level sizes, deadlocks, verdict and counterexample, for any worker count.
 
 mod common_graph;
+mod common_outcome;
 
 use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
 use checker_numa::{check, EngineConfig};
 use common_graph::RandomGraph;
+use common_outcome::same;
 use proptest::prelude::*;
 
 fn config(workers: usize) -> EngineConfig {
@@ -15,15 +17,6 @@ fn config(workers: usize) -> EngineConfig {
         batch_bytes: 512,
         ..EngineConfig::default()
     }
-}
-
-fn same(a: &Outcome, b: &Outcome) {
-    assert_eq!(a.distinct, b.distinct, "distinct");
-    assert_eq!(a.generated, b.generated, "generated");
-    assert_eq!(a.depth, b.depth, "depth");
-    assert_eq!(a.level_sizes, b.level_sizes, "level sizes");
-    assert_eq!(a.deadlocks, b.deadlocks, "deadlocks");
-    assert_eq!(a.verdict, b.verdict, "verdict and counterexample");
 }
 
 fn compare(model: &RandomGraph, options: &CheckOptions, workers: &[usize]) -> Outcome {

@@ -5,12 +5,14 @@
 //! interrupts that stop a level part-way while shares are being expanded.
 
 mod common_graph;
+mod common_outcome;
 
-use checker_core::{fingerprint, sequential, Action, CheckOptions, Model, Outcome, Verdict};
+use checker_core::{fingerprint, sequential, Action, CheckOptions, Model, Verdict};
 use checker_numa::checkpoint::RunIdentity;
 use checker_numa::partition::owner_of;
 use checker_numa::{check, EngineConfig, Persistence, Telemetry};
 use common_graph::RandomGraph;
+use common_outcome::same;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,15 +86,6 @@ fn config(workers: usize, share: bool) -> EngineConfig {
         share_expansion: share,
         ..EngineConfig::default()
     }
-}
-
-fn same(a: &Outcome, b: &Outcome) {
-    assert_eq!(a.distinct, b.distinct, "distinct");
-    assert_eq!(a.generated, b.generated, "generated");
-    assert_eq!(a.depth, b.depth, "depth");
-    assert_eq!(a.level_sizes, b.level_sizes, "level sizes");
-    assert_eq!(a.deadlocks, b.deadlocks, "deadlocks");
-    assert_eq!(a.verdict, b.verdict, "verdict and counterexample");
 }
 
 /// Shares handed out by each worker equal, in total, those taken by the others, and
