@@ -34,6 +34,7 @@ use crate::mailbox::{MailboxReceiver, MailboxSender};
 use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message, Share, SummaryFlags};
 use crate::parent_log::{LevelEntry, LogEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
+use crate::short_eq::same_bytes;
 use crate::state_chunk::{StateChunk, StateChunkIter};
 use crate::table::{FingerprintSet, Insert};
 use crate::telemetry::{Activity, TimeSplit, WorkerTelemetry};
@@ -545,7 +546,7 @@ impl<'a, M: Model> Worker<'a, M> {
             successors += 1;
             buf.clear();
             model.pack(t, buf);
-            if buf[..] == *bytes {
+            if same_bytes(buf, bytes) {
                 // A self-loop (packing is injective): the state itself, stored at an
                 // earlier level, so storing it would change nothing, and no
                 // fingerprint is needed. TLA+-style models have many: 45.9 million of
