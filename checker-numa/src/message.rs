@@ -7,8 +7,9 @@
 //! [`Message::ShareRequest`] and [`Message::Share`], then exactly one
 //! [`Message::EndOfLevel`], then exactly one [`Message::Summary`]. Rings are FIFO, so
 //! the end-of-level marker proves every state of that level has arrived. A worker asks
-//! for a share only before its marker and waits for the answer, so every share is
-//! expanded, and its successors sent, before its expander's marker.
+//! for a share only before its marker, at most one at a time, and waits for the answer
+//! before sending its marker, so every share is expanded, and its successors sent,
+//! before its expander's marker.
 
 use checker_core::level::LevelErrors;
 use checker_core::Fingerprint;
@@ -29,10 +30,14 @@ pub enum Message {
     EndOfLevel(LevelReport),
     /// The sender has received every state of the level: its totals after the level.
     Summary(LevelSummary),
-    /// The sender has expanded its whole frontier for this level and asks the receiver
-    /// for some of the states it has not expanded yet. Answered by one
-    /// [`Message::Share`].
-    ShareRequest,
+    /// The sender asks the receiver for at most `wanted` of the states it has not
+    /// expanded yet in this level: because the sender has expanded its whole frontier,
+    /// or because it has far fewer states left than the receiver (see the worker's
+    /// pacing). Answered by one [`Message::Share`].
+    ShareRequest {
+        /// The most states the sender wants.
+        wanted: u64,
+    },
     /// The answer to a [`Message::ShareRequest`]: states of the sender's frontier for
     /// the receiver to expand in its place (none when it has none to spare).
     Share(Share),

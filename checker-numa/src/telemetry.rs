@@ -101,6 +101,9 @@ pub struct WorkerTelemetry {
     pub states_taken: u64,
     /// Requests for a share this worker sent (each answered, with states or none).
     pub shares_asked: u64,
+    /// Of `shares_asked`, those sent while this worker still had states of its own,
+    /// because another worker had far more left (pacing).
+    pub paced_asks: u64,
     /// Bytes held by the visited table.
     pub table_bytes: u64,
     /// Bytes held by the parent log.
@@ -125,6 +128,7 @@ impl WorkerTelemetry {
         self.states_shared += later.states_shared;
         self.states_taken += later.states_taken;
         self.shares_asked += later.shares_asked;
+        self.paced_asks += later.paced_asks;
         self.table_bytes = later.table_bytes;
         self.log_bytes = later.log_bytes;
         self.worker = later.worker;

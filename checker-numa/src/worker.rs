@@ -59,6 +59,19 @@ const MIN_SHARE: u64 = 16;
 /// expansions an owner may take to see a request, which the asking worker waits out.
 const MAX_SHARE_STATES: u64 = 4096;
 
+/// Pacing: a worker with this many states fewer left in its frontier than another
+/// asks that one for a share while it still has states of its own.
+///
+/// Why: the parents of a state are usually generated close together, so a worker
+/// alone expands them close together too, and half of the duplicates it stores in a
+/// level find their state among the last 64 it stored, in cache. Partitioning deals
+/// those parents out to several frontiers; if one worker runs ahead of another, the
+/// laggard's duplicates reach states the leader stored thousands of states earlier,
+/// each one a cache miss (`twophase 9` at 2 workers: 5% of the laggard's duplicates
+/// among the last 64 against 30% of the leader's). A share from the laggard's front
+/// keeps the two at the same place in their frontiers.
+const PACE_GAP: u64 = 512;
+
 /// Most bytes of packed states in one share, for wide states (the message stays small
 /// beside a frontier chunk).
 const MAX_SHARE_BYTES: usize = 1 << 20;
@@ -247,14 +260,18 @@ pub struct Worker<'a, M: Model> {
     /// reads the others' to find whom to ask for a share.
     progress: &'a [CachePadded<ProgressSlot>],
     share_expansion: bool,
-    /// Per source: it asked for a share and has not been answered yet.
-    asked_by: Vec<bool>,
+    /// Per source: how many states it asked for (0: no request waits for an answer).
+    asked_by: Vec<u64>,
     asks_pending: usize,
     /// Per worker: it answered this level's request with no states, so it has none
     /// left to hand out in this level.
     refused_by: Vec<bool>,
     /// This worker asked for a share and waits for the answer.
     awaiting_share: bool,
+    /// Whom this worker asked for the share it waits for or has received.
+    share_owner: usize,
+    /// The worker whose progress pacing looked at last.
+    pace_next: usize,
     /// The answer, once it has arrived.
     received_share: Option<Share>,
     memory_share: Option<u64>,
@@ -307,10 +324,12 @@ impl<'a, M: Model> Worker<'a, M> {
             telemetry: setup.telemetry,
             progress: setup.progress,
             share_expansion: setup.share_expansion && setup.workers > 1,
-            asked_by: vec![false; setup.workers],
+            asked_by: vec![0; setup.workers],
             asks_pending: 0,
             refused_by: vec![false; setup.workers],
             awaiting_share: false,
+            share_owner: 0,
+            pace_next: setup.id,
             received_share: None,
             memory_share: setup.memory_share,
             checkpoints: setup.checkpoints,
@@ -478,6 +497,12 @@ impl<'a, M: Model> Worker<'a, M> {
         // be): say so, then answer every request still waiting.
         self.publish_progress(0);
         self.refuse_asks();
+        // A share asked for while pacing is expanded whatever happens (its owner
+        // counts it as done), before this worker's marker.
+        if self.awaiting_share {
+            self.wait_until(|w| !w.awaiting_share);
+        }
+        self.expand_received_share(&mut typed, &mut buf, true);
         if self.share_expansion && !self.pausing && self.io_error.is_none() {
             self.help_others(&mut typed, &mut buf);
         }
@@ -515,6 +540,9 @@ impl<'a, M: Model> Worker<'a, M> {
                 if self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
                     self.pausing = true;
                     break;
+                }
+                if self.share_expansion {
+                    self.pace(*left, typed, buf);
                 }
             }
         }
@@ -581,6 +609,21 @@ impl<'a, M: Model> Worker<'a, M> {
         }
     }
 
+    /// Pacing (see [`PACE_GAP`]), at a look at the inbox while this worker has `left`
+    /// states of its own: expands a share that has arrived, else asks for one when
+    /// another worker is far behind. The request is not waited for: the answer is
+    /// expanded at a later look, or once the frontier is done.
+    fn pace(&mut self, left: u64, typed: &mut Option<M::State>, buf: &mut Vec<u8>) {
+        if self.received_share.is_some() {
+            self.expand_received_share(typed, buf, false);
+        } else if !self.awaiting_share {
+            if let Some((victim, wanted)) = self.pacing_victim(left) {
+                self.telemetry.paced_asks += 1;
+                self.ask_for_share(victim, wanted);
+            }
+        }
+    }
+
     /// Answers the workers waiting for a share with the next states of `states` (the
     /// rest of the chunk being expanded; `left` counts the whole frontier's rest). Each
     /// gets an equal part of what is left, this worker keeping one part too. The states
@@ -588,10 +631,13 @@ impl<'a, M: Model> Worker<'a, M> {
     /// the frontier stays a prefix of it, as a paused level's checkpoint needs.
     fn give_shares(&mut self, states: &mut StateChunkIter<'_>, left: &mut u64) {
         for to in 0..self.workers {
-            if !self.asked_by[to] {
+            let wanted = self.asked_by[to];
+            if wanted == 0 {
                 continue;
             }
-            let part = (*left / (self.asks_pending as u64 + 1)).min(MAX_SHARE_STATES);
+            let part = (*left / (self.asks_pending as u64 + 1))
+                .min(MAX_SHARE_STATES)
+                .min(wanted);
             if part < MIN_SHARE || self.pausing {
                 self.answer(to, Share::default());
                 continue;
@@ -622,14 +668,14 @@ impl<'a, M: Model> Worker<'a, M> {
             return;
         }
         for to in 0..self.workers {
-            if self.asked_by[to] {
+            if self.asked_by[to] != 0 {
                 self.answer(to, Share::default());
             }
         }
     }
 
     fn answer(&mut self, to: usize, share: Share) {
-        self.asked_by[to] = false;
+        self.asked_by[to] = 0;
         self.asks_pending -= 1;
         self.send(to, Message::Share(share));
     }
@@ -655,17 +701,60 @@ impl<'a, M: Model> Worker<'a, M> {
                     continue;
                 }
             };
-            self.send(victim, Message::ShareRequest);
-            self.telemetry.shares_asked += 1;
-            self.awaiting_share = true;
+            self.ask_for_share(victim, u64::MAX);
             self.wait_until(|w| !w.awaiting_share);
-            let share = self.received_share.take().unwrap_or_default();
-            if share.states.is_empty() {
-                self.refused_by[victim] = true;
-                continue;
-            }
-            self.expand_share(victim, &share, typed, buf);
+            self.expand_received_share(typed, buf, true);
         }
+    }
+
+    /// Sends `owner` a request for at most `wanted` states.
+    fn ask_for_share(&mut self, owner: usize, wanted: u64) {
+        debug_assert!(!self.awaiting_share && self.received_share.is_none());
+        self.awaiting_share = true;
+        self.share_owner = owner;
+        self.telemetry.shares_asked += 1;
+        self.send(owner, Message::ShareRequest { wanted });
+    }
+
+    /// Expands the share received, if any; an empty one means its owner has none left
+    /// to hand out in this level. `frontier_done`: this worker has no states of its own
+    /// left, so it refuses requests that arrive meanwhile (else they wait for its next
+    /// look at its own frontier).
+    fn expand_received_share(
+        &mut self,
+        typed: &mut Option<M::State>,
+        buf: &mut Vec<u8>,
+        frontier_done: bool,
+    ) {
+        let Some(share) = self.received_share.take() else {
+            return;
+        };
+        if share.states.is_empty() {
+            self.refused_by[self.share_owner] = true;
+        } else {
+            self.expand_share(self.share_owner, &share, typed, buf, frontier_done);
+        }
+    }
+
+    /// While this worker still has `left` states of its own: whether the next worker in
+    /// turn has at least [`PACE_GAP`] more left, and if so how many to ask it for (half
+    /// the difference, so that both end up with as many). One worker is looked at per
+    /// call, in turn: reading every worker's progress slot (each a cache miss, since
+    /// its owner rewrites it) at every look at the inbox would cost a large run more
+    /// than the pacing saves.
+    fn pacing_victim(&mut self, left: u64) -> Option<(usize, u64)> {
+        self.pace_next = (self.pace_next + 1) % self.workers;
+        if self.pace_next == self.id {
+            self.pace_next = (self.pace_next + 1) % self.workers;
+        }
+        let victim = self.pace_next;
+        if self.refused_by[victim] {
+            return None;
+        }
+        let published = self.progress[victim].unexpanded.load(Ordering::Relaxed);
+        let theirs = published & UNEXPANDED_COUNT_MASK;
+        (published >> UNEXPANDED_COUNT_BITS == self.level_tag() && theirs >= left + PACE_GAP)
+            .then_some((victim, (theirs - left) / 2))
     }
 
     /// The worker, other than this one and those that refused a share in this level,
@@ -710,13 +799,16 @@ impl<'a, M: Model> Worker<'a, M> {
         share: &Share,
         typed: &mut Option<M::State>,
         buf: &mut Vec<u8>,
+        frontier_done: bool,
     ) {
         for (i, bytes) in share.states.iter().enumerate() {
             let parent = ParentRef::new(owner, share.first_index + i as u64);
             self.expand_state(bytes, parent, typed, buf);
             if i % POLL_EVERY == POLL_EVERY - 1 {
                 self.poll_inbox();
-                self.refuse_asks();
+                if frontier_done {
+                    self.refuse_asks();
+                }
             }
         }
         if !self.outgoing[self.id].is_empty() {
@@ -898,9 +990,9 @@ impl<'a, M: Model> Worker<'a, M> {
             }
             // Answered where the worker can send safely (not from inside `send`): while
             // expanding its frontier, or once it has none left.
-            Message::ShareRequest => {
-                debug_assert!(!self.asked_by[from], "two requests from one worker");
-                self.asked_by[from] = true;
+            Message::ShareRequest { wanted } => {
+                debug_assert!(self.asked_by[from] == 0, "two requests from one worker");
+                self.asked_by[from] = wanted.max(1);
                 self.asks_pending += 1;
             }
             Message::Share(share) => {

@@ -116,11 +116,17 @@ fn idle_workers_expand_the_slow_workers_states_with_the_same_answers() {
         );
         let expanded: u64 = shared.telemetry.workers.iter().map(|w| w.expanded).sum();
         assert_eq!(expanded, reference.distinct, "every state expanded once");
+        // The fast workers get hundreds of states ahead of worker 0 within a level
+        // and ask it for shares before their own frontiers are done (pacing).
+        let paced: u64 = shared.telemetry.workers.iter().map(|w| w.paced_asks).sum();
+        assert!(paced > 0, "{workers} workers: no request while pacing");
         assert!(shared.telemetry.workers[0].expanded < shared.telemetry.workers[0].owned);
 
         let alone = check(&m, &CheckOptions::default(), &config(workers, false)).unwrap();
         same(&alone.outcome, &reference);
         assert_eq!(shares_balance(&alone.telemetry), (0, 0));
+        let asked: u64 = alone.telemetry.workers.iter().map(|w| w.shares_asked).sum();
+        assert_eq!(asked, 0, "requests without sharing");
         for w in &alone.telemetry.workers {
             assert_eq!(w.expanded, w.owned, "worker {} without sharing", w.worker);
         }
