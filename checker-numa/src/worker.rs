@@ -268,12 +268,10 @@ pub struct Worker<'a, M: Model> {
     refused_by: Vec<bool>,
     /// This worker asked for a share and waits for the answer.
     awaiting_share: bool,
-    /// Whom this worker asked for the share it waits for or has received.
-    share_owner: usize,
     /// The worker whose progress pacing looked at last.
     pace_next: usize,
-    /// The answer, once it has arrived.
-    received_share: Option<Share>,
+    /// The answer, once it has arrived, and who sent it (the states' owner).
+    received_share: Option<(usize, Share)>,
     memory_share: Option<u64>,
     checkpoints: CheckpointPlan,
     interrupt: Option<&'a AtomicBool>,
@@ -328,7 +326,6 @@ impl<'a, M: Model> Worker<'a, M> {
             asks_pending: 0,
             refused_by: vec![false; setup.workers],
             awaiting_share: false,
-            share_owner: 0,
             pace_next: setup.id,
             received_share: None,
             memory_share: setup.memory_share,
@@ -711,7 +708,6 @@ impl<'a, M: Model> Worker<'a, M> {
     fn ask_for_share(&mut self, owner: usize, wanted: u64) {
         debug_assert!(!self.awaiting_share && self.received_share.is_none());
         self.awaiting_share = true;
-        self.share_owner = owner;
         self.telemetry.shares_asked += 1;
         self.send(owner, Message::ShareRequest { wanted });
     }
@@ -726,13 +722,13 @@ impl<'a, M: Model> Worker<'a, M> {
         buf: &mut Vec<u8>,
         frontier_done: bool,
     ) {
-        let Some(share) = self.received_share.take() else {
+        let Some((owner, share)) = self.received_share.take() else {
             return;
         };
         if share.states.is_empty() {
-            self.refused_by[self.share_owner] = true;
+            self.refused_by[owner] = true;
         } else {
-            self.expand_share(self.share_owner, &share, typed, buf, frontier_done);
+            self.expand_share(owner, &share, typed, buf, frontier_done);
         }
     }
 
@@ -751,10 +747,16 @@ impl<'a, M: Model> Worker<'a, M> {
         if self.refused_by[victim] {
             return None;
         }
-        let published = self.progress[victim].unexpanded.load(Ordering::Relaxed);
-        let theirs = published & UNEXPANDED_COUNT_MASK;
-        (published >> UNEXPANDED_COUNT_BITS == self.level_tag() && theirs >= left + PACE_GAP)
-            .then_some((victim, (theirs - left) / 2))
+        let theirs = self.published_left(victim)?;
+        (theirs >= left + PACE_GAP).then_some((victim, (theirs - left) / 2))
+    }
+
+    /// The states worker `w` last said it has left to expand in this level; `None` while
+    /// it is still at the previous level (it has not begun this one).
+    fn published_left(&self, w: usize) -> Option<u64> {
+        let published = self.progress[w].unexpanded.load(Ordering::Relaxed);
+        (published >> UNEXPANDED_COUNT_BITS == self.level_tag())
+            .then_some(published & UNEXPANDED_COUNT_MASK)
     }
 
     /// The worker, other than this one and those that refused a share in this level,
@@ -763,17 +765,14 @@ impl<'a, M: Model> Worker<'a, M> {
         if self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
             return Victim::NoneLeft;
         }
-        let tag = self.level_tag();
         let mut not_started = false;
         let mut richest: Option<(u64, usize)> = None;
         for w in (0..self.workers).filter(|&w| w != self.id && !self.refused_by[w]) {
-            let published = self.progress[w].unexpanded.load(Ordering::Relaxed);
-            if published >> UNEXPANDED_COUNT_BITS != tag {
+            let Some(left) = self.published_left(w) else {
                 // Still at the previous level: no worker is ever ahead of another.
                 not_started = true;
                 continue;
-            }
-            let left = published & UNEXPANDED_COUNT_MASK;
+            };
             if left >= 2 * MIN_SHARE && richest.is_none_or(|(most, _)| left > most) {
                 richest = Some((left, w));
             }
@@ -998,7 +997,7 @@ impl<'a, M: Model> Worker<'a, M> {
             Message::Share(share) => {
                 debug_assert!(self.awaiting_share, "a share nobody asked for");
                 self.awaiting_share = false;
-                self.received_share = Some(share);
+                self.received_share = Some((from, share));
             }
         }
     }
