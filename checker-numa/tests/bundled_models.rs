@@ -2,8 +2,11 @@
 //! counterexample on the parallel engine at 1, 2, 3, 4, 7, 8, 16, 64 and 128 workers
 //! (oversubscribed on small machines: this is a correctness test, not a speed test).
 
+mod common_outcome;
+
 use checker_core::{sequential, CheckOptions, Model, Outcome, Verdict, ViolationKind};
 use checker_numa::{check, EngineConfig};
+use common_outcome::same;
 use fixtures::{with_model, ModelVisitor};
 use std::time::{Duration, Instant};
 
@@ -27,13 +30,11 @@ impl ModelVisitor for CompareAtEveryCount {
                 ..EngineConfig::default()
             };
             let got = check(&model, &self.options, &config).unwrap().outcome;
-            let at = format!("{} at {workers} workers", model.name());
-            assert_eq!(got.distinct, reference.distinct, "distinct, {at}");
-            assert_eq!(got.generated, reference.generated, "generated, {at}");
-            assert_eq!(got.depth, reference.depth, "depth, {at}");
-            assert_eq!(got.level_sizes, reference.level_sizes, "levels, {at}");
-            assert_eq!(got.deadlocks, reference.deadlocks, "deadlocks, {at}");
-            assert_eq!(got.verdict, reference.verdict, "verdict and trace, {at}");
+            same(
+                &got,
+                &reference,
+                &format!("{} at {workers} workers", model.name()),
+            );
         }
         reference
     }

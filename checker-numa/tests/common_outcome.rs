@@ -4,12 +4,12 @@
 use checker_core::Outcome;
 
 /// Asserts that `a` and `b` agree on counts, depth, level sizes, deadlocks, verdict
-/// and counterexample.
-pub fn same(a: &Outcome, b: &Outcome) {
-    assert_eq!(a.distinct, b.distinct, "distinct");
-    assert_eq!(a.generated, b.generated, "generated");
-    assert_eq!(a.depth, b.depth, "depth");
-    assert_eq!(a.level_sizes, b.level_sizes, "level sizes");
-    assert_eq!(a.deadlocks, b.deadlocks, "deadlocks");
-    assert_eq!(a.verdict, b.verdict, "verdict and counterexample");
+/// and counterexample; each failure message ends with `at` (which run this is).
+pub fn same(a: &Outcome, b: &Outcome, at: &str) {
+    assert_eq!(a.distinct, b.distinct, "distinct, {at}");
+    assert_eq!(a.generated, b.generated, "generated, {at}");
+    assert_eq!(a.depth, b.depth, "depth, {at}");
+    assert_eq!(a.level_sizes, b.level_sizes, "level sizes, {at}");
+    assert_eq!(a.deadlocks, b.deadlocks, "deadlocks, {at}");
+    assert_eq!(a.verdict, b.verdict, "verdict and counterexample, {at}");
 }

@@ -24,7 +24,7 @@ fn compare(model: &RandomGraph, options: &CheckOptions, workers: &[usize]) -> Ou
     for &w in workers {
         let got = check(model, options, &config(w)).unwrap();
         assert_eq!(got.telemetry.workers.len(), w);
-        same(&got.outcome, &reference);
+        same(&got.outcome, &reference, &format!("{w} workers"));
     }
     reference
 }
@@ -134,7 +134,7 @@ fn capacity_one_rings_and_single_state_batches_do_not_deadlock() {
         ..EngineConfig::default()
     };
     let got = check(&m, &options, &tight).unwrap();
-    same(&got.outcome, &reference);
+    same(&got.outcome, &reference, "64 workers, rings of one message");
     let t = &got.telemetry;
     assert_eq!(t.mean_batch_fill(), 1.0);
     let sent: u64 = t.workers.iter().map(|w| w.states_sent).sum();
@@ -200,6 +200,6 @@ proptest! {
         let options = CheckOptions { check_deadlock: deadlock, ..CheckOptions::default() };
         let reference = sequential::check(&m, &options).unwrap();
         let got = check(&m, &options, &config(workers)).unwrap();
-        same(&got.outcome, &reference);
+        same(&got.outcome, &reference, &format!("{workers} workers"));
     }
 }

@@ -106,7 +106,11 @@ fn idle_workers_expand_the_slow_workers_states_with_the_same_answers() {
         assert!(reference.distinct > 10_000, "{}", reference.distinct);
 
         let shared = check(&m, &CheckOptions::default(), &config(workers, true)).unwrap();
-        same(&shared.outcome, &reference);
+        same(
+            &shared.outcome,
+            &reference,
+            &format!("{workers} workers sharing"),
+        );
         let (from_slow, taken) = shares_balance(&shared.telemetry);
         // Worker 0 has a quarter (at 4) or half (at 2) of the states, each 20 µs
         // slower to expand: the others finish first and take some of its states.
@@ -123,7 +127,11 @@ fn idle_workers_expand_the_slow_workers_states_with_the_same_answers() {
         assert!(shared.telemetry.workers[0].expanded < shared.telemetry.workers[0].owned);
 
         let alone = check(&m, &CheckOptions::default(), &config(workers, false)).unwrap();
-        same(&alone.outcome, &reference);
+        same(
+            &alone.outcome,
+            &reference,
+            &format!("{workers} workers alone"),
+        );
         assert_eq!(shares_balance(&alone.telemetry), (0, 0));
         let asked: u64 = alone.telemetry.workers.iter().map(|w| w.shares_asked).sum();
         assert_eq!(asked, 0, "requests without sharing");
@@ -149,7 +157,7 @@ fn requests_through_rings_of_one_message_are_all_answered() {
         ..config(8, true)
     };
     let got = check(&m, &CheckOptions::default(), &tight).unwrap();
-    same(&got.outcome, &reference);
+    same(&got.outcome, &reference, "8 workers, rings of one message");
     shares_balance(&got.telemetry);
     let asked: u64 = got.telemetry.workers.iter().map(|w| w.shares_asked).sum();
     assert!(asked > 0, "no worker asked for a share");
@@ -175,7 +183,7 @@ fn shared_expansion_keeps_the_counterexample() {
         let steps = violation.trace.steps.len();
         assert!(steps > 3, "{bad}: a trace of {steps} steps");
         let got = check(&m, &CheckOptions::default(), &config(2, true)).unwrap();
-        same(&got.outcome, &reference);
+        same(&got.outcome, &reference, &format!("bad state {bad}"));
         taken += got.telemetry.workers[1].states_taken;
     }
     assert!(traces >= 4, "only {traces} of the bad states are reachable");
@@ -231,6 +239,6 @@ fn interrupts_during_shared_expansion_resume_to_the_same_answers() {
     };
     assert!(stops >= 2, "{stops} stops");
     assert!(taken > 0, "no share was expanded in any segment");
-    same(&last.outcome, &reference);
+    same(&last.outcome, &reference, "after the resumed runs");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -2,11 +2,13 @@
 //! corrupted checkpoints.
 
 mod common_graph;
+mod common_outcome;
 
-use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
+use checker_core::{sequential, CheckOptions, StopReason, Verdict};
 use checker_numa::checkpoint::RunIdentity;
 use checker_numa::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};
 use common_graph::RandomGraph;
+use common_outcome::same;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -52,27 +54,6 @@ fn config(workers: usize, dir: &Path, m: &RandomGraph, resume: bool) -> EngineCo
     }
 }
 
-fn same(a: &Outcome, b: &Outcome) {
-    assert_eq!(
-        (
-            a.distinct,
-            a.generated,
-            a.depth,
-            a.deadlocks,
-            &a.level_sizes,
-            &a.verdict
-        ),
-        (
-            b.distinct,
-            b.generated,
-            b.depth,
-            b.deadlocks,
-            &b.level_sizes,
-            &b.verdict
-        )
-    );
-}
-
 #[test]
 fn parent_logs_on_disk_give_the_same_counterexample() {
     let m = graph();
@@ -86,7 +67,11 @@ fn parent_logs_on_disk_give_the_same_counterexample() {
             &config(workers, &dir, &m, false),
         )
         .unwrap();
-        same(&got.outcome, &reference);
+        same(
+            &got.outcome,
+            &reference,
+            &format!("{workers} workers, parent logs on disk"),
+        );
         let log0 = std::fs::metadata(dir.join("log-0.bin")).unwrap().len();
         assert!(
             log0 >= 16 * (reference.distinct / workers as u64) / 2,
@@ -105,7 +90,7 @@ fn checkpointing_every_level_changes_nothing() {
     let mut c = config(4, &dir, &m, false);
     c.persistence.as_mut().unwrap().checkpoint_every = Some(Duration::ZERO);
     let got = check(&m, &CheckOptions::default(), &c).unwrap();
-    same(&got.outcome, &reference);
+    same(&got.outcome, &reference, "checkpoint every level");
     assert_eq!(
         got.checkpoints_written as usize,
         reference.depth as usize - 1
@@ -154,7 +139,7 @@ fn interrupt_and_resume_repeatedly() {
     // Levels of fewer than 64 states per worker end before the flag is looked at and
     // stop at the level boundary; larger ones stop part-way, 64 states per worker later.
     assert!(stops as u32 > reference.depth, "{stops} stops");
-    same(&last.outcome, &reference);
+    same(&last.outcome, &reference, "after the resumed runs");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -194,7 +179,11 @@ fn resume_refuses_another_worker_count_or_model() {
     // Worker count 0 means "as the checkpoint says".
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let got = check(&m, &CheckOptions::default(), &config(0, &dir, &m, true)).unwrap();
-    same(&got.outcome, &reference);
+    same(
+        &got.outcome,
+        &reference,
+        "resumed with the checkpoint's worker count",
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -322,7 +311,11 @@ fn memory_budget_stops_with_a_checkpoint_and_a_larger_budget_finishes() {
     let mut c = config(2, &dir, &m, true);
     c.memory_budget = Some(1 << 30);
     let got = check(&m, &CheckOptions::default(), &c).unwrap();
-    same(&got.outcome, &reference);
+    same(
+        &got.outcome,
+        &reference,
+        "resumed with a larger memory budget",
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -342,7 +335,7 @@ fn frontiers_spill_to_disk_and_stream_back() {
     c.frontier_spill_bytes = Some(1);
     c.persistence.as_mut().unwrap().checkpoint_every = Some(Duration::ZERO);
     let got = check(&m, &CheckOptions::default(), &c).unwrap();
-    same(&got.outcome, &reference);
+    same(&got.outcome, &reference, "frontiers spilled to disk");
     let spilled = std::fs::read_dir(&dir)
         .unwrap()
         .filter(|e| {
