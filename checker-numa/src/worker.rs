@@ -1,8 +1,9 @@
 //! One worker: the sole owner of its partition's visited table, frontier and parent
 //! log. It expands its frontier, stores the successors it owns, batches the others to
-//! their owners, and stores what other workers send it. Once its frontier is expanded,
-//! it asks slower workers for shares of theirs and expands those too (a share is a copy
-//! of consecutive frontier states; storage never moves).
+//! their owners, and stores what other workers send it. It asks a worker far behind it
+//! for a share of that worker's frontier (pacing), and, once its own frontier is
+//! expanded, asks the slowest ones, and expands those shares too (a share is a copy of
+//! consecutive frontier states; storage never moves).
 //!
 //! A level ends in two all-to-all rounds through the mailboxes, with no shared counter:
 //! 1. having expanded its frontier and flushed every batch, a worker sends an
@@ -106,6 +107,19 @@ enum Victim {
     NotStarted,
     /// No worker has enough left.
     NoneLeft,
+}
+
+/// Where a worker's own request for a share stands (it has at most one out).
+#[derive(Debug)]
+enum OwnRequest {
+    /// No request is out, and no answer waits to be expanded.
+    None,
+    /// A request is out; its answer has not arrived.
+    Awaiting,
+    /// The answer has arrived from the worker named (the states' owner); it is
+    /// expanded at the next safe point. An empty share means that worker has none left
+    /// to hand out in this level.
+    Answered(usize, Share),
 }
 
 /// How a run segment ended, as every worker decides it.
@@ -266,12 +280,10 @@ pub struct Worker<'a, M: Model> {
     /// Per worker: it answered this level's request with no states, so it has none
     /// left to hand out in this level.
     refused_by: Vec<bool>,
-    /// This worker asked for a share and waits for the answer.
-    awaiting_share: bool,
+    /// Where this worker's own request for a share stands.
+    own_request: OwnRequest,
     /// The worker whose progress pacing looked at last.
     pace_next: usize,
-    /// The answer, once it has arrived, and who sent it (the states' owner).
-    received_share: Option<(usize, Share)>,
     memory_share: Option<u64>,
     checkpoints: CheckpointPlan,
     interrupt: Option<&'a AtomicBool>,
@@ -325,9 +337,8 @@ impl<'a, M: Model> Worker<'a, M> {
             asked_by: vec![0; setup.workers],
             asks_pending: 0,
             refused_by: vec![false; setup.workers],
-            awaiting_share: false,
+            own_request: OwnRequest::None,
             pace_next: setup.id,
-            received_share: None,
             memory_share: setup.memory_share,
             checkpoints: setup.checkpoints,
             interrupt: setup.interrupt,
@@ -415,7 +426,7 @@ impl<'a, M: Model> Worker<'a, M> {
         self.level_summary = LevelSummary::default();
         self.has_summary.iter_mut().for_each(|h| *h = false);
         self.refused_by.iter_mut().for_each(|r| *r = false);
-        debug_assert!(self.asks_pending == 0 && !self.awaiting_share);
+        debug_assert!(self.asks_pending == 0 && matches!(self.own_request, OwnRequest::None));
         self.markers_missing = self.workers - 1;
         self.summaries_missing = self.workers - 1;
         self.skip = 0;
@@ -496,9 +507,7 @@ impl<'a, M: Model> Worker<'a, M> {
         self.refuse_asks();
         // A share asked for while pacing is expanded whatever happens (its owner
         // counts it as done), before this worker's marker.
-        if self.awaiting_share {
-            self.wait_until(|w| !w.awaiting_share);
-        }
+        self.wait_until(|w| !matches!(w.own_request, OwnRequest::Awaiting));
         self.expand_received_share(&mut typed, &mut buf, true);
         if self.share_expansion && !self.pausing && self.io_error.is_none() {
             self.help_others(&mut typed, &mut buf);
@@ -611,12 +620,14 @@ impl<'a, M: Model> Worker<'a, M> {
     /// another worker is far behind. The request is not waited for: the answer is
     /// expanded at a later look, or once the frontier is done.
     fn pace(&mut self, left: u64, typed: &mut Option<M::State>, buf: &mut Vec<u8>) {
-        if self.received_share.is_some() {
-            self.expand_received_share(typed, buf, false);
-        } else if !self.awaiting_share {
-            if let Some((victim, wanted)) = self.pacing_victim(left) {
-                self.telemetry.paced_asks += 1;
-                self.ask_for_share(victim, wanted);
+        match self.own_request {
+            OwnRequest::Answered(..) => self.expand_received_share(typed, buf, false),
+            OwnRequest::Awaiting => {}
+            OwnRequest::None => {
+                if let Some((victim, wanted)) = self.pacing_victim(left) {
+                    self.telemetry.paced_asks += 1;
+                    self.ask_for_share(victim, wanted);
+                }
             }
         }
     }
@@ -699,15 +710,15 @@ impl<'a, M: Model> Worker<'a, M> {
                 }
             };
             self.ask_for_share(victim, u64::MAX);
-            self.wait_until(|w| !w.awaiting_share);
+            self.wait_until(|w| !matches!(w.own_request, OwnRequest::Awaiting));
             self.expand_received_share(typed, buf, true);
         }
     }
 
     /// Sends `owner` a request for at most `wanted` states.
     fn ask_for_share(&mut self, owner: usize, wanted: u64) {
-        debug_assert!(!self.awaiting_share && self.received_share.is_none());
-        self.awaiting_share = true;
+        debug_assert!(matches!(self.own_request, OwnRequest::None));
+        self.own_request = OwnRequest::Awaiting;
         self.telemetry.shares_asked += 1;
         self.send(owner, Message::ShareRequest { wanted });
     }
@@ -722,7 +733,9 @@ impl<'a, M: Model> Worker<'a, M> {
         buf: &mut Vec<u8>,
         frontier_done: bool,
     ) {
-        let Some((owner, share)) = self.received_share.take() else {
+        let OwnRequest::Answered(owner, share) =
+            std::mem::replace(&mut self.own_request, OwnRequest::None)
+        else {
             return;
         };
         if share.states.is_empty() {
@@ -995,9 +1008,11 @@ impl<'a, M: Model> Worker<'a, M> {
                 self.asks_pending += 1;
             }
             Message::Share(share) => {
-                debug_assert!(self.awaiting_share, "a share nobody asked for");
-                self.awaiting_share = false;
-                self.received_share = Some((from, share));
+                debug_assert!(
+                    matches!(self.own_request, OwnRequest::Awaiting),
+                    "a share nobody asked for"
+                );
+                self.own_request = OwnRequest::Answered(from, share);
             }
         }
     }
