@@ -761,7 +761,8 @@ impl<'a, M: Model> Worker<'a, M> {
             return None;
         }
         let theirs = self.published_left(victim)?;
-        (theirs >= left + PACE_GAP).then_some((victim, (theirs - left) / 2))
+        // `then`, not `then_some`: the difference exists only when the test holds.
+        (theirs >= left + PACE_GAP).then(|| (victim, (theirs - left) / 2))
     }
 
     /// The states worker `w` last said it has left to expand in this level; `None` while
