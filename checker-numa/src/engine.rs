@@ -29,8 +29,8 @@ use crate::table::FingerprintSet;
 use crate::telemetry::{Telemetry, WorkerTelemetry};
 use crate::topology::{detect, Topology};
 use crate::worker::{
-    CheckpointPlan, Ending, GlobalTotals, ProgressSlot, Worker, WorkerResult, WorkerSetup,
-    WorkerState,
+    Abandoned, CheckpointPlan, Ending, GlobalTotals, ProgressSlot, Worker, WorkerResult,
+    WorkerSetup, WorkerState,
 };
 
 /// Where a run keeps its files and when it checkpoints.
@@ -359,7 +359,10 @@ impl<M: Model> Segment<'_, M> {
         // the monitor's polling interval.
         let driver = std::thread::current();
         let finished = AtomicUsize::new(0);
-        let results: Vec<Option<WorkerResult>> = std::thread::scope(|scope| {
+        // Set when a worker's thread panics: the others would wait for its messages
+        // forever, so they panic too when they next wait (see `WorkerSetup::abandoned`).
+        let abandoned = AtomicBool::new(false);
+        let results: Vec<std::thread::Result<Option<WorkerResult>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .plan
                 .workers
@@ -368,9 +371,9 @@ impl<M: Model> Segment<'_, M> {
                 .map(|(placement, source)| {
                     let (grid, wired, progress) = (&grid, &wired, &progress);
                     let (setup_failed, setup_error) = (&setup_failed, &setup_error);
-                    let (driver, finished) = (driver.clone(), &finished);
+                    let (driver, finished, abandoned) = (driver.clone(), &finished, &abandoned);
                     scope.spawn(move || {
-                        let _wake = WakeOnDrop(driver, finished);
+                        let _wake = WakeOnDrop(driver, finished, abandoned);
                         let id = placement.worker;
                         let pinned = self.config.pin && pin_current_thread(placement);
                         let state = self.state_for(id, source);
@@ -419,6 +422,7 @@ impl<M: Model> Segment<'_, M> {
                             memory_share: self.memory_share(),
                             checkpoints: self.checkpoints.clone(),
                             interrupt: self.config.interrupt.as_deref(),
+                            abandoned,
                             totals: self.totals.clone(),
                         };
                         Some(Worker::new(setup, state.expect("checked above")).run())
@@ -433,18 +437,23 @@ impl<M: Model> Segment<'_, M> {
                 self.started,
                 self.elapsed_before,
             );
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(None))
-                .collect()
+            handles.into_iter().map(|h| h.join()).collect()
         });
         if let Some(e) = setup_error.into_inner().expect("setup lock") {
             return Err(e);
         }
+        // The worker to blame is one that panicked on its own, not one that stopped
+        // because of it.
+        let first_panic = results
+            .iter()
+            .position(|r| r.as_ref().is_err_and(|p| !p.is::<Abandoned>()));
+        if let Some(i) = first_panic {
+            return Err(EngineError::WorkerPanicked(i));
+        }
         results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| r.ok_or(EngineError::WorkerPanicked(i)))
+            .map(|(i, r)| r.ok().flatten().ok_or(EngineError::WorkerPanicked(i)))
             .collect()
     }
 
@@ -567,11 +576,15 @@ fn finish<M: Model>(
 }
 
 /// Counts a worker as finished and unparks the driver when the worker's thread ends,
-/// however it ends (once per worker per segment: not on the hot path).
-struct WakeOnDrop<'a>(std::thread::Thread, &'a AtomicUsize);
+/// however it ends (once per worker per segment: not on the hot path); if it ends by
+/// a panic, says so to the other workers through the flag.
+struct WakeOnDrop<'a>(std::thread::Thread, &'a AtomicUsize, &'a AtomicBool);
 
 impl Drop for WakeOnDrop<'_> {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.2.store(true, Ordering::Release);
+        }
         self.1.fetch_add(1, Ordering::Release);
         self.0.unpark();
     }

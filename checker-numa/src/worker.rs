@@ -122,6 +122,10 @@ enum OwnRequest {
     Answered(usize, Share),
 }
 
+/// What a worker unwinds with when it stops because another worker panicked.
+#[derive(Debug)]
+pub struct Abandoned;
+
 /// How a run segment ended, as every worker decides it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
@@ -234,6 +238,10 @@ pub struct WorkerSetup<'a, M: Model> {
     pub checkpoints: CheckpointPlan,
     /// Set (by a signal handler) when the user asks the run to stop.
     pub interrupt: Option<&'a AtomicBool>,
+    /// Set when another worker's thread has panicked (in the model's code, say): the
+    /// messages this worker waits for will never come, so it panics too when it next
+    /// waits, and the run ends with the panic instead of hanging.
+    pub abandoned: &'a AtomicBool,
     /// The agreed totals so far (default for a fresh run).
     pub totals: GlobalTotals,
 }
@@ -287,6 +295,7 @@ pub struct Worker<'a, M: Model> {
     memory_share: Option<u64>,
     checkpoints: CheckpointPlan,
     interrupt: Option<&'a AtomicBool>,
+    abandoned: &'a AtomicBool,
     segment_start: Instant,
     io_error: Option<String>,
     /// States of the current frontier to skip (expanded before an interrupt).
@@ -342,6 +351,7 @@ impl<'a, M: Model> Worker<'a, M> {
             memory_share: setup.memory_share,
             checkpoints: setup.checkpoints,
             interrupt: setup.interrupt,
+            abandoned: setup.abandoned,
             segment_start: Instant::now(),
             io_error: None,
             skip: 0,
@@ -950,7 +960,7 @@ impl<'a, M: Model> Worker<'a, M> {
                     let received = self.poll_inbox();
                     self.clock.switch(Activity::Sending);
                     if !received {
-                        wait(&backoff);
+                        self.idle(&backoff);
                     }
                 }
             }
@@ -1094,7 +1104,7 @@ impl<'a, M: Model> Worker<'a, M> {
                 backoff.reset();
             } else {
                 self.clock.switch(Activity::Idle);
-                wait(&backoff);
+                self.idle(&backoff);
             }
         }
         self.clock.switch(Activity::Expanding);
@@ -1216,6 +1226,16 @@ impl<'a, M: Model> Worker<'a, M> {
                 None
             }
         }
+    }
+
+    /// Waits a little (see [`wait`]) for a message that has not come; if another worker
+    /// has panicked, whose messages never will come, unwinds with [`Abandoned`] instead
+    /// (silently: the panic worth reporting is the other worker's).
+    fn idle(&self, backoff: &Backoff) {
+        if self.abandoned.load(Ordering::Acquire) {
+            std::panic::resume_unwind(Box::new(Abandoned));
+        }
+        wait(backoff);
     }
 
     fn publish_progress(&self, left: u64) {
