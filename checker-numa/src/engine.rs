@@ -25,6 +25,7 @@ use crate::message::Message;
 use crate::parent_log::ParentLog;
 use crate::partition::{owner_of, MAX_WORKERS};
 use crate::placement::{pin_current_thread, plan, PlacementPlan};
+use crate::setup_barrier::set_up_together;
 use crate::table::FingerprintSet;
 use crate::telemetry::{Telemetry, WorkerTelemetry};
 use crate::topology::{detect, Topology};
@@ -375,30 +376,30 @@ impl<M: Model> Segment<'_, M> {
                     scope.spawn(move || {
                         let _wake = WakeOnDrop(driver, finished, abandoned);
                         let id = placement.worker;
-                        let pinned = self.config.pin && pin_current_thread(placement);
-                        let state = self.state_for(id, source);
-                        let mut receivers: Vec<Option<MailboxReceiver<Message>>> = Vec::new();
-                        for from in 0..workers {
-                            if from == id {
-                                receivers.push(None);
-                                continue;
-                            }
-                            let (tx, rx) = mailbox(self.config.ring_capacity);
-                            *grid[from * workers + id].lock().expect("setup lock") = Some(tx);
-                            receivers.push(Some(rx));
-                        }
-                        let state = match state {
-                            Ok(state) => Some(state),
-                            Err(e) => {
-                                setup_failed.store(true, Ordering::SeqCst);
-                                setup_error.lock().expect("setup lock").get_or_insert(e);
-                                None
-                            }
-                        };
-                        wired.wait();
-                        if setup_failed.load(Ordering::SeqCst) {
-                            return None;
-                        }
+                        let (pinned, state, receivers) =
+                            set_up_together(wired, setup_failed, || {
+                                let pinned = self.config.pin && pin_current_thread(placement);
+                                let state = self.state_for(id, source);
+                                let mut receivers: Vec<Option<MailboxReceiver<Message>>> =
+                                    Vec::new();
+                                for from in 0..workers {
+                                    if from == id {
+                                        receivers.push(None);
+                                        continue;
+                                    }
+                                    let (tx, rx) = mailbox(self.config.ring_capacity);
+                                    *grid[from * workers + id].lock().expect("setup lock") =
+                                        Some(tx);
+                                    receivers.push(Some(rx));
+                                }
+                                match state {
+                                    Ok(state) => Some((pinned, state, receivers)),
+                                    Err(e) => {
+                                        setup_error.lock().expect("setup lock").get_or_insert(e);
+                                        None
+                                    }
+                                }
+                            })?;
                         let senders = (0..workers)
                             .map(|to| grid[id * workers + to].lock().expect("setup lock").take())
                             .collect();
@@ -425,7 +426,7 @@ impl<M: Model> Segment<'_, M> {
                             abandoned,
                             totals: self.totals.clone(),
                         };
-                        Some(Worker::new(setup, state.expect("checked above")).run())
+                        Some(Worker::new(setup, state).run())
                     })
                 })
                 .collect();

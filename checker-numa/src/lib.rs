@@ -22,6 +22,7 @@ pub mod partition;
 pub mod pin;
 pub mod placement;
 pub mod ring;
+pub mod setup_barrier;
 pub mod short_eq;
 pub mod state_chunk;
 pub mod table;
