@@ -162,7 +162,7 @@ impl Frontier {
         self.pool.truncate(other.full.len() + 1);
     }
 
-    /// Takes an emptied chunk (from another frontier) for reuse.
+    /// Takes a chunk another frontier is done with, empties it, and keeps it for reuse.
     pub fn recycle(&mut self, mut chunk: StateChunk) {
         chunk.clear();
         self.pool.push(chunk);
@@ -265,7 +265,8 @@ impl Frontier {
     }
 
     /// Drops the chunk [`Frontier::front_chunk`] returned, its states consumed; returns
-    /// it, emptied, if it was in memory, for the frontier being filled to reuse.
+    /// it if it was in memory, for the frontier being filled to take back with
+    /// [`Frontier::recycle`] (which empties it).
     pub fn consume_front_chunk(&mut self) -> Option<StateChunk> {
         let (count, chunk) = if let Some(chunk) = self.full.pop_front() {
             (chunk.len(), Some(chunk))
@@ -279,10 +280,7 @@ impl Frontier {
         };
         self.len -= count as u64;
         self.first_index += count as u64;
-        chunk.map(|mut c| {
-            c.clear();
-            c
-        })
+        chunk
     }
 }
 
@@ -373,10 +371,11 @@ mod tests {
                 assert_eq!(i, seen + k as u64);
                 assert_eq!(first + k as u64, 1000 + i);
             }
-            seen += chunk.len() as u64;
-            if let Some(empty) = f.consume_front_chunk() {
-                assert!(empty.is_empty());
-                next.recycle(empty);
+            let consumed = chunk.len();
+            seen += consumed as u64;
+            if let Some(done) = f.consume_front_chunk() {
+                assert_eq!(done.len(), consumed);
+                next.recycle(done);
                 recycled += 1;
             }
             assert_eq!(f.len(), n - seen);

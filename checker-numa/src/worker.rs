@@ -507,8 +507,8 @@ impl<'a, M: Model> Worker<'a, M> {
             if self.pausing {
                 break;
             }
-            if let Some(empty) = frontier.consume_front_chunk() {
-                self.state.next.recycle(empty);
+            if let Some(done) = frontier.consume_front_chunk() {
+                self.state.next.recycle(done);
             }
         }
         // Nothing of this frontier is left to hand out (or, on a pause, nothing will
