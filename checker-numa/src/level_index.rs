@@ -108,6 +108,26 @@ impl LevelIndex {
         }
     }
 
+    /// The position in the first slot of `fp`'s probe run whose tag matches `fp`'s,
+    /// without reading any log entry: `fp`'s position if this level stored it, unless
+    /// (rarely) another fingerprint with the same tag comes first. Confirm it against
+    /// the log entry, and fall back to [`LevelIndex::find`].
+    #[inline]
+    pub fn candidate(&self, fp: Fingerprint) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.mask();
+        let mut i = fp as usize & mask;
+        loop {
+            match self.slots[i] {
+                EMPTY => return None,
+                s if self.tag_matches(s, fp) => return Some(s & self.position_mask()),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
     /// The position of fingerprint `fp`, if this level stored it.
     #[inline]
     pub fn find(&self, fp: Fingerprint, fp_at: impl Fn(u32) -> Fingerprint) -> Option<u32> {
@@ -217,5 +237,27 @@ mod tests {
         // Same high bits, other low bits: the tag matches, the log entry decides.
         let twin = (3 << 54) | 0x1234 | (1 << 20);
         assert_eq!(index.find(twin, at), None);
+    }
+
+    #[test]
+    fn a_candidate_is_the_first_tag_match_and_reads_no_log_entry() {
+        // Two fingerprints in one probe run with the same tag: the first one stored
+        // comes first in the run, so it is the other's candidate too, and only the
+        // log entry tells them apart.
+        let first = (3u64 << 54) | 0x1234;
+        let twin = first | (1 << 20);
+        let other = (9u64 << 54) | 0x1234;
+        let fps = [first, other, twin];
+        let at = |p: u32| fps[p as usize];
+        let mut index = LevelIndex::new();
+        assert_eq!(index.candidate(first), None);
+        for (pos, &fp) in fps.iter().enumerate() {
+            index.insert(fp, pos as u32, at);
+        }
+        assert_eq!(index.candidate(first), Some(0));
+        assert_eq!(index.candidate(other), Some(1));
+        assert_eq!(index.candidate(twin), Some(0));
+        assert_eq!(index.find(twin, at), Some(2));
+        assert_eq!(index.candidate((5u64 << 54) | 0x1234), None);
     }
 }

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use checker_core::Fingerprint;
 
+use crate::hints::prefetch_read;
 use crate::partition::ParentRef;
 
 /// Bytes of one entry on disk: fingerprint and parent reference, little-endian.
@@ -149,6 +150,13 @@ impl ParentLog {
     #[inline]
     pub fn level_fp(&self, pos: u32) -> Fingerprint {
         self.level[pos as usize].entry.fp
+    }
+
+    /// Starts loading entry `pos` of the level being built, if there is one, so that
+    /// reading it a little later does not wait for memory.
+    #[inline(always)]
+    pub fn prefetch_level(&self, pos: u32) {
+        prefetch_read(self.level.as_ptr().wrapping_add(pos as usize));
     }
 
     /// Offers entry `pos` of the level being built another parent: it is kept if its

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use checker_core::level::LevelErrors;
 use checker_core::model::first_violated_invariant;
-use checker_core::{fingerprint, CheckOptions, Model, StopReason};
+use checker_core::{fingerprint, CheckOptions, Fingerprint, Model, StopReason};
 
 use crate::checkpoint::{self, Totals, WorkerCounters, WorkerFile};
 use crate::frontier::Frontier;
@@ -46,6 +46,27 @@ const POLL_EVERY: usize = 64;
 /// How many states ahead of the one being stored a batch's table and level-index
 /// slots are prefetched.
 const PREFETCH_AHEAD: usize = 8;
+
+/// Parents offered to states stored earlier in the same level that are held, their log
+/// entries prefetched, before they are compared (see [`PendingOffer`]).
+const OFFER_WINDOW: usize = 16;
+
+/// A parent offered to a state stored earlier in this level, waiting for its
+/// comparison. Such a state's log entry is usually far from the cache when its other
+/// parents are expanded by other workers (docs/benchmarks.md, "Locality at 2
+/// workers"), and reading it at once stalls the store loop on each one in turn. So
+/// the offer is held while its entry is prefetched, and [`OFFER_WINDOW`] offers are
+/// compared together, their misses overlapping. Keeping the lowest parent does not
+/// depend on the order of the offers, so holding them changes nothing else; none
+/// outlives the batch being stored.
+#[derive(Clone, Copy, Debug)]
+struct PendingOffer {
+    fp: Fingerprint,
+    /// Where the level index says the state is, before the log entry confirms it.
+    candidate: u32,
+    parent: ParentRef,
+    parent_fp: Fingerprint,
+}
 
 /// Bits of [`ProgressSlot::unexpanded`] that hold the count (the level tag is above).
 const UNEXPANDED_COUNT_BITS: u32 = 40;
@@ -259,6 +280,10 @@ pub struct Worker<'a, M: Model> {
     state: WorkerState,
     /// Fingerprint to position for the level being built.
     level_index: LevelIndex,
+    /// Parents offered to this level's states, waiting to be compared: the first
+    /// `pending_count`.
+    pending_offers: [PendingOffer; OFFER_WINDOW],
+    pending_count: usize,
     outgoing: Vec<Batch>,
     senders: Vec<Option<MailboxSender<Message>>>,
     receivers: Vec<Option<MailboxReceiver<Message>>>,
@@ -331,6 +356,13 @@ impl<'a, M: Model> Worker<'a, M> {
             senders: setup.senders,
             receivers: setup.receivers,
             has_summary: vec![false; setup.workers],
+            pending_offers: [PendingOffer {
+                fp: 0,
+                candidate: 0,
+                parent: ParentRef::NONE,
+                parent_fp: 0,
+            }; OFFER_WINDOW],
+            pending_count: 0,
             markers_missing: 0,
             summaries_missing: 0,
             own_report: LevelReport::default(),
@@ -437,6 +469,7 @@ impl<'a, M: Model> Worker<'a, M> {
         self.has_summary.iter_mut().for_each(|h| *h = false);
         self.refused_by.iter_mut().for_each(|r| *r = false);
         debug_assert!(self.asks_pending == 0 && matches!(self.own_request, OwnRequest::None));
+        debug_assert_eq!(self.pending_count, 0, "offers are settled with their batch");
         self.markers_missing = self.workers - 1;
         self.summaries_missing = self.workers - 1;
         self.skip = 0;
@@ -883,6 +916,48 @@ impl<'a, M: Model> Worker<'a, M> {
             }
         }
         self.scratch = scratch;
+        self.settle_offers();
+    }
+
+    /// Holds a parent offered to a state stored earlier in this level (see
+    /// [`PendingOffer`]), prefetching the state's log entry; compares the held ones
+    /// once there are [`OFFER_WINDOW`].
+    #[inline]
+    fn offer_parent(&mut self, e: &Entry<'_>) {
+        let candidate = self
+            .level_index
+            .candidate(e.fp)
+            .expect("a state marked as this level's is in the level index");
+        self.state.log.prefetch_level(candidate);
+        // Below OFFER_WINDOW (settled as soon as it gets there); the mask lets the
+        // compiler see it.
+        self.pending_offers[self.pending_count % OFFER_WINDOW] = PendingOffer {
+            fp: e.fp,
+            candidate,
+            parent: e.parent,
+            parent_fp: e.parent_fp,
+        };
+        self.pending_count += 1;
+        if self.pending_count == OFFER_WINDOW {
+            self.settle_offers();
+        }
+    }
+
+    /// Keeps, for each held offer, the parent with the lower fingerprint.
+    fn settle_offers(&mut self) {
+        let log = &mut self.state.log;
+        let count = std::mem::take(&mut self.pending_count);
+        for o in &self.pending_offers[..count] {
+            let pos = if log.level_fp(o.candidate) == o.fp {
+                o.candidate
+            } else {
+                // Another state with the same tag came first in the probe run.
+                self.level_index
+                    .find(o.fp, |p| log.level_fp(p))
+                    .expect("a state marked as this level's is in the level index")
+            };
+            log.offer_parent(pos as usize, o.parent, o.parent_fp);
+        }
     }
 
     /// Stores a state this worker owns; returns whether it was new.
@@ -906,13 +981,7 @@ impl<'a, M: Model> Worker<'a, M> {
                     // fingerprint, so the counterexample does not depend on the order
                     // in which parents were expanded.
                     if e.parent != ParentRef::NONE {
-                        let log = &self.state.log;
-                        let pos = self
-                            .level_index
-                            .find(e.fp, |p| log.level_fp(p))
-                            .expect("a state marked as this level's is in the level index")
-                            as usize;
-                        self.state.log.offer_parent(pos, e.parent, e.parent_fp);
+                        self.offer_parent(&e);
                     }
                     return false;
                 }
