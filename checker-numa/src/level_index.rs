@@ -84,10 +84,13 @@ impl LevelIndex {
         low_bits(self.position_bits)
     }
 
-    /// Records that the state with fingerprint `fp` is at `pos`. `fp` must not be in
-    /// the index yet; `fp_at(p)` gives the fingerprint at position `p` (for rehashing).
+    /// Records that the state with fingerprint `fp` is at `pos`, which must be the
+    /// number of positions stored so far: positions are 0, 1, 2, ... in the order of
+    /// the level's log entries. `fp` must not be in the index yet; `fp_at(p)` gives the
+    /// fingerprint at position `p` (for rehashing).
     #[inline]
     pub fn insert(&mut self, fp: Fingerprint, pos: u32, fp_at: impl Fn(u32) -> Fingerprint) {
+        debug_assert_eq!(pos as usize, self.len, "positions are stored in order");
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow(&fp_at);
         }
@@ -149,16 +152,13 @@ impl LevelIndex {
 
     fn grow(&mut self, fp_at: &impl Fn(u32) -> Fingerprint) {
         let size = (self.slots.len() * 2).max(1024);
-        let old_mask = self.position_mask();
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        self.slots = vec![EMPTY; size];
         self.position_bits = size.trailing_zeros();
         let mask = size - 1;
-        // The tags are one bit shorter now: each is rebuilt from the fingerprint.
-        for pos in old
-            .into_iter()
-            .filter(|&s| s != EMPTY)
-            .map(|s| s & old_mask)
-        {
+        // The tags are one bit shorter now: each is rebuilt from the fingerprint. The
+        // positions stored are 0 to len - 1, so the fingerprints are read in log order,
+        // a sequential scan, instead of in the old slots' (random) order.
+        for pos in 0..self.len as u32 {
             let fp = fp_at(pos);
             let mut i = fp as usize & mask;
             while self.slots[i] != EMPTY {
