@@ -65,3 +65,45 @@ impl Model for RandomGraph {
         format!("x = {s}")
     }
 }
+
+/// `RandomGraph` with a hook run on each state before its successors are generated:
+/// tests use it to make the states one worker owns slow to expand, or one state fail.
+/// Everything else is the graph's own.
+#[allow(dead_code)] // Not every test that includes this module uses it.
+pub struct HookedGraph<H> {
+    pub graph: RandomGraph,
+    /// Called with the graph and the state about to be expanded.
+    pub before_expanding: H,
+}
+
+impl<H: Fn(&RandomGraph, u64) + Sync> Model for HookedGraph<H> {
+    type State = u64;
+    fn name(&self) -> String {
+        self.graph.name()
+    }
+    fn initial_states(&self, emit: &mut dyn FnMut(&u64)) {
+        self.graph.initial_states(emit)
+    }
+    fn successors(&self, s: &u64, emit: &mut dyn FnMut(Action, &u64)) {
+        (self.before_expanding)(&self.graph, *s);
+        self.graph.successors(s, emit)
+    }
+    fn invariant_names(&self) -> Vec<String> {
+        self.graph.invariant_names()
+    }
+    fn check_invariant(&self, i: usize, s: &u64) -> bool {
+        self.graph.check_invariant(i, s)
+    }
+    fn action_label(&self, a: Action) -> String {
+        self.graph.action_label(a)
+    }
+    fn pack(&self, s: &u64, out: &mut Vec<u8>) {
+        self.graph.pack(s, out)
+    }
+    fn unpack(&self, b: &[u8]) -> u64 {
+        self.graph.unpack(b)
+    }
+    fn render(&self, s: &u64) -> String {
+        self.graph.render(s)
+    }
+}

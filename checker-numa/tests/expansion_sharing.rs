@@ -7,65 +7,25 @@
 mod common_graph;
 mod common_outcome;
 
-use checker_core::{fingerprint, sequential, Action, CheckOptions, Model, Verdict};
+use checker_core::{fingerprint, sequential, CheckOptions, Model, Verdict};
 use checker_numa::checkpoint::RunIdentity;
 use checker_numa::partition::owner_of;
 use checker_numa::{check, EngineConfig, Persistence, Telemetry};
-use common_graph::RandomGraph;
+use common_graph::{HookedGraph, RandomGraph};
 use common_outcome::same;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// `RandomGraph`, except that expanding a state owned by worker 0 (of `workers`)
-/// busy-waits `delay` first, as if worker 0 ran on a slower core.
-struct SlowOwner {
-    graph: RandomGraph,
+/// busy-waits `delay_us` microseconds first, as if worker 0 ran on a slower core.
+fn slow_model(
     workers: usize,
-    delay: Duration,
-}
-
-impl Model for SlowOwner {
-    type State = u64;
-    fn name(&self) -> String {
-        self.graph.name()
-    }
-    fn initial_states(&self, emit: &mut dyn FnMut(&u64)) {
-        self.graph.initial_states(emit)
-    }
-    fn successors(&self, s: &u64, emit: &mut dyn FnMut(Action, &u64)) {
-        let mut bytes = Vec::new();
-        self.pack(s, &mut bytes);
-        if owner_of(fingerprint(&bytes), self.workers) == 0 {
-            let start = Instant::now();
-            while start.elapsed() < self.delay {
-                std::hint::spin_loop();
-            }
-        }
-        self.graph.successors(s, emit)
-    }
-    fn invariant_names(&self) -> Vec<String> {
-        self.graph.invariant_names()
-    }
-    fn check_invariant(&self, i: usize, s: &u64) -> bool {
-        self.graph.check_invariant(i, s)
-    }
-    fn action_label(&self, a: Action) -> String {
-        self.graph.action_label(a)
-    }
-    fn pack(&self, s: &u64, out: &mut Vec<u8>) {
-        self.graph.pack(s, out)
-    }
-    fn unpack(&self, b: &[u8]) -> u64 {
-        self.graph.unpack(b)
-    }
-    fn render(&self, s: &u64) -> String {
-        self.graph.render(s)
-    }
-}
-
-fn slow_model(workers: usize, bad: Option<u64>, delay_us: u64) -> SlowOwner {
-    SlowOwner {
+    bad: Option<u64>,
+    delay_us: u64,
+) -> HookedGraph<impl Fn(&RandomGraph, u64) + Sync> {
+    let delay = Duration::from_micros(delay_us);
+    HookedGraph {
         graph: RandomGraph {
             size: 20_000,
             branching: 3,
@@ -73,8 +33,16 @@ fn slow_model(workers: usize, bad: Option<u64>, delay_us: u64) -> SlowOwner {
             sinks: 0,
             bad,
         },
-        workers,
-        delay: Duration::from_micros(delay_us),
+        before_expanding: move |graph: &RandomGraph, s: u64| {
+            let mut bytes = Vec::new();
+            graph.pack(&s, &mut bytes);
+            if owner_of(fingerprint(&bytes), workers) == 0 {
+                let start = Instant::now();
+                while start.elapsed() < delay {
+                    std::hint::spin_loop();
+                }
+            }
+        },
     }
 }
 

@@ -4,50 +4,12 @@
 
 mod common_graph;
 
-use checker_core::{fingerprint, sequential, Action, CheckOptions, Model};
+use checker_core::{fingerprint, sequential, CheckOptions, Model};
 use checker_numa::partition::owner_of;
 use checker_numa::{check, EngineConfig, EngineError};
-use common_graph::RandomGraph;
+use common_graph::{HookedGraph, RandomGraph};
 use std::sync::mpsc;
 use std::time::Duration;
-
-/// `RandomGraph`, except that generating the successors of state `fatal` panics.
-struct PanicsAt {
-    graph: RandomGraph,
-    fatal: u64,
-}
-
-impl Model for PanicsAt {
-    type State = u64;
-    fn name(&self) -> String {
-        self.graph.name()
-    }
-    fn initial_states(&self, emit: &mut dyn FnMut(&u64)) {
-        self.graph.initial_states(emit)
-    }
-    fn successors(&self, s: &u64, emit: &mut dyn FnMut(Action, &u64)) {
-        assert_ne!(*s, self.fatal, "the model fails on state {s}");
-        self.graph.successors(s, emit)
-    }
-    fn invariant_names(&self) -> Vec<String> {
-        self.graph.invariant_names()
-    }
-    fn check_invariant(&self, i: usize, s: &u64) -> bool {
-        self.graph.check_invariant(i, s)
-    }
-    fn action_label(&self, a: Action) -> String {
-        self.graph.action_label(a)
-    }
-    fn pack(&self, s: &u64, out: &mut Vec<u8>) {
-        self.graph.pack(s, out)
-    }
-    fn unpack(&self, b: &[u8]) -> u64 {
-        self.graph.unpack(b)
-    }
-    fn render(&self, s: &u64) -> String {
-        self.graph.render(s)
-    }
-}
 
 fn graph() -> RandomGraph {
     RandomGraph {
@@ -78,9 +40,12 @@ fn a_panicking_worker_ends_the_run_instead_of_hanging_it() {
     for (workers, share_expansion) in [(2, false), (4, false), (8, false), (2, true), (8, true)] {
         let (done, outcome) = mpsc::channel();
         std::thread::spawn(move || {
-            let model = PanicsAt {
+            // Generating the successors of state `fatal` panics.
+            let model = HookedGraph {
                 graph: graph(),
-                fatal,
+                before_expanding: |_: &RandomGraph, s: u64| {
+                    assert_ne!(s, fatal, "the model fails on state {s}");
+                },
             };
             let config = EngineConfig {
                 workers,
