@@ -117,23 +117,19 @@ impl LevelIndex {
     /// the log entry, and fall back to [`LevelIndex::find`].
     #[inline]
     pub fn candidate(&self, fp: Fingerprint) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.mask();
-        let mut i = fp as usize & mask;
-        loop {
-            match self.slots[i] {
-                EMPTY => return None,
-                s if self.tag_matches(s, fp) => return Some(s & self.position_mask()),
-                _ => i = (i + 1) & mask,
-            }
-        }
+        self.first_match(fp, |_| true)
     }
 
     /// The position of fingerprint `fp`, if this level stored it.
     #[inline]
     pub fn find(&self, fp: Fingerprint, fp_at: impl Fn(u32) -> Fingerprint) -> Option<u32> {
+        self.first_match(fp, |pos| fp_at(pos) == fp)
+    }
+
+    /// The first position in `fp`'s probe run whose tag matches `fp`'s and which
+    /// `confirm` accepts (only those with a matching tag are offered to it).
+    #[inline]
+    fn first_match(&self, fp: Fingerprint, confirm: impl Fn(u32) -> bool) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -142,7 +138,7 @@ impl LevelIndex {
         loop {
             match self.slots[i] {
                 EMPTY => return None,
-                s if self.tag_matches(s, fp) && fp_at(s & self.position_mask()) == fp => {
+                s if self.tag_matches(s, fp) && confirm(s & self.position_mask()) => {
                     return Some(s & self.position_mask())
                 }
                 _ => i = (i + 1) & mask,
