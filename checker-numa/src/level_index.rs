@@ -73,12 +73,6 @@ impl LevelIndex {
         tag(fp, self.position_bits) | pos
     }
 
-    /// Whether `slot` may hold `fp` (its tag matches).
-    #[inline]
-    fn tag_matches(&self, slot: u32, fp: Fingerprint) -> bool {
-        slot & !self.position_mask() == tag(fp, self.position_bits)
-    }
-
     #[inline]
     fn position_mask(&self) -> u32 {
         low_bits(self.position_bits)
@@ -134,12 +128,13 @@ impl LevelIndex {
             return None;
         }
         let mask = self.mask();
+        let (positions, wanted_tag) = (self.position_mask(), tag(fp, self.position_bits));
         let mut i = fp as usize & mask;
         loop {
             match self.slots[i] {
                 EMPTY => return None,
-                s if self.tag_matches(s, fp) && confirm(s & self.position_mask()) => {
-                    return Some(s & self.position_mask())
+                s if s & !positions == wanted_tag && confirm(s & positions) => {
+                    return Some(s & positions)
                 }
                 _ => i = (i + 1) & mask,
             }
