@@ -153,8 +153,8 @@ pub struct Entry<'a> {
 
 /// A batch of states for one receiver, encoded back to back in one reusable buffer.
 ///
-/// An entry is its length word, an optional parent record (when its parent is not the
-/// previous entry's), its fingerprint and the packed state: 12 bytes plus the state
+/// An entry is its length word, its fingerprint, an optional parent record (when its
+/// parent is not the previous entry's) and the packed state: 12 bytes plus the state
 /// for most entries, instead of 28 with the parent repeated. Fewer bytes per state
 /// means fewer cache lines moved from the sending core to the receiving one.
 #[derive(Debug, Default)]
@@ -176,37 +176,35 @@ impl Batch {
     }
 
     /// Appends one state.
+    ///
+    /// Branch-free apart from the capacity check: the whole header, parent record
+    /// included, is copied with one fixed-size copy and the batch then keeps only
+    /// what the entry needs. At 2 workers or more, whether an entry repeats its
+    /// batch's last parent is a coin toss, and copying a header of either length
+    /// (a call to `memcpy`, which branches on the length) was mispredicted as often.
     #[inline]
     pub fn push(&mut self, entry: Entry<'_>) {
         let len = u32::try_from(entry.state.len())
             .ok()
             .filter(|&l| l < NEW_PARENT)
             .expect("packed state of 2 GiB or more");
-        let parent = (entry.parent, entry.parent_fp);
-        // The header is assembled in a fixed array and appended with one copy.
+        let parent = Some((entry.parent, entry.parent_fp));
+        let new_parent = self.last_parent != parent;
+        self.last_parent = parent;
         let mut header = [0u8; ENTRY_HEADER + PARENT_RECORD];
-        let mut at = 4;
-        let word = if self.last_parent == Some(parent) {
-            len
-        } else {
-            self.last_parent = Some(parent);
-            header[4..12].copy_from_slice(&entry.parent.0.to_le_bytes());
-            header[12..20].copy_from_slice(&entry.parent_fp.to_le_bytes());
-            at += PARENT_RECORD;
-            len | NEW_PARENT
-        };
+        let word = len | (u32::from(new_parent) << 31);
         header[..4].copy_from_slice(&word.to_le_bytes());
-        header[at..at + 8].copy_from_slice(&entry.fp.to_le_bytes());
-        at += 8;
-        self.bytes.reserve(at + entry.state.len());
+        header[4..12].copy_from_slice(&entry.fp.to_le_bytes());
+        header[12..20].copy_from_slice(&entry.parent.0.to_le_bytes());
+        header[20..28].copy_from_slice(&entry.parent_fp.to_le_bytes());
+        let kept = ENTRY_HEADER + usize::from(new_parent) * PARENT_RECORD;
+        let start = self.bytes.len();
+        self.bytes.reserve(header.len() + entry.state.len());
         // The buffer was last read by the receiving core: ask for its lines ahead of
         // writing them, so the stores do not stall waiting for them one by one.
-        prefetch_write(
-            self.bytes
-                .as_ptr()
-                .wrapping_add(self.bytes.len() + WRITE_AHEAD),
-        );
-        self.bytes.extend_from_slice(&header[..at]);
+        prefetch_write(self.bytes.as_ptr().wrapping_add(start + WRITE_AHEAD));
+        self.bytes.extend_from_slice(&header);
+        self.bytes.truncate(start + kept);
         self.bytes.extend_from_slice(entry.state);
         self.entries += 1;
     }
@@ -261,13 +259,14 @@ impl<'a> Iterator for BatchIter<'a> {
         }
         let (len_word, mut rest) = self.rest.split_first_chunk::<4>()?;
         let len_word = u32::from_le_bytes(*len_word);
+        let fp = word(rest);
+        rest = &rest[8..];
         if len_word & NEW_PARENT != 0 {
             self.parent = ParentRef(word(rest));
             self.parent_fp = word(&rest[8..]);
             rest = &rest[PARENT_RECORD..];
         }
-        let fp = word(rest);
-        let (state, rest) = rest[8..].split_at((len_word & !NEW_PARENT) as usize);
+        let (state, rest) = rest.split_at((len_word & !NEW_PARENT) as usize);
         self.rest = rest;
         Some(Entry {
             fp,
