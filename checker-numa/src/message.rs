@@ -261,11 +261,16 @@ impl<'a> Iterator for BatchIter<'a> {
         let len_word = u32::from_le_bytes(*len_word);
         let fp = word(rest);
         rest = &rest[8..];
-        if len_word & NEW_PARENT != 0 {
-            self.parent = ParentRef(word(rest));
-            self.parent_fp = word(&rest[8..]);
-            rest = &rest[PARENT_RECORD..];
-        }
+        // Branch-free choice of the parent, as in `push`: the record's presence is a
+        // coin toss at 2 workers or more. The last entry may end before 16 bytes.
+        let new_parent = len_word & NEW_PARENT != 0;
+        let (record, record_fp) = match rest.get(..PARENT_RECORD) {
+            Some(r) => (word(r), word(&r[8..])),
+            None => (self.parent.0, self.parent_fp),
+        };
+        self.parent = ParentRef(if new_parent { record } else { self.parent.0 });
+        self.parent_fp = if new_parent { record_fp } else { self.parent_fp };
+        rest = &rest[usize::from(new_parent) * PARENT_RECORD..];
         let (state, rest) = rest.split_at((len_word & !NEW_PARENT) as usize);
         self.rest = rest;
         Some(Entry {
