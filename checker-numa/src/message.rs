@@ -262,14 +262,20 @@ impl<'a> Iterator for BatchIter<'a> {
         let fp = word(rest);
         rest = &rest[8..];
         // Branch-free choice of the parent, as in `push`: the record's presence is a
-        // coin toss at 2 workers or more. The last entry may end before 16 bytes.
+        // coin toss at 2 workers or more, so the 16 bytes after the fingerprint are
+        // read whether or not they are a record. Only the batch's last entry can end
+        // sooner, and then it has no record, so the zeros are never chosen.
         let new_parent = len_word & NEW_PARENT != 0;
         let (record, record_fp) = match rest.get(..PARENT_RECORD) {
             Some(r) => (word(r), word(&r[8..])),
-            None => (self.parent.0, self.parent_fp),
+            None => (0, 0),
         };
         self.parent = ParentRef(if new_parent { record } else { self.parent.0 });
-        self.parent_fp = if new_parent { record_fp } else { self.parent_fp };
+        self.parent_fp = if new_parent {
+            record_fp
+        } else {
+            self.parent_fp
+        };
         rest = &rest[usize::from(new_parent) * PARENT_RECORD..];
         let (state, rest) = rest.split_at((len_word & !NEW_PARENT) as usize);
         self.rest = rest;
@@ -285,6 +291,7 @@ impl<'a> Iterator for BatchIter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn batch_round_trips_entries_and_writes_a_parent_once_per_run() {
@@ -320,5 +327,73 @@ mod tests {
         b.push(entries[4]);
         assert_eq!(b.byte_len(), ENTRY_HEADER + PARENT_RECORD + 2);
         assert_eq!(b.iter().collect::<Vec<_>>(), vec![entries[4]]);
+    }
+
+    #[test]
+    fn a_last_entry_without_a_parent_record_ends_the_batch() {
+        // The iterator looks 16 bytes past a fingerprint for a parent record; the last
+        // entry here has none and a 1-byte state, so the batch ends 1 byte after it.
+        let mut b = Batch::with_capacity(64);
+        let first = Entry {
+            fp: 10,
+            parent: ParentRef::new(1, 2),
+            parent_fp: 30,
+            state: b"xy",
+        };
+        let second = Entry {
+            fp: 11,
+            state: b"z",
+            ..first
+        };
+        b.push(first);
+        b.push(second);
+        assert_eq!(b.byte_len(), 2 * ENTRY_HEADER + PARENT_RECORD + 3);
+        assert_eq!(b.iter().collect::<Vec<_>>(), [first, second]);
+    }
+
+    proptest! {
+        #[test]
+        fn any_sequence_of_entries_round_trips(
+            picks in proptest::collection::vec(
+                (any::<u64>(), 0..4usize, proptest::collection::vec(any::<u8>(), 0..40)),
+                0..200,
+            )
+        ) {
+            // Parents from a small set, so runs of equal parents and returns to an
+            // earlier one both occur.
+            let parents = [
+                (ParentRef::new(0, 0), 7),
+                (ParentRef::new(3, 1 << 40), u64::MAX),
+                (ParentRef::NONE, 0),
+                (ParentRef::new(3, 1 << 40), 8),
+            ];
+            let entries: Vec<Entry<'_>> = picks
+                .iter()
+                .map(|(fp, p, state)| Entry {
+                    fp: *fp,
+                    parent: parents[*p].0,
+                    parent_fp: parents[*p].1,
+                    state,
+                })
+                .collect();
+            let mut b = Batch::with_capacity(16);
+            for e in &entries {
+                b.push(*e);
+            }
+            prop_assert_eq!(b.len(), entries.len());
+            let records = entries
+                .iter()
+                .enumerate()
+                .filter(|(i, e)| {
+                    *i == 0 || (e.parent, e.parent_fp) != (entries[i - 1].parent, entries[i - 1].parent_fp)
+                })
+                .count();
+            let state_bytes: usize = entries.iter().map(|e| e.state.len()).sum();
+            prop_assert_eq!(
+                b.byte_len(),
+                entries.len() * ENTRY_HEADER + records * PARENT_RECORD + state_bytes
+            );
+            prop_assert_eq!(b.iter().collect::<Vec<_>>(), entries);
+        }
     }
 }
