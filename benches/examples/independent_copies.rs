@@ -23,45 +23,43 @@ use checker_core::{CheckOptions, Model};
 use checker_numa::EngineConfig;
 use fixtures::registry::{with_model, ModelVisitor};
 
-const USAGE: &str =
-    "usage: independent_copies [--copies N] [--rounds N] MODEL [PARAMS...] (see `checker list`)";
-
 /// What to measure, from the command line.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, clap::Parser)]
+#[command(
+    name = "independent_copies",
+    about = "The machine's own N-worker ceiling: N independent 1-worker checks at once"
+)]
 struct Plan {
-    copies: usize,
-    rounds: usize,
+    /// Independent 1-worker checks run at once.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    copies: u16,
+    /// Rounds (each one lone check, then the copies); medians over them are shown.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    rounds: u16,
+    /// A bundled model and its parameters, as `checker check` takes them (see `checker list`).
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
     model: Vec<String>,
 }
 
-/// Reads `[--copies N] [--rounds N] MODEL [PARAMS...]`.
-fn parse(args: &[String]) -> Result<Plan, String> {
-    let mut plan = Plan {
-        copies: 2,
-        rounds: 5,
-        model: Vec::new(),
-    };
-    let mut rest = args;
-    while let Some((flag, tail)) = rest.split_first() {
-        let field = match flag.as_str() {
-            "--copies" => &mut plan.copies,
-            "--rounds" => &mut plan.rounds,
-            _ => break,
-        };
-        let value = tail
-            .first()
-            .ok_or_else(|| format!("{flag} needs a number"))?;
-        *field = match value.parse::<usize>() {
-            Ok(n @ 1..=1024) => n,
-            _ => return Err(format!("{flag} {value}: expected a number from 1 to 1024")),
-        };
-        rest = &tail[1..];
-    }
-    if rest.is_empty() {
-        return Err(USAGE.to_string());
-    }
-    plan.model = rest.to_vec();
-    Ok(plan)
+/// Reads `[--copies N] [--rounds N] MODEL [PARAMS...]` (`args` without the program
+/// name). On `Err`, `use_stderr()` tells a usage error from the help text (`--help`).
+fn parse(args: &[String]) -> Result<Plan, clap::Error> {
+    use clap::Parser;
+    Plan::try_parse_from(
+        std::iter::once("independent_copies").chain(args.iter().map(String::as_str)),
+    )
+}
+
+/// A usage error as one line, as the `checker` binary prints it: clap's first
+/// paragraph with its lines joined (so a missing argument is named).
+fn one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let first: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    first.join(" ")
 }
 
 /// Wall seconds of one 1-worker check of `model` (unpinned: the copies would otherwise
@@ -127,21 +125,23 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let plan = match parse(&args) {
         Ok(plan) => plan,
+        Err(e) if !e.use_stderr() => {
+            // --help: clap's text on stdout, success.
+            let _ = e.print();
+            return;
+        }
         Err(e) => {
-            eprintln!("independent_copies: {e}");
+            eprintln!("{}", one_line(&e));
             std::process::exit(2);
         }
     };
-    let (name, params) = plan
-        .model
-        .split_first()
-        .expect("parse checks a model is named");
+    let (name, params) = plan.model.split_first().expect("clap requires a model");
     let measure = Measure {
-        copies: plan.copies,
-        rounds: plan.rounds,
+        copies: usize::from(plan.copies),
+        rounds: usize::from(plan.rounds),
     };
     if let Err(e) = with_model(name, params, measure) {
-        eprintln!("independent_copies: {e}");
+        eprintln!("error: {e}");
         std::process::exit(2);
     }
 }
@@ -157,38 +157,48 @@ mod tests {
     #[test]
     fn reads_copies_rounds_and_the_model() {
         assert_eq!(
-            parse(&words("twophase 9")),
-            Ok(Plan {
+            parse(&words("twophase 9")).unwrap(),
+            Plan {
                 copies: 2,
                 rounds: 5,
                 model: words("twophase 9")
-            })
+            }
         );
         assert_eq!(
-            parse(&words("--rounds 3 --copies 16 grid 8 7")),
-            Ok(Plan {
+            parse(&words("--rounds 3 --copies 16 grid 8 7")).unwrap(),
+            Plan {
                 copies: 16,
                 rounds: 3,
                 model: words("grid 8 7")
-            })
+            }
+        );
+        // Parameters that look like flags belong to the model.
+        assert_eq!(
+            parse(&words("synthetic states=100 --x")).unwrap().model,
+            words("synthetic states=100 --x")
         );
     }
 
     #[test]
-    fn refuses_bad_numbers_and_a_missing_model() {
+    fn refuses_bad_numbers_and_a_missing_model_in_one_line() {
+        let refused = |line: &str| one_line(&parse(&words(line)).unwrap_err());
         assert_eq!(
-            parse(&words("--copies 0 grid 8 7")),
-            Err("--copies 0: expected a number from 1 to 1024".into())
+            refused("--copies 0 grid 8 7"),
+            "error: invalid value '0' for '--copies <COPIES>': 0 is not in 1..=1024"
         );
         assert_eq!(
-            parse(&words("--rounds x grid")),
-            Err("--rounds x: expected a number from 1 to 1024".into())
+            refused("--rounds x grid"),
+            "error: invalid value 'x' for '--rounds <ROUNDS>': invalid digit found in string"
         );
         assert_eq!(
-            parse(&words("--copies")),
-            Err("--copies needs a number".into())
+            refused("--copies"),
+            "error: a value is required for '--copies <COPIES>' but none was supplied"
         );
-        assert_eq!(parse(&words("--copies 4")), Err(USAGE.to_string()));
-        assert_eq!(parse(&[]), Err(USAGE.to_string()));
+        assert_eq!(
+            refused("--copies 4"),
+            "error: the following required arguments were not provided: <MODEL>..."
+        );
+        assert!(parse(&[]).is_err());
+        assert!(parse(&words("--help")).is_err_and(|e| !e.use_stderr()));
     }
 }

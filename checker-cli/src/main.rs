@@ -28,11 +28,7 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            let rendered = e.render().to_string();
-            eprintln!(
-                "{}",
-                rendered.lines().next().unwrap_or("error: bad arguments")
-            );
+            eprintln!("{}", usage_error_line(&e));
             return ExitCode::from(2);
         }
     };
@@ -42,6 +38,22 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// clap's error as one line: its first paragraph with the lines joined, so that "the
+/// following required arguments were not provided:" keeps the names listed under it.
+fn usage_error_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let first: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if first.is_empty() {
+        "error: bad arguments".to_string()
+    } else {
+        first.join(" ")
     }
 }
 

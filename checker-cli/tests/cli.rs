@@ -148,7 +148,15 @@ fn limits_say_the_result_is_partial() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
+        (
+            &["check"],
+            "error: the following required arguments were not provided: <MODEL>",
+        ),
+        (
+            &["bench", "twophase", "3"],
+            "error: the following required arguments were not provided: --out <DIR>",
+        ),
         (
             &["check", "nosuch"],
             "error: unknown model `nosuch` (try `checker list`)",
