@@ -263,8 +263,9 @@ impl<'a> Iterator for BatchIter<'a> {
         rest = &rest[8..];
         // Branch-free choice of the parent, as in `push`: the record's presence is a
         // coin toss at 2 workers or more, so the 16 bytes after the fingerprint are
-        // read whether or not they are a record. Only the batch's last entry can end
-        // sooner, and then it has no record, so the zeros are never chosen.
+        // read whether or not they are a record. Fewer than 16 bytes can follow only
+        // an entry without a record (near the batch's end), so the zeros are never
+        // chosen.
         let new_parent = len_word & NEW_PARENT != 0;
         let (record, record_fp) = match rest.get(..PARENT_RECORD) {
             Some(r) => (word(r), word(&r[8..])),
