@@ -17,14 +17,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use checker_core::{sequential, CheckOptions, Model};
-use checker_dve::DveModel;
+use checker_dve::{DveModel, StateVector};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures-beem");
 
 /// The first `limit` reachable states in BFS order.
-fn sample_states(model: &DveModel, limit: usize) -> Vec<Vec<u8>> {
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
-    let mut order = vec![model.initial_state().to_vec()];
+fn sample_states(model: &DveModel, limit: usize) -> Vec<StateVector> {
+    let mut seen: HashSet<StateVector> = HashSet::new();
+    let mut order = vec![StateVector::from_slice(model.initial_state())];
     seen.insert(order[0].clone());
     let mut i = 0;
     while i < order.len() && order.len() < limit {

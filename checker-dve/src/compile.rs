@@ -6,6 +6,7 @@
 use crate::ast::{BinaryOp, SyncDir, Type};
 use crate::eval::{Code, Op};
 use crate::ir::{self, Expr, Layout, Place, Program, Variable};
+use crate::state_vector::StateVector;
 
 /// Largest number of transitions: actions pack two transition indices into 32 bits.
 pub const MAX_TRANSITIONS: usize = 0x7fff;
@@ -147,7 +148,7 @@ pub struct Compiled {
     pub initial: Vec<u8>,
     /// DiVinE's error state: all zero but process 0's control state, which is set to
     /// the number of process 0's states.
-    pub error_state: Vec<u8>,
+    pub error_state: StateVector,
     /// The processes.
     pub processes: Vec<Process>,
     /// All transitions, process by process in declaration order.
@@ -169,7 +170,7 @@ pub struct Compiled {
 impl Compiled {
     /// Whether `state` is DiVinE's error state.
     pub fn is_error_state(&self, state: &[u8]) -> bool {
-        state == self.error_state.as_slice()
+        state == &*self.error_state
     }
 }
 
@@ -250,7 +251,7 @@ pub fn compile(program: &Program) -> Compiled {
     Compiled {
         width: program.layout.width,
         initial: program.initial.clone(),
-        error_state,
+        error_state: StateVector::from_slice(&error_state),
         has_committed: processes.iter().any(|p| p.committed.iter().any(|&c| c)),
         has_rendezvous: transitions.iter().any(|t| t.kind == Kind::Receive),
         processes,
@@ -674,7 +675,7 @@ mod tests {
     #[test]
     fn the_error_state_marks_process_zero() {
         let c = compiled("");
-        assert_eq!(c.error_state, [0, 0, 0, 1, 0, 0]);
+        assert_eq!(*c.error_state, [0, 0, 0, 1, 0, 0]);
         assert_eq!(c.initial, [0, 0, 0, 0, 0, 0]);
         assert!(c.is_error_state(&[0, 0, 0, 1, 0, 0]));
     }

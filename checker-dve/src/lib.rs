@@ -49,7 +49,9 @@ mod model;
 mod parser;
 mod render;
 mod resolve;
+mod state_vector;
 mod successors;
 
 pub use error::DveError;
 pub use model::DveModel;
+pub use state_vector::StateVector;

@@ -11,6 +11,7 @@ use crate::lexer::tokenize;
 use crate::parser::parse;
 use crate::render::{render_action, render_state};
 use crate::resolve::resolve;
+use crate::state_vector::StateVector;
 use crate::successors::{successors, with_scratch};
 
 /// A DVE model compiled to bytecode, ready for any engine.
@@ -113,17 +114,17 @@ impl DveModel {
 }
 
 impl Model for DveModel {
-    type State = Vec<u8>;
+    type State = StateVector;
 
     fn name(&self) -> String {
         self.name.clone()
     }
 
-    fn initial_states(&self, emit: &mut dyn FnMut(&Vec<u8>)) {
-        emit(&self.compiled.initial);
+    fn initial_states(&self, emit: &mut dyn FnMut(&StateVector)) {
+        emit(&StateVector::from_slice(&self.compiled.initial));
     }
 
-    fn successors(&self, state: &Vec<u8>, emit: &mut dyn FnMut(Action, &Vec<u8>)) {
+    fn successors(&self, state: &StateVector, emit: &mut dyn FnMut(Action, &StateVector)) {
         with_scratch(|scratch| successors(&self.compiled, state, scratch, emit));
     }
 
@@ -135,7 +136,7 @@ impl Model for DveModel {
             .collect()
     }
 
-    fn check_invariant(&self, index: usize, state: &Vec<u8>) -> bool {
+    fn check_invariant(&self, index: usize, state: &StateVector) -> bool {
         let Some(a) = self.compiled.assertions.get(index) else {
             return true;
         };
@@ -153,20 +154,19 @@ impl Model for DveModel {
         render_action(&self.compiled, action)
     }
 
-    fn pack(&self, state: &Vec<u8>, out: &mut Vec<u8>) {
+    fn pack(&self, state: &StateVector, out: &mut Vec<u8>) {
         out.extend_from_slice(state);
     }
 
-    fn unpack(&self, bytes: &[u8]) -> Vec<u8> {
-        bytes.to_vec()
+    fn unpack(&self, bytes: &[u8]) -> StateVector {
+        StateVector::from_slice(bytes)
     }
 
-    fn unpack_into(&self, bytes: &[u8], into: &mut Vec<u8>) {
-        into.clear();
-        into.extend_from_slice(bytes);
+    fn unpack_into(&self, bytes: &[u8], into: &mut StateVector) {
+        into.set(bytes);
     }
 
-    fn render(&self, state: &Vec<u8>) -> String {
+    fn render(&self, state: &StateVector) -> String {
         render_state(&self.compiled, state)
     }
 

@@ -27,6 +27,7 @@ use checker_core::Action;
 
 use crate::compile::{Compiled, Kind, Target, Transition};
 use crate::eval::{self, Code, Fault};
+use crate::state_vector::StateVector;
 
 /// Marks an action that is a rendezvous pair.
 const PAIR: u32 = 0x8000_0000;
@@ -62,7 +63,7 @@ struct Receiver {
 /// Per-thread working memory, reused across calls.
 #[derive(Default)]
 pub struct Scratch {
-    next: Vec<u8>,
+    next: StateVector,
     stack: Vec<i32>,
     receivers: Vec<Receiver>,
 }
@@ -141,7 +142,7 @@ pub fn successors(
     c: &Compiled,
     state: &[u8],
     scratch: &mut Scratch,
-    emit: &mut dyn FnMut(Action, &Vec<u8>),
+    emit: &mut dyn FnMut(Action, &StateVector),
 ) {
     let Scratch {
         next,
@@ -255,9 +256,9 @@ pub fn successors(
 struct Step<'a, 'e> {
     c: &'a Compiled,
     state: &'a [u8],
-    next: &'a mut Vec<u8>,
+    next: &'a mut StateVector,
     stack: &'a mut [i32],
-    emit: &'e mut dyn FnMut(Action, &Vec<u8>),
+    emit: &'e mut dyn FnMut(Action, &StateVector),
 }
 
 impl Step<'_, '_> {
@@ -271,8 +272,7 @@ impl Step<'_, '_> {
     fn apply_single(&mut self, ti: u32) -> Result<(), Fault> {
         let c = self.c;
         let t = &c.transitions[ti as usize];
-        self.next.clear();
-        self.next.extend_from_slice(self.state);
+        self.next.set(self.state);
         c.processes[t.process].set_control(self.next, t.to);
         self.effects(&t.effects)?;
         match t.kind {
@@ -344,8 +344,7 @@ impl Step<'_, '_> {
         let c = self.c;
         let send = &c.transitions[si as usize];
         let receive = &c.transitions[ri as usize];
-        self.next.clear();
-        self.next.extend_from_slice(self.state);
+        self.next.set(self.state);
         let types = c.channels[send.channel].item_types.as_deref();
         for (i, (code, target)) in send.values.iter().zip(&receive.targets).enumerate() {
             let mut v = value(code, self.next, self.stack)?;

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use checker_core::{sequential, CheckOptions, Outcome, Verdict};
-use checker_dve::DveModel;
+use checker_dve::{DveModel, StateVector};
 use checker_numa::EngineConfig;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures-beem");
@@ -219,7 +219,7 @@ fn beem_instances_of_tiers_l_and_x_all_compile() {
         let model = DveModel::from_file(&dir.join(format!("{instance}.dve")))
             .unwrap_or_else(|e| panic!("{e}"));
         let mut successors = 0;
-        let init = model.initial_state().to_vec();
+        let init = StateVector::from_slice(model.initial_state());
         checker_core::Model::successors(&model, &init, &mut |_, _| successors += 1);
         assert!(
             successors > 0,

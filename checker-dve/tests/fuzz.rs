@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use checker_core::{sequential, CheckOptions, Model};
-use checker_dve::DveModel;
+use checker_dve::{DveModel, StateVector};
 use proptest::prelude::*;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures-beem");
@@ -282,7 +282,7 @@ fn exercise(source: &str) {
     let Ok(model) = DveModel::from_source("fuzz.dve", source) else {
         return;
     };
-    let init = model.initial_state().to_vec();
+    let init = StateVector::from_slice(model.initial_state());
     let _ = model.render(&init);
     model.successors(&init, &mut |a, s| {
         let _ = model.action_label(a);

@@ -3,7 +3,7 @@
 //! operators, assertions, property processes, traces.
 
 use checker_core::{sequential, CheckOptions, Model, Outcome, Verdict, ViolationKind};
-use checker_dve::DveModel;
+use checker_dve::{DveModel, StateVector};
 
 fn model(src: &str) -> DveModel {
     DveModel::from_source("t.dve", src).unwrap_or_else(|e| panic!("{e}"))
@@ -28,10 +28,10 @@ fn reachable(m: &DveModel) -> Vec<Vec<u8>> {
     let mut seen = vec![m.initial_state().to_vec()];
     let mut i = 0;
     while i < seen.len() {
-        let s = seen[i].clone();
+        let s = StateVector::from_slice(&seen[i]);
         m.successors(&s, &mut |_, t| {
-            if !seen.contains(t) {
-                seen.push(t.clone());
+            if !seen.iter().any(|x| x[..] == t[..]) {
+                seen.push(t.to_vec());
             }
         });
         i += 1;
@@ -42,8 +42,8 @@ fn reachable(m: &DveModel) -> Vec<Vec<u8>> {
 /// The successors of the initial state with their action labels.
 fn first_steps(m: &DveModel) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    m.successors(&m.initial_state().to_vec(), &mut |a, t| {
-        out.push((m.action_label(a), t.clone()))
+    m.successors(&StateVector::from_slice(m.initial_state()), &mut |a, t| {
+        out.push((m.action_label(a), t.to_vec()))
     });
     out
 }
@@ -59,7 +59,9 @@ fn byte_overflow_leads_to_the_error_state() {
     let states = reachable(&m);
     assert_eq!(states, vec![vec![254, 0], vec![255, 0], vec![0, 1]]);
     assert!(m.is_error_state(&states[2]));
-    assert!(m.render(&states[2]).contains("DiVinE error state"));
+    assert!(m
+        .render(&StateVector::from_slice(&states[2]))
+        .contains("DiVinE error state"));
 }
 
 #[test]
@@ -173,7 +175,10 @@ fn rendezvous_passes_the_pre_state_value_and_runs_receiver_effects_first() {
     assert_eq!(label, "S: s0 -> s1 sync c! with R: r0 -> r1");
     // y = 3 (x before the step), g = 6 (receiver first), then x = 7, h = g + 1 = 7.
     assert_eq!(next, &vec![7, 3, 6, 7, 1, 1]);
-    assert_eq!(m.render(next), "x = 7\ny = 3\ng = 6\nh = 7\nS = s1\nR = r1");
+    assert_eq!(
+        m.render(&StateVector::from_slice(next)),
+        "x = 7\ny = 3\ng = 6\nh = 7\nS = s1\nR = r1"
+    );
 }
 
 #[test]
@@ -271,7 +276,7 @@ fn buffered_channels_are_fifo_queues_in_the_state_vector() {
     assert_eq!(states.last().unwrap(), &vec![5, 9, 0, 0, 0, 2, 2]);
     assert_eq!(counts(src), (6, 6, 1, 5));
     assert_eq!(
-        m.render(&states[2]),
+        m.render(&StateVector::from_slice(&states[2])),
         "r1 = 0\nr2 = 0\nc = [5, 9]\nS = s2\nR = q0"
     );
     // A full buffer blocks the sender: with room for one message S must wait for R.
@@ -301,7 +306,7 @@ fn process_state_tests_and_foreign_variables() {
     assert_eq!(counts(src), (3, 2, 1, 3));
     let m = model(src);
     assert_eq!(
-        m.render(&m.initial_state().to_vec()),
+        m.render(&StateVector::from_slice(m.initial_state())),
         "P = a\nP.k = 4\nQ = q0"
     );
 }
