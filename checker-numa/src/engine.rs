@@ -419,6 +419,7 @@ impl<M: Model> Segment<'_, M> {
                             receivers,
                             progress,
                             share_expansion: self.config.share_expansion,
+                            oversubscribed: self.plan.oversubscribed,
                             telemetry,
                             memory_share: self.memory_share(),
                             checkpoints: self.checkpoints.clone(),
