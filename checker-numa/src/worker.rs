@@ -1334,8 +1334,7 @@ impl<'a, M: Model> Worker<'a, M> {
 /// yielding: it waits mostly for the end of a level, and a sleep (50 us asked, about
 /// 100 us given) at each of a level's two rounds made `pgm_protocol.8` at 2 workers,
 /// 596 levels of 2 ms, 6% slower. In an `oversubscribed` run it then sleeps briefly,
-/// so that the workers that have work get the CPUs (with 128 workers on 2 CPUs,
-/// yielding alone would hand most of the time to idle workers).
+/// so that idle workers do not compete with the workers that have work for the CPUs.
 fn wait(backoff: &Backoff, oversubscribed: bool) {
     if backoff.is_completed() {
         if oversubscribed {
