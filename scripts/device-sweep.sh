@@ -3,21 +3,20 @@
 # device machine): `checker bench` on twophase 9, grid 8 7 and synthetic (10^7 states,
 # 3 successors each) at 1, 2, 4, 8 and 16 workers, 3 repeats, then each model at 16
 # workers with expansion sharing off (3 repeats of `checker check --no-share`), then the
-# machine's own ceilings at 2 workers and at the top worker count (`independent_copies`:
-# N independent 1-worker checks at once) when that example binary is given. Results go
-# to OUT_DIR (one folder per model, plus summary.txt with each bench's table). About 8
-# minutes on 16 cores; each part appends to summary.txt as it ends.
+# machine's own ceilings at 2 workers and at the top worker count (`checker ceiling`:
+# N independent 1-worker checks at once). Results go to OUT_DIR (one folder per model,
+# plus summary.txt with each bench's table). About 8 minutes on 16 cores; each part
+# appends to summary.txt as it ends.
 #
-#   bash scripts/device-sweep.sh CHECKER_BINARY OUT_DIR [INDEPENDENT_COPIES_BINARY]
+#   bash scripts/device-sweep.sh CHECKER_BINARY OUT_DIR
 #
-# Build the binaries here (cargo build --release -p checker-cli; cargo build --release
-# -p benches --example independent_copies), strip them, and copy them over: the device
-# machine has no network and should spend its time measuring, not compiling.
+# Build the binary here (cargo build --release -p checker-cli), strip it, and copy it
+# over: the device machine has no network and should spend its time measuring, not
+# compiling.
 set -euo pipefail
-usage="usage: device-sweep.sh CHECKER_BINARY OUT_DIR [INDEPENDENT_COPIES_BINARY]"
+usage="usage: device-sweep.sh CHECKER_BINARY OUT_DIR"
 checker=${1:?$usage}
 out=${2:?$usage}
-copies=${3:-}
 mkdir -p "$out"
 summary="$out/summary.txt"
 {
@@ -54,16 +53,15 @@ twophase-9 twophase 9
 grid-8-7 grid 8 7
 synthetic-1e7 synthetic states=10000000 branching=3
 MODELS
-if [ -n "$copies" ]; then
-  # grid first: it is the cheaper model, so its ceilings survive a run cut short.
-  while read -r n rounds args; do
-    echo "== machine ceiling, $n independent 1-worker checks at once, $args ($(date -u +%T))" | tee -a "$summary"
-    # shellcheck disable=SC2086
-    "$copies" --copies "$n" --rounds "$rounds" $args 2>&1 | tail -n 1 | tee -a "$summary"
-  done <<CEILINGS
+# grid first: it is the cheaper model, so its ceilings survive a run cut short.
+while read -r n rounds args; do
+  echo "== machine ceiling, $n independent 1-worker checks at once, $args ($(date -u +%T))" | tee -a "$summary"
+  # shellcheck disable=SC2086
+  "$checker" ceiling $args --copies "$n" --rounds "$rounds" \
+    --json "$out/ceiling-$n-${args// /-}.json" 2>&1 | tail -n 1 | tee -a "$summary"
+done <<CEILINGS
 2 3 grid 8 7
 $top 3 grid 8 7
 $top 2 twophase 9
 CEILINGS
-fi
 echo "done $(date -u +%T)" | tee -a "$summary"

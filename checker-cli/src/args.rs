@@ -25,6 +25,9 @@ pub enum Command {
         #[arg(long, default_value_t = 0, value_parser = parse_workers)]
         workers: usize,
     },
+    /// The machine's own ceiling for N workers: N independent 1-worker checks of a
+    /// model at once, against one alone.
+    Ceiling(crate::ceiling::CeilingArgs),
     /// Time a model with the sequential checker and the parallel engine at several
     /// worker counts; write results.csv/.json, scaling.svg and workers.svg.
     Bench(crate::bench::BenchArgs),

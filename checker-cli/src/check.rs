@@ -1,6 +1,6 @@
 //! `checker check`: builds the model, runs the chosen engine, prints the result.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use fixtures::ModelVisitor;
 
 use crate::args::{CheckArgs, Engine};
 use crate::error::CliError;
+use crate::model_arg::{is_dve_path, with_any_model};
 use crate::progress::ProgressPrinter;
 use crate::report;
 
@@ -40,26 +41,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
         ));
     }
     let spec = model_spec(args)?;
-    if is_dve_path(&spec[0]) {
-        if spec.len() > 1 {
-            return Err(CliError::Input(format!(
-                "{}: a DVE model takes no parameters, got `{}`",
-                spec[0],
-                spec[1..].join(" ")
-            )));
-        }
-        let path = Path::new(&spec[0]);
-        let model =
-            checker_dve::DveModel::from_file(path).map_err(|e| CliError::Input(e.to_string()))?;
-        for notice in model.notices() {
-            println!("Note: {notice}");
-        }
-        let source =
-            std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
-        let digest = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&source));
-        return check_model(&model, args, identity(&model, spec, Some(digest)));
-    }
-    fixtures::with_model(&spec[0], &spec[1..], CheckVisitor { args, spec: &spec })?
+    with_any_model(&spec, CheckVisitor { args, spec: &spec })?
 }
 
 /// The model and parameters to check: from the command line, or from the checkpoint
@@ -91,10 +73,6 @@ fn model_spec(args: &CheckArgs) -> Result<Vec<String>, CliError> {
     }
 }
 
-fn is_dve_path(word: &str) -> bool {
-    word.ends_with(".dve") || word.contains('/')
-}
-
 fn identity<M: Model>(model: &M, spec: Vec<String>, digest: Option<String>) -> RunIdentity {
     RunIdentity {
         model_name: model.name(),
@@ -112,7 +90,17 @@ impl ModelVisitor for CheckVisitor<'_> {
     type Output = Result<u8, CliError>;
 
     fn visit<M: Model + 'static>(self, model: M) -> Self::Output {
-        let identity = identity(&model, self.spec.to_vec(), None);
+        // A DVE model is identified by its source too, so that a resumed run refuses
+        // a file that changed since the checkpoint.
+        let digest = match self.spec.first() {
+            Some(path) if is_dve_path(path) => {
+                let source =
+                    std::fs::read(path).map_err(|e| CliError::Input(format!("{path}: {e}")))?;
+                Some(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&source)))
+            }
+            _ => None,
+        };
+        let identity = identity(&model, self.spec.to_vec(), digest);
         check_model(&model, self.args, identity)
     }
 }

@@ -6,8 +6,10 @@
 mod allocator;
 mod args;
 mod bench;
+mod ceiling;
 mod check;
 mod error;
+mod model_arg;
 mod progress;
 mod report;
 
@@ -72,5 +74,6 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Check(args) => check::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Ceiling(args) => ceiling::run(&args),
     }
 }

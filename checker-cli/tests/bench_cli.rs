@@ -166,6 +166,11 @@ fn a_sweep_writes_csv_json_and_both_plots() {
         assert_eq!(row["repeats"], 1);
     }
     assert!(summary[0]["utilisation"].is_null());
+    // No ceiling without --ceiling, and no line for it in the plot.
+    assert!(
+        summary.iter().all(|r| r["ceiling"].is_null()),
+        "{summary:?}"
+    );
     assert!(number(&summary[2]["utilisation"]["max"]) <= 1.0);
     let split = &json["worker_split"];
     assert_eq!(split["workers"], 2);
@@ -184,8 +189,70 @@ fn a_sweep_writes_csv_json_and_both_plots() {
         let svg = std::fs::read_to_string(out.join(name)).unwrap();
         assert!(svg.contains("<svg") && svg.contains(text), "{name}");
     }
+    assert!(!std::fs::read_to_string(out.join("scaling.svg"))
+        .unwrap()
+        .contains("machine ceiling"));
     let raw = std::fs::read_dir(out.join("runs")).unwrap().count();
     assert_eq!(raw, 6, "3 timed runs and 3 fixed-memory runs");
+}
+
+#[test]
+fn a_sweep_with_ceiling_shows_the_machine_ceiling_beside_the_speedup() {
+    let out = scratch("ceiling");
+    let out_text = out.to_str().unwrap();
+    let mut args = vec![
+        "bench",
+        "twophase",
+        "3",
+        "--workers",
+        "1,2",
+        "--repeat",
+        "2",
+        "--ceiling",
+        "--out",
+        out_text,
+    ];
+    let measured = cpus() >= 2;
+    if !measured {
+        args.push("--oversubscribe");
+    }
+    let output = checker(&args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let summary = json["summary"].as_array().unwrap();
+    assert!(summary[0]["ceiling"].is_null() && summary[1]["ceiling"].is_null());
+    let raw = out.join("runs").join("ceiling-w2.json");
+    if !measured {
+        // 2 copies on 1 CPU would measure nothing: no ceiling is taken.
+        assert!(summary[2]["ceiling"].is_null());
+        assert!(!raw.exists());
+        return;
+    }
+    let ceiling = number(&summary[2]["ceiling"]);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&raw).unwrap()).unwrap();
+    assert_eq!(report["distinct"], 288);
+    assert_eq!(report["copies"], 2);
+    assert_eq!(
+        report["rounds"].as_array().unwrap().len(),
+        2,
+        "--repeat rounds"
+    );
+    assert_eq!(number(&report["ceiling"]), ceiling);
+    // The table's 2-worker line shows it after the efficiency.
+    let two = stdout
+        .lines()
+        .find(|l| l.starts_with("parallel         2"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(two.contains(&format!(" {ceiling:.2} ")), "{ceiling}: {two}");
+    let svg = std::fs::read_to_string(out.join("scaling.svg")).unwrap();
+    assert!(svg.contains("machine ceiling"), "the plot draws it");
 }
 
 #[test]

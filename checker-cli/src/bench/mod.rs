@@ -65,6 +65,11 @@ pub struct BenchArgs {
     /// Each worker expands only its own frontier (passed to every parallel run).
     #[arg(long)]
     pub no_share: bool,
+    /// Also measure the machine's own ceiling at each worker count N above 1 (up to
+    /// the CPU count): N independent 1-worker checks at once against one alone, as
+    /// `checker ceiling --copies N --rounds REPEAT` does; shown beside the speedup.
+    #[arg(long)]
+    pub ceiling: bool,
 }
 
 /// Runs `checker bench`; returns the exit code.
@@ -94,6 +99,11 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         no_pin: args.no_pin,
         no_share: args.no_share,
     };
+    let ceiling_copies: Vec<usize> = if args.ceiling {
+        ceiling_counts(workers.counts(), machine.cpus)
+    } else {
+        Vec::new()
+    };
     let spec = SweepSpec {
         exe: &exe,
         model_words: &model_words,
@@ -101,6 +111,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         workers: &workers,
         repeats: args.repeat,
         runs_dir: &runs_dir,
+        ceiling_copies: &ceiling_copies,
     };
     let mut progress = SweepProgress::new(sweep::run_count(&spec));
     let result = sweep::run_sweep(&spec, &mut progress);
@@ -153,6 +164,16 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
+/// The worker counts whose ceiling `--ceiling` measures: those above 1 (the ceiling
+/// at 1 is 1) that do not exceed the CPUs (copies sharing a CPU measure nothing).
+fn ceiling_counts(counts: &[usize], cpus: usize) -> Vec<usize> {
+    counts
+        .iter()
+        .copied()
+        .filter(|&n| n >= 2 && n <= cpus)
+        .collect()
+}
+
 /// Creates `out` and `out/runs`; refuses a path that exists and is not a directory.
 fn prepare_out_dir(out: &Path) -> Result<PathBuf, CliError> {
     if out.exists() && !out.is_dir() {
@@ -175,4 +196,16 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
 fn command_line() -> String {
     let args: Vec<String> = std::env::args().collect();
     runner::display_args(&args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceilings_are_measured_above_one_worker_and_up_to_the_cpus() {
+        assert_eq!(ceiling_counts(&[1, 2, 4, 8, 16], 16), vec![2, 4, 8, 16]);
+        assert_eq!(ceiling_counts(&[1, 2, 3, 64], 2), vec![2]);
+        assert!(ceiling_counts(&[1], 8).is_empty());
+    }
 }

@@ -83,6 +83,9 @@ pub struct SummaryRow {
     pub speedup: Spread,
     /// Median speedup per worker.
     pub efficiency: f64,
+    /// The machine's own ceiling at this worker count (`checker bench --ceiling`):
+    /// the most any engine could gain over 1 worker here.
+    pub ceiling: Option<f64>,
     /// Median speedup against the sequential checker.
     pub speedup_vs_sequential: f64,
     /// Medians over repeats of each run's utilisation min, median and max.
@@ -163,7 +166,14 @@ pub fn figures(sweep: &SweepResult) -> Figures {
                 .filter(|(run, _)| run.config == config)
                 .map(|(_, row)| row)
                 .collect();
-            summary_row(config, &rows, t1)
+            let ceiling = match config {
+                Config::Parallel(n) => sweep.ceilings.get(&n).map(|c| c.ceiling),
+                Config::Sequential => None,
+            };
+            SummaryRow {
+                ceiling,
+                ..summary_row(config, &rows, t1)
+            }
         })
         .collect();
     let split = largest_median_run(sweep).and_then(|run| {
@@ -250,6 +260,7 @@ fn summary_row(config: Config, rows: &[&RunRow], t1: f64) -> SummaryRow {
         generated_per_s: spread(|r| r.generated_per_s),
         speedup,
         efficiency: speedup.median / config.workers() as f64,
+        ceiling: None,
         speedup_vs_sequential: median_of(rows, |r| Some(r.speedup_vs_sequential)).unwrap_or(0.0),
         utilisation,
         idle_share: median_of(rows, |r| r.idle_share),
@@ -283,7 +294,7 @@ fn largest_median_run(sweep: &SweepResult) -> Option<&Run> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::runner::{ChildReport, TelemetryReport, VerdictReport};
+    use super::super::runner::{CeilingReport, ChildReport, TelemetryReport, VerdictReport};
     use super::*;
     use std::collections::BTreeMap;
 
@@ -345,7 +356,11 @@ mod tests {
             (Config::Parallel(1), Some(2_000)),
             (Config::Parallel(2), Some(3_000)),
         ]);
-        SweepResult { runs, baseline_rss }
+        SweepResult {
+            runs,
+            baseline_rss,
+            ceilings: BTreeMap::new(),
+        }
     }
 
     #[test]
@@ -383,6 +398,23 @@ mod tests {
         let sequential = &figures.runs[0];
         assert_eq!(sequential.utilisation_median, None);
         assert_eq!(sequential.bytes_per_state, Some(10.0));
+    }
+
+    #[test]
+    fn a_measured_ceiling_sits_beside_its_worker_count_only() {
+        let mut sweep = sweep();
+        sweep.ceilings.insert(
+            2,
+            CeilingReport {
+                distinct: 1000,
+                slowdown: 1.04,
+                ceiling: 1.92,
+            },
+        );
+        let summary = figures(&sweep).summary;
+        let ceilings: Vec<Option<f64>> = summary.iter().map(|r| r.ceiling).collect();
+        assert_eq!(ceilings, vec![None, None, Some(1.92)]);
+        assert_eq!(figures(&self::sweep()).summary[2].ceiling, None);
     }
 
     #[test]

@@ -212,6 +212,55 @@ impl TelemetryReport {
 /// report. Exit codes 0 (holds) and 1 (violation found) are both complete runs; any
 /// other ending is an error naming the command and the child's first error line.
 pub fn run_child(exe: &Path, args: &[OsString], json: &Path) -> Result<ChildReport, String> {
+    run_child_json(exe, args, json)
+}
+
+/// The arguments of the child `checker ceiling` that runs `copies` 1-worker checks of
+/// `model_words` at once, `rounds` times, writing its report to `json`. Only the flags
+/// that change the search itself are passed on.
+pub fn ceiling_args(
+    model_words: &[String],
+    copies: usize,
+    rounds: u32,
+    flags: &CheckFlags,
+    json: &Path,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["ceiling".into()];
+    args.extend(model_words.iter().map(OsString::from));
+    args.push("--copies".into());
+    args.push(copies.to_string().into());
+    args.push("--rounds".into());
+    args.push(rounds.to_string().into());
+    if flags.no_deadlock {
+        args.push("--no-deadlock".into());
+    }
+    if let Some(n) = flags.max_states {
+        args.push("--max-states".into());
+        args.push(n.to_string().into());
+    }
+    args.push("--json".into());
+    args.push(json.into());
+    args
+}
+
+/// The fields of a `checker ceiling --json` report that a sweep uses.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct CeilingReport {
+    /// Distinct states each check stored.
+    pub distinct: u64,
+    /// How much longer the copies took than one check alone (median over rounds).
+    pub slowdown: f64,
+    /// Copies divided by the slowdown: the best speedup that many workers can show.
+    pub ceiling: f64,
+}
+
+/// Runs `exe` with `args`, which write a JSON report to `json`, and reads that report
+/// as a `T`; see [`run_child`] for what counts as a complete run.
+pub fn run_child_json<T: serde::de::DeserializeOwned>(
+    exe: &Path,
+    args: &[OsString],
+    json: &Path,
+) -> Result<T, String> {
     // A report left from an earlier sweep must not pass for this run's.
     let _ = std::fs::remove_file(json);
     let output = Command::new(exe)
@@ -247,7 +296,7 @@ pub fn run_child(exe: &Path, args: &[OsString], json: &Path) -> Result<ChildRepo
     let text = std::fs::read_to_string(json)
         .map_err(|e| format!("{} wrote no report {}: {e}", command(), json.display()))?;
     serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a checker report: {e}", json.display()))
+        .map_err(|e| format!("{}: not the report expected: {e}", json.display()))
 }
 
 /// Arguments joined with spaces, each quoted where a shell would need it.
@@ -295,6 +344,29 @@ mod tests {
         let text = display_args(&args);
         assert!(text.starts_with("check twophase 3 --engine sequential --no-deadlock"));
         assert!(!text.contains("--workers") && !text.contains("--no-pin"));
+    }
+
+    #[test]
+    fn ceiling_args_pass_the_search_flags_only() {
+        let words = vec!["grid".to_string(), "8".to_string(), "7".to_string()];
+        let flags = CheckFlags {
+            no_deadlock: true,
+            max_states: Some(10),
+            batch_bytes: Some(4096),
+            ring_capacity: Some(8),
+            no_pin: true,
+            no_share: true,
+        };
+        let args = ceiling_args(&words, 16, 3, &flags, Path::new("/t/c.json"));
+        assert_eq!(
+            display_args(&args),
+            "ceiling grid 8 7 --copies 16 --rounds 3 --no-deadlock --max-states 10 --json /t/c.json"
+        );
+        let args = ceiling_args(&words, 2, 1, &CheckFlags::default(), Path::new("c.json"));
+        assert_eq!(
+            display_args(&args),
+            "ceiling grid 8 7 --copies 2 --rounds 1 --json c.json"
+        );
     }
 
     #[test]

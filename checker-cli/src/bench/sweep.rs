@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::progress::SweepProgress;
-use super::runner::{child_args, display_args, run_child, CheckFlags, ChildReport, Config};
+use super::runner::{
+    ceiling_args, child_args, display_args, run_child, run_child_json, CeilingReport, CheckFlags,
+    ChildReport, Config,
+};
 use super::workers::WorkerList;
 use crate::report::thousands;
 
@@ -27,6 +30,9 @@ pub struct SweepSpec<'a> {
     pub repeats: u32,
     /// Where each child writes its raw report.
     pub runs_dir: &'a Path,
+    /// Worker counts at which to measure the machine's own ceiling (`checker
+    /// ceiling`), after the timed runs; empty for none.
+    pub ceiling_copies: &'a [usize],
 }
 
 /// One finished run.
@@ -50,6 +56,8 @@ pub struct SweepResult {
     pub runs: Vec<Run>,
     /// Peak RSS of each configuration on [`TRIVIAL_MODEL`], where reported.
     pub baseline_rss: BTreeMap<Config, Option<u64>>,
+    /// The machine's ceiling at each of [`SweepSpec::ceiling_copies`].
+    pub ceilings: BTreeMap<usize, CeilingReport>,
 }
 
 /// The sequential baseline, then the parallel engine at each worker count.
@@ -62,7 +70,7 @@ pub fn configs(workers: &WorkerList) -> Vec<Config> {
 /// How many child processes [`run_sweep`] starts.
 pub fn run_count(spec: &SweepSpec) -> u64 {
     let configs = configs(spec.workers).len() as u64;
-    configs * u64::from(spec.repeats) + configs
+    configs * u64::from(spec.repeats) + configs + spec.ceiling_copies.len() as u64
 }
 
 /// Runs the sweep. The first run is the sequential baseline, so a bad model or
@@ -109,7 +117,30 @@ pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<Sweep
         progress.finished(&what, report.elapsed);
         baseline_rss.insert(config, report.peak_rss_bytes);
     }
-    Ok(SweepResult { runs, baseline_rss })
+    let baseline = &runs[0].report;
+    let mut ceilings = BTreeMap::new();
+    for &copies in spec.ceiling_copies {
+        let what = format!("ceiling, {copies} independent 1-worker checks at once");
+        progress.start(&what);
+        let json = spec.runs_dir.join(format!("ceiling-w{copies}.json"));
+        let args = ceiling_args(spec.model_words, copies, spec.repeats, spec.flags, &json);
+        let started = std::time::Instant::now();
+        let report: CeilingReport = run_child_json(spec.exe, &args, &json)?;
+        if report.distinct != baseline.distinct {
+            return Err(format!(
+                "{what} stored {} distinct states each, the sequential baseline {}: the engines disagree",
+                thousands(report.distinct),
+                thousands(baseline.distinct)
+            ));
+        }
+        progress.finished(&what, started.elapsed().as_secs_f64());
+        ceilings.insert(copies, report);
+    }
+    Ok(SweepResult {
+        runs,
+        baseline_rss,
+        ceilings,
+    })
 }
 
 /// Fails unless `run` found what the sequential baseline found: every engine and

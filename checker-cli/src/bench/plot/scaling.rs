@@ -13,6 +13,7 @@ const IDEAL: RGBColor = RGBColor(150, 150, 150);
 const MEASURED: RGBColor = RGBColor(31, 119, 180);
 const SEQUENTIAL: RGBColor = RGBColor(44, 160, 44);
 const IDLE: RGBColor = RGBColor(214, 39, 40);
+const CEILING: RGBColor = RGBColor(255, 127, 14);
 
 /// Draws the scaling figure of `summary` (sequential row first, then parallel rows
 /// by worker count) for model `title` into `path`.
@@ -28,6 +29,7 @@ pub fn draw_scaling(path: &Path, title: &str, summary: &[SummaryRow]) -> PlotRes
         .iter()
         .map(|r| r.speedup.max)
         .chain(sequential.map(|s| s.speedup.max))
+        .chain(parallel.iter().filter_map(|r| r.ceiling))
         .fold(f64::from(max_workers), f64::max)
         * 1.15;
     let mut chart = ChartBuilder::on(&left)
@@ -63,6 +65,31 @@ pub fn draw_scaling(path: &Path, title: &str, summary: &[SummaryRow]) -> PlotRes
             .legend(|(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], SEQUENTIAL.stroke_width(2))
             });
+    }
+    // The machine's own ceiling (`--ceiling`), from 1 at 1 worker.
+    let ceiling: Vec<(i32, f64)> = std::iter::once((1, 1.0))
+        .chain(
+            parallel
+                .iter()
+                .filter_map(|r| Some((r.workers as i32, r.ceiling?))),
+        )
+        .collect();
+    if ceiling.len() > 1 {
+        chart
+            .draw_series(DashedLineSeries::new(
+                ceiling.clone(),
+                6,
+                4,
+                CEILING.stroke_width(2),
+            ))?
+            .label("machine ceiling (independent copies)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], CEILING.stroke_width(2)));
+        chart.draw_series(
+            ceiling
+                .iter()
+                .skip(1)
+                .map(|&point| TriangleMarker::new(point, 5, CEILING.filled())),
+        )?;
     }
     chart
         .draw_series(LineSeries::new(

@@ -1,0 +1,309 @@
+//! `checker ceiling`: the best speedup N workers can show on this machine, measured
+//! without the engine's cooperation.
+//!
+//! Each round runs one 1-worker check of the model alone, then N independent 1-worker
+//! checks of it at once in this one process. No state crosses between the copies, but
+//! they share what the engine's N workers would share: the caches, the memory bus, the
+//! address space (and so the kernel's page-fault locks). Copy `i` is pinned to the CPU
+//! the engine's worker `i` gets (the same placement plan), the lone check to worker 0's.
+//! The copies' slowdown is how much longer the last of them took than the lone check;
+//! N divided by it bounds what N workers can show, whatever the engine does. On a
+//! many-core machine the ceiling at all cores says how much the memory system leaves
+//! for scaling; `checker bench --ceiling` puts it beside the engine's speedup.
+//!
+//! Every check keeps its parent log in memory (no work directory), so the figure is
+//! the search's own, not the disk's. The copies together need N times the memory of
+//! one 1-worker check.
+
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Barrier;
+use std::time::Instant;
+
+use checker_core::{CheckOptions, Model};
+use checker_numa::placement::{self, Placement};
+use checker_numa::topology::{NumaNode, Topology, TopologySource};
+use checker_numa::EngineConfig;
+use fixtures::ModelVisitor;
+
+use crate::error::CliError;
+use crate::model_arg::with_any_model;
+
+/// Arguments of `checker ceiling`.
+#[derive(Debug, Args)]
+pub struct CeilingArgs {
+    /// A bundled model name (see `checker list`) or a path to a `.dve` file.
+    pub model: String,
+    /// The model's parameters, as `checker check` takes them.
+    pub params: Vec<String>,
+    /// Independent 1-worker checks run at once (at most one per CPU).
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub copies: u32,
+    /// Rounds, each a lone check and then the copies; medians over rounds are shown.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rounds: u32,
+    /// Do not report states without successors as errors.
+    #[arg(long)]
+    pub no_deadlock: bool,
+    /// Stop each check after the first level with at least N distinct states.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_states: Option<u64>,
+    /// Also write every time and the result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+/// One round: the lone check's wall seconds, then each copy's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Round {
+    /// Wall seconds of the lone 1-worker check.
+    pub alone_s: f64,
+    /// Wall seconds of each copy, in copy order.
+    pub copies_s: Vec<f64>,
+}
+
+impl Round {
+    /// When the last copy ended, in seconds after they started.
+    pub fn last_s(&self) -> f64 {
+        self.copies_s.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+/// Medians over rounds and what they bound.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ceiling {
+    /// Median of the lone checks' wall seconds.
+    pub median_alone_s: f64,
+    /// Median over rounds of the last copy's wall seconds.
+    pub median_last_s: f64,
+    /// `median_last_s / median_alone_s`: how much longer N copies take than one.
+    pub slowdown: f64,
+    /// `copies / slowdown`: the most an N-worker run can gain over 1 worker here.
+    pub ceiling: f64,
+}
+
+impl Ceiling {
+    /// The medians of `rounds` (at least one) of `copies` copies.
+    pub fn of(rounds: &[Round], copies: usize) -> Ceiling {
+        let median_alone_s = median(rounds.iter().map(|r| r.alone_s).collect());
+        let median_last_s = median(rounds.iter().map(Round::last_s).collect());
+        let slowdown = median_last_s / median_alone_s;
+        Ceiling {
+            median_alone_s,
+            median_last_s,
+            slowdown,
+            ceiling: copies as f64 / slowdown,
+        }
+    }
+}
+
+/// The middle value (the upper one of an even count); `values` is not empty.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// What `--json` writes.
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    model: String,
+    model_args: Vec<String>,
+    distinct: u64,
+    copies: usize,
+    cpus: Vec<Option<usize>>,
+    rounds: &'a [Round],
+    #[serde(flatten)]
+    result: &'a Ceiling,
+}
+
+/// Runs `checker ceiling`; returns the exit code.
+pub fn run(args: &CeilingArgs) -> Result<u8, CliError> {
+    if let Some(path) = args.json.as_ref().filter(|p| p.is_dir()) {
+        return Err(CliError::Input(format!(
+            "--json {}: is a directory",
+            path.display()
+        )));
+    }
+    let topology = checker_numa::topology::detect();
+    let copies = args.copies as usize;
+    let cpus = topology.total_cpus();
+    if copies > cpus {
+        return Err(CliError::Input(format!(
+            "--copies {copies}: this machine has {cpus} usable CPU{}, and copies sharing a CPU measure nothing",
+            if cpus == 1 { "" } else { "s" }
+        )));
+    }
+    let plan = placement::plan(&topology, copies);
+    let spec: Vec<String> = std::iter::once(args.model.clone())
+        .chain(args.params.iter().cloned())
+        .collect();
+    let measure = Measure {
+        args,
+        places: plan.workers,
+        source: topology.source,
+        spec: &spec,
+    };
+    with_any_model(&spec, measure)?
+}
+
+/// Measures the model it is handed.
+struct Measure<'a> {
+    args: &'a CeilingArgs,
+    places: Vec<Placement>,
+    source: TopologySource,
+    spec: &'a [String],
+}
+
+impl ModelVisitor for Measure<'_> {
+    type Output = Result<u8, CliError>;
+
+    fn visit<M: Model + 'static>(self, model: M) -> Self::Output {
+        let options = CheckOptions {
+            max_states: self.args.max_states,
+            check_deadlock: !self.args.no_deadlock,
+            ..CheckOptions::default()
+        };
+        let copies = self.places.len();
+        let mut rounds = Vec::new();
+        let mut distinct = None;
+        for round in 1..=self.args.rounds {
+            let alone = timed_check(&model, &options, &self.places[0], self.source)?;
+            let together = together(&model, &options, &self.places, self.source)?;
+            // Every check must do the same search, or the times compare nothing.
+            for &(_, states) in std::iter::once(&alone).chain(&together) {
+                if *distinct.get_or_insert(states) != states {
+                    return Err(CliError::Input(format!(
+                        "checks of {} disagree: {states} distinct states against {}",
+                        model.name(),
+                        distinct.unwrap_or_default()
+                    )));
+                }
+            }
+            let this = Round {
+                alone_s: alone.0,
+                copies_s: together.iter().map(|&(s, _)| s).collect(),
+            };
+            let shown: Vec<String> = this.copies_s.iter().map(|t| format!("{t:.3}")).collect();
+            println!(
+                "round {round}: alone {:.3} s, {copies} cop{} {} s",
+                this.alone_s,
+                if copies == 1 { "y" } else { "ies" },
+                shown.join(", ")
+            );
+            rounds.push(this);
+        }
+        let result = Ceiling::of(&rounds, copies);
+        println!(
+            "{}: {} distinct states; median of {} round{}: alone {:.3} s, {copies} at once {:.3} s (the last to end); slowdown {:.3}, {copies}-worker ceiling {:.2}x",
+            model.name(),
+            crate::report::thousands(distinct.unwrap_or_default()),
+            rounds.len(),
+            if rounds.len() == 1 { "" } else { "s" },
+            result.median_alone_s,
+            result.median_last_s,
+            result.slowdown,
+            result.ceiling
+        );
+        if let Some(path) = &self.args.json {
+            let report = Report {
+                model: model.name(),
+                model_args: self.spec.to_vec(),
+                distinct: distinct.unwrap_or_default(),
+                copies,
+                cpus: self.places.iter().map(|p| p.cpu).collect(),
+                rounds: &rounds,
+                result: &result,
+            };
+            let text = serde_json::to_string_pretty(&report).expect("the report serialises") + "\n";
+            std::fs::write(path, text)
+                .map_err(|e| CliError::Input(format!("--json {}: {e}", path.display())))?;
+        }
+        Ok(0)
+    }
+}
+
+/// The copies, started together (a barrier), each on its own CPU; each one's wall
+/// seconds and distinct count, in copy order.
+fn together<M: Model>(
+    model: &M,
+    options: &CheckOptions,
+    places: &[Placement],
+    source: TopologySource,
+) -> Result<Vec<(f64, u64)>, CliError> {
+    let start = Barrier::new(places.len());
+    std::thread::scope(|s| {
+        let handles: Vec<_> = places
+            .iter()
+            .map(|place| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    timed_check(model, options, place, source)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a copy's thread does not panic"))
+            .collect()
+    })
+}
+
+/// One 1-worker check pinned to `place`'s CPU: its wall seconds and distinct count.
+fn timed_check<M: Model>(
+    model: &M,
+    options: &CheckOptions,
+    place: &Placement,
+    source: TopologySource,
+) -> Result<(f64, u64), CliError> {
+    let config = EngineConfig {
+        workers: 1,
+        pin: place.cpu.is_some(),
+        topology: Some(Topology {
+            nodes: vec![NumaNode {
+                id: place.node,
+                cpus: place.cpu.into_iter().collect(),
+            }],
+            source,
+        }),
+        ..EngineConfig::default()
+    };
+    let started = Instant::now();
+    let result = checker_numa::check(model, options, &config)?;
+    Ok((started.elapsed().as_secs_f64(), result.outcome.distinct))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(alone_s: f64, copies_s: &[f64]) -> Round {
+        Round {
+            alone_s,
+            copies_s: copies_s.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_ceiling_is_copies_over_the_median_slowdown_of_the_last_copy() {
+        let rounds = [
+            round(2.0, &[2.1, 2.5]),
+            round(1.0, &[2.0, 1.9]),
+            round(2.2, &[2.4, 2.3]),
+        ];
+        let c = Ceiling::of(&rounds, 2);
+        assert_eq!(c.median_alone_s, 2.0);
+        // Last copies 2.5, 2.0, 2.4: median 2.4.
+        assert_eq!(c.median_last_s, 2.4);
+        assert!((c.slowdown - 1.2).abs() < 1e-12, "{}", c.slowdown);
+        assert!((c.ceiling - 2.0 / 1.2).abs() < 1e-12, "{}", c.ceiling);
+    }
+
+    #[test]
+    fn one_copy_as_fast_as_alone_has_ceiling_one() {
+        let c = Ceiling::of(&[round(3.0, &[3.0])], 1);
+        assert_eq!((c.slowdown, c.ceiling), (1.0, 1.0));
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 3.0);
+    }
+}
