@@ -144,8 +144,9 @@ pub struct Assertion {
 pub struct Compiled {
     /// Bytes per state.
     pub width: usize,
-    /// The initial state.
-    pub initial: Vec<u8>,
+    /// The initial state (emitted as a state, so in blocks of its own like every
+    /// state vector).
+    pub initial: StateVector,
     /// DiVinE's error state: all zero but process 0's control state, which is set to
     /// the number of process 0's states.
     pub error_state: StateVector,
@@ -250,7 +251,7 @@ pub fn compile(program: &Program) -> Compiled {
     }
     Compiled {
         width: program.layout.width,
-        initial: program.initial.clone(),
+        initial: StateVector::from_slice(&program.initial),
         error_state: StateVector::from_slice(&error_state),
         has_committed: processes.iter().any(|p| p.committed.iter().any(|&c| c)),
         has_rendezvous: transitions.iter().any(|t| t.kind == Kind::Receive),
@@ -676,7 +677,7 @@ mod tests {
     fn the_error_state_marks_process_zero() {
         let c = compiled("");
         assert_eq!(*c.error_state, [0, 0, 0, 1, 0, 0]);
-        assert_eq!(c.initial, [0, 0, 0, 0, 0, 0]);
+        assert_eq!(&*c.initial, &[0, 0, 0, 0, 0, 0]);
         assert!(c.is_error_state(&[0, 0, 0, 1, 0, 0]));
     }
 }

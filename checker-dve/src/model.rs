@@ -121,7 +121,7 @@ impl Model for DveModel {
     }
 
     fn initial_states(&self, emit: &mut dyn FnMut(&StateVector)) {
-        emit(&StateVector::from_slice(&self.compiled.initial));
+        emit(&self.compiled.initial);
     }
 
     fn successors(&self, state: &StateVector, emit: &mut dyn FnMut(Action, &StateVector)) {
