@@ -91,6 +91,17 @@ fn twophase_summary_and_json() {
     assert_eq!(sum("expanded"), 8_832);
     assert_eq!(sum("states_shared"), sum("states_taken"));
     assert!(out.contains("  shared expansion:      "), "{out}");
+    assert!(
+        out.contains("  idle:                  ")
+            && out.contains("% waiting for end-of-level markers, "),
+        "{out}"
+    );
+    // Each worker's idle time, split by what it waited for.
+    for w in v["telemetry"]["workers"].as_array().unwrap() {
+        let f = |k: &str| w[k].as_f64().unwrap();
+        let waits = f("idle_share_s") + f("idle_markers_s") + f("idle_summaries_s");
+        assert!((waits - f("idle_s")).abs() < 1e-3, "{w}");
+    }
     let p = v["collision_probability"].as_f64().unwrap();
     let expected = 8_832.0 * (58_146.0 - 8_832.0) / 2f64.powi(64);
     assert!((p - expected).abs() < expected * 1e-9);

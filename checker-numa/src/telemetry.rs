@@ -19,6 +19,19 @@ pub enum Activity {
     Idle,
 }
 
+/// What a worker with nothing to do is waiting for: the parts of its idle time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    /// Another worker's answer to its request for a share, or a worker that has not
+    /// begun the level (so that its frontier can be shared).
+    Share,
+    /// The other workers' end-of-level markers: some worker is still expanding.
+    Markers,
+    /// The other workers' summaries: some worker is still storing the states that
+    /// reached it before the last marker.
+    Summaries,
+}
+
 /// Splits wall time between activities with one clock read per switch.
 #[derive(Debug)]
 pub struct TimeSplit {
@@ -81,6 +94,15 @@ pub struct WorkerTelemetry {
     pub sending_s: f64,
     /// Seconds with nothing to do.
     pub idle_s: f64,
+    /// Of `idle_s`, seconds waiting for a share's answer or for a worker to begin the
+    /// level ([`WaitFor::Share`]).
+    pub idle_share_s: f64,
+    /// Of `idle_s`, seconds waiting for other workers' end-of-level markers
+    /// ([`WaitFor::Markers`]).
+    pub idle_markers_s: f64,
+    /// Of `idle_s`, seconds waiting for other workers' summaries
+    /// ([`WaitFor::Summaries`]).
+    pub idle_summaries_s: f64,
     /// States this worker expanded.
     pub expanded: u64,
     /// Distinct states this worker owns.
@@ -118,6 +140,9 @@ impl WorkerTelemetry {
         self.receiving_s += later.receiving_s;
         self.sending_s += later.sending_s;
         self.idle_s += later.idle_s;
+        self.idle_share_s += later.idle_share_s;
+        self.idle_markers_s += later.idle_markers_s;
+        self.idle_summaries_s += later.idle_summaries_s;
         self.expanded = later.expanded;
         self.owned = later.owned;
         self.generated = later.generated;
@@ -210,6 +235,25 @@ impl Telemetry {
         }
     }
 
+    /// Shares of all workers' wall time spent idle waiting for each [`WaitFor`]: a
+    /// share's answer, the markers, the summaries (they add up to [`Self::idle_share`]).
+    pub fn idle_shares_by_wait(&self) -> [f64; 3] {
+        let wall: f64 = self.workers.iter().map(|w| w.wall_s).sum();
+        let share = |part: fn(&WorkerTelemetry) -> f64| {
+            let idle: f64 = self.workers.iter().map(part).sum();
+            if wall > 0.0 {
+                idle / wall
+            } else {
+                0.0
+            }
+        };
+        [
+            share(|w| w.idle_share_s),
+            share(|w| w.idle_markers_s),
+            share(|w| w.idle_summaries_s),
+        ]
+    }
+
     /// Share of all expansions done by a worker other than the state's owner (taken
     /// over from a slower worker's frontier).
     pub fn shared_expansion(&self) -> f64 {
@@ -249,6 +293,30 @@ mod tests {
         assert_eq!((s.min, s.median, s.max), (0.5, 0.7, 0.9));
         let s = Spread::of(vec![1.0, 0.0, 0.5, 0.25]);
         assert_eq!(s.median, 0.375);
+    }
+
+    #[test]
+    fn idle_is_split_by_what_it_waited_for() {
+        let worker = |wall_s, share, markers, summaries| WorkerTelemetry {
+            wall_s,
+            idle_s: share + markers + summaries,
+            idle_share_s: share,
+            idle_markers_s: markers,
+            idle_summaries_s: summaries,
+            ..Default::default()
+        };
+        let t = Telemetry {
+            workers: vec![worker(2.0, 0.1, 0.2, 0.1), worker(2.0, 0.0, 0.1, 0.3)],
+        };
+        let [share, markers, summaries] = t.idle_shares_by_wait();
+        assert!((share - 0.025).abs() < 1e-12);
+        assert!((markers - 0.075).abs() < 1e-12);
+        assert!((summaries - 0.1).abs() < 1e-12);
+        assert!((share + markers + summaries - t.idle_share()).abs() < 1e-12);
+        assert_eq!(
+            Telemetry { workers: vec![] }.idle_shares_by_wait(),
+            [0.0; 3]
+        );
     }
 
     #[test]

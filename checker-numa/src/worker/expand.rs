@@ -12,6 +12,7 @@ use crate::message::Entry;
 use crate::partition::{owner_of, ParentRef};
 use crate::short_eq::same_bytes;
 use crate::state_chunk::StateChunk;
+use crate::telemetry::WaitFor;
 
 impl<M: Model> Worker<'_, M> {
     /// Expands every state of `frontier`, spilled chunks included, consuming it chunk
@@ -49,7 +50,9 @@ impl<M: Model> Worker<'_, M> {
         self.refuse_asks();
         // A share asked for while pacing is expanded whatever happens (its owner
         // counts it as done), before this worker's marker.
-        self.wait_until(|w| !matches!(w.own_request, OwnRequest::Awaiting));
+        self.wait_until(WaitFor::Share, |w| {
+            !matches!(w.own_request, OwnRequest::Awaiting)
+        });
         self.expand_received_share(&mut typed, &mut buf, true);
         if self.share_expansion && !self.pausing && self.io_error.is_none() {
             self.help_others(&mut typed, &mut buf);

@@ -10,7 +10,7 @@ use super::{Ending, PartialLevel, Worker};
 use crate::checkpoint::{self, WorkerFile};
 use crate::frontier::Frontier;
 use crate::message::{LevelSummary, Message, SummaryFlags};
-use crate::telemetry::Activity;
+use crate::telemetry::{Activity, WaitFor};
 
 impl<M: Model> Worker<'_, M> {
     /// The two all-to-all rounds that end a level (see the module doc).
@@ -23,7 +23,7 @@ impl<M: Model> Worker<'_, M> {
         self.level_report.merge(&self.own_report);
         let report = self.own_report;
         self.broadcast(|| Message::EndOfLevel(report));
-        self.wait_until(|w| w.markers_missing == 0);
+        self.wait_until(WaitFor::Markers, |w| w.markers_missing == 0);
         let summary = LevelSummary {
             new_states: self.state.next.len(),
             distinct: self.state.log.len(),
@@ -32,7 +32,7 @@ impl<M: Model> Worker<'_, M> {
         };
         self.level_summary.merge(&summary);
         self.broadcast(|| Message::Summary(summary));
-        self.wait_until(|w| w.summaries_missing == 0);
+        self.wait_until(WaitFor::Summaries, |w| w.summaries_missing == 0);
     }
     /// What this worker asks of everyone at the end of the level.
     fn summary_flags(&mut self) -> SummaryFlags {

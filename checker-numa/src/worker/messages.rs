@@ -8,7 +8,7 @@ use checker_core::Model;
 use super::sharing::OwnRequest;
 use super::Worker;
 use crate::message::{Batch, Message};
-use crate::telemetry::Activity;
+use crate::telemetry::{Activity, WaitFor};
 
 impl<M: Model> Worker<'_, M> {
     pub(super) fn send_batch(&mut self, to: usize) {
@@ -112,12 +112,13 @@ impl<M: Model> Worker<'_, M> {
             }
         }
     }
-    /// Stores what arrives until `done`. Only called once this worker's frontier is
-    /// expanded, so it refuses every request for a share: those just received, and
-    /// those received while a send waited for room (`send` only records them). The
-    /// asker waits for the answer before its marker, so one left unanswered would stall
-    /// the level for good.
-    pub(super) fn wait_until(&mut self, done: impl Fn(&Self) -> bool) {
+    /// Stores what arrives until `done`, counting the idle time on `waiting_for`. Only
+    /// called once this worker's frontier is expanded, so it refuses every request for
+    /// a share: those just received, and those received while a send waited for room
+    /// (`send` only records them). The asker waits for the answer before its marker,
+    /// so one left unanswered would stall the level for good.
+    pub(super) fn wait_until(&mut self, waiting_for: WaitFor, done: impl Fn(&Self) -> bool) {
+        let idle_before = self.clock.total(Activity::Idle);
         let backoff = Backoff::new();
         while !done(self) {
             let received = self.poll_inbox();
@@ -130,5 +131,6 @@ impl<M: Model> Worker<'_, M> {
             }
         }
         self.clock.switch(Activity::Expanding);
+        self.idle_by[waiting_for as usize] += self.clock.total(Activity::Idle) - idle_before;
     }
 }

@@ -36,7 +36,7 @@ use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message};
 use crate::parent_log::{LevelEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
 use crate::table::FingerprintSet;
-use crate::telemetry::{Activity, TimeSplit, WorkerTelemetry};
+use crate::telemetry::{Activity, TimeSplit, WaitFor, WorkerTelemetry};
 
 mod expand;
 mod level_end;
@@ -239,6 +239,8 @@ pub struct Worker<'a, M: Model> {
     level_summary: LevelSummary,
     global: GlobalTotals,
     clock: TimeSplit,
+    /// Idle time by what it waited for, indexed like [`WaitFor`].
+    idle_by: [Duration; 3],
     telemetry: WorkerTelemetry,
     /// Every worker's progress slot: this worker publishes in its own (at `id`) and
     /// reads the others' to find whom to ask for a share.
@@ -306,6 +308,7 @@ impl<'a, M: Model> Worker<'a, M> {
             level_summary: LevelSummary::default(),
             global: setup.totals,
             clock: TimeSplit::start(Activity::Expanding),
+            idle_by: [Duration::ZERO; 3],
             telemetry: setup.telemetry,
             progress: setup.progress,
             share_expansion: setup.share_expansion && setup.workers > 1,
@@ -367,6 +370,9 @@ impl<'a, M: Model> Worker<'a, M> {
         t.receiving_s = self.clock.total(Activity::Receiving).as_secs_f64();
         t.sending_s = self.clock.total(Activity::Sending).as_secs_f64();
         t.idle_s = self.clock.total(Activity::Idle).as_secs_f64();
+        t.idle_share_s = self.idle_by[WaitFor::Share as usize].as_secs_f64();
+        t.idle_markers_s = self.idle_by[WaitFor::Markers as usize].as_secs_f64();
+        t.idle_summaries_s = self.idle_by[WaitFor::Summaries as usize].as_secs_f64();
         t.owned = self.state.log.len();
         t.generated = self.state.counters.generated;
         t.expanded = self.state.counters.expanded;

@@ -11,6 +11,7 @@ use super::{Worker, POLL_EVERY, UNEXPANDED_COUNT_BITS, UNEXPANDED_COUNT_MASK};
 use crate::message::{Message, Share};
 use crate::partition::ParentRef;
 use crate::state_chunk::{StateChunk, StateChunkIter};
+use crate::telemetry::WaitFor;
 
 /// Fewest states handed out in one share: below this, the request and answer cost more
 /// than expanding the states where they are.
@@ -149,12 +150,14 @@ impl<M: Model> Worker<'_, M> {
                     // A worker has not begun this level yet (it is still deciding, or
                     // not scheduled): its frontier is all to come. This worker would
                     // wait for its marker anyway, so it waits for it to begin.
-                    self.wait_until(|w| w.richest_worker() != Victim::NotStarted);
+                    self.wait_until(WaitFor::Share, |w| w.richest_worker() != Victim::NotStarted);
                     continue;
                 }
             };
             self.ask_for_share(victim, u64::MAX);
-            self.wait_until(|w| !matches!(w.own_request, OwnRequest::Awaiting));
+            self.wait_until(WaitFor::Share, |w| {
+                !matches!(w.own_request, OwnRequest::Awaiting)
+            });
             self.expand_received_share(typed, buf, true);
         }
     }
