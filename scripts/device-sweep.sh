@@ -32,7 +32,7 @@ while read -r name args; do
   echo "== $name ($(date -u +%T))" | tee -a "$summary"
   # shellcheck disable=SC2086 # $args is the model and its parameters, split on purpose
   "$checker" bench $args --workers "$workers" --repeat 3 --out "$out/$name" 2>&1 \
-    | tail -n 8 | tee -a "$summary"
+    | tail -n 12 | tee -a "$summary"
 done <<'MODELS'
 twophase-9 twophase 9
 grid-8-7 grid 8 7
@@ -46,7 +46,7 @@ while read -r name args; do
     echo "== $name, $top workers, --no-share, repeat $repeat ($(date -u +%T))" | tee -a "$summary"
     # shellcheck disable=SC2086
     "$checker" check $args --workers "$top" --no-share --progress-every 86400 \
-      --json "$out/$name-noshare-$repeat.json" 2>&1 | grep -E "wall time|engine:" | tee -a "$summary"
+      --json "$out/$name-noshare-$repeat.json" 2>&1 | grep -E "wall time|engine:|idle:" | tee -a "$summary"
   done
 done <<'MODELS'
 twophase-9 twophase 9

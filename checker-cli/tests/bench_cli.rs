@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
+const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,idle_markers_share,idle_summaries_share,idle_shares_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
 
 fn checker(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_checker"))
@@ -78,6 +78,11 @@ fn a_sweep_writes_csv_json_and_both_plots() {
         .collect();
     assert!(table[1].starts_with("sequential"), "{stdout}");
     assert!(table[2].starts_with("parallel") && table[3].starts_with("parallel"));
+    assert!(
+        stdout.contains("\nidle at 2 workers: ")
+            && stdout.contains("% waiting for end-of-level markers, "),
+        "{stdout}"
+    );
 
     // results.csv: the header, then one row per run (3 configurations x 1 repeat).
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();

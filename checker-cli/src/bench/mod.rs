@@ -154,6 +154,9 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
     );
     println!("machine: {}", info.machine.summary());
     print!("{}", table::render(&figures.summary));
+    if let Some(line) = table::idle_line(&figures.summary) {
+        println!("{line}");
+    }
     if let Some(warning) = &warning {
         println!("{warning}");
     }

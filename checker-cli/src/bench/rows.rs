@@ -49,6 +49,14 @@ pub struct RunRow {
     pub utilisation_max: Option<f64>,
     /// Share of all workers' wall time spent idle (parallel only).
     pub idle_share: Option<f64>,
+    /// Of `idle_share`, the part spent waiting for end-of-level markers (some worker
+    /// still expanding).
+    pub idle_markers_share: Option<f64>,
+    /// Of `idle_share`, the part spent waiting for summaries (some worker still
+    /// storing).
+    pub idle_summaries_share: Option<f64>,
+    /// Of `idle_share`, the part spent waiting for a share's answer.
+    pub idle_shares_share: Option<f64>,
     /// Share of expansions done by a worker other than the state's owner (parallel
     /// only).
     pub shared_expansion: Option<f64>,
@@ -92,6 +100,12 @@ pub struct SummaryRow {
     pub utilisation: Option<Spread>,
     /// Median idle share.
     pub idle_share: Option<f64>,
+    /// Median share of wall time idle waiting for end-of-level markers.
+    pub idle_markers_share: Option<f64>,
+    /// Median share of wall time idle waiting for summaries.
+    pub idle_summaries_share: Option<f64>,
+    /// Median share of wall time idle waiting for a share's answer.
+    pub idle_shares_share: Option<f64>,
     /// Median share of expansions done by a non-owner.
     pub shared_expansion: Option<f64>,
     /// Median batches sent.
@@ -194,6 +208,7 @@ fn run_row(run: &Run, t1: f64, tseq: f64, baseline_rss: Option<u64>) -> RunRow {
     let report = &run.report;
     let telemetry = report.telemetry.as_ref().map(|t| t.to_telemetry());
     let utilisation = telemetry.as_ref().map(|t| t.utilisation());
+    let idle_by_wait = telemetry.as_ref().map(|t| t.idle_shares_by_wait());
     let speedup = ratio(t1, report.elapsed);
     let bytes_per_state = match (report.peak_rss_bytes, baseline_rss) {
         (Some(peak), Some(base)) if report.distinct > 0 => {
@@ -217,6 +232,9 @@ fn run_row(run: &Run, t1: f64, tseq: f64, baseline_rss: Option<u64>) -> RunRow {
         utilisation_median: utilisation.map(|u| u.median),
         utilisation_max: utilisation.map(|u| u.max),
         idle_share: telemetry.as_ref().map(|t| t.idle_share()),
+        idle_markers_share: idle_by_wait.map(|[_, markers, _]| markers),
+        idle_summaries_share: idle_by_wait.map(|[_, _, summaries]| summaries),
+        idle_shares_share: idle_by_wait.map(|[share, _, _]| share),
         shared_expansion: telemetry.as_ref().map(|t| t.shared_expansion()),
         batches_sent: telemetry.as_ref().map(|t| t.batches_sent()),
         mean_batch_fill: telemetry.as_ref().map(|t| t.mean_batch_fill()),
@@ -264,6 +282,9 @@ fn summary_row(config: Config, rows: &[&RunRow], t1: f64) -> SummaryRow {
         speedup_vs_sequential: median_of(rows, |r| Some(r.speedup_vs_sequential)).unwrap_or(0.0),
         utilisation,
         idle_share: median_of(rows, |r| r.idle_share),
+        idle_markers_share: median_of(rows, |r| r.idle_markers_share),
+        idle_summaries_share: median_of(rows, |r| r.idle_summaries_share),
+        idle_shares_share: median_of(rows, |r| r.idle_shares_share),
         shared_expansion: median_of(rows, |r| r.shared_expansion),
         batches_sent: median_of(rows, |r| r.batches_sent.map(|b| b as f64)),
         mean_batch_fill: median_of(rows, |r| r.mean_batch_fill),
@@ -306,6 +327,10 @@ mod tests {
             receiving_s: 0.0,
             sending_s: 0.0,
             idle_s,
+            // Three quarters of it waiting for markers, a quarter for summaries.
+            idle_markers_s: idle_s * 0.75,
+            idle_summaries_s: idle_s * 0.25,
+            idle_share_s: 0.0,
             batches_sent: 10,
             states_sent: 50,
             expanded: 100,
@@ -390,6 +415,9 @@ mod tests {
         assert_eq!(row.utilisation_max, Some(1.0));
         assert!((row.utilisation_min.unwrap() - 0.95).abs() < 1e-12);
         assert!((row.idle_share.unwrap() - 0.025).abs() < 1e-12);
+        assert!((row.idle_markers_share.unwrap() - 0.01875).abs() < 1e-12);
+        assert!((row.idle_summaries_share.unwrap() - 0.00625).abs() < 1e-12);
+        assert_eq!(row.idle_shares_share, Some(0.0));
         // Workers 0 and 1 expanded 100 states each; worker 1 took 1 of them over.
         assert_eq!(row.shared_expansion, Some(0.005));
         assert_eq!(row.batches_sent, Some(20));

@@ -69,6 +69,23 @@ pub fn render(summary: &[SummaryRow]) -> String {
     out
 }
 
+/// One line on what the workers of the largest worker count waited for while idle, or
+/// `None` without a parallel run of 2 workers or more.
+pub fn idle_line(summary: &[SummaryRow]) -> Option<String> {
+    let row = summary
+        .iter()
+        .filter(|r| r.engine == "parallel" && r.workers > 1)
+        .max_by_key(|r| r.workers)?;
+    Some(format!(
+        "idle at {} workers: {:.1}% of the workers' time, {:.1}% waiting for end-of-level markers, {:.1}% for summaries, {:.1}% for shares (medians)",
+        row.workers,
+        row.idle_share? * 100.0,
+        row.idle_markers_share? * 100.0,
+        row.idle_summaries_share? * 100.0,
+        row.idle_shares_share? * 100.0
+    ))
+}
+
 fn or_dash(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
     value.map_or("-".to_string(), show)
 }
@@ -94,13 +111,16 @@ mod tests {
             speedup_vs_sequential: 1.7,
             utilisation: Some(spread(0.9, 0.95, 0.99)),
             idle_share: Some(0.05),
+            idle_markers_share: Some(0.03),
+            idle_summaries_share: Some(0.015),
+            idle_shares_share: Some(0.005),
             shared_expansion: Some(0.012),
             batches_sent: Some(1500.0),
             mean_batch_fill: Some(510.25),
             peak_rss_bytes: Some(spread(1.0, 2.0 * 1048576.0, 3.0)),
             bytes_per_state: None,
         };
-        let text = render(&[row]);
+        let text = render(std::slice::from_ref(&row));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with("engine"));
@@ -121,5 +141,11 @@ mod tests {
             assert!(lines[1].contains(part), "{part} missing from {}", lines[1]);
         }
         assert!(lines[1].trim_end().ends_with('-'));
+        assert_eq!(
+            idle_line(std::slice::from_ref(&row)).unwrap(),
+            "idle at 2 workers: 5.0% of the workers' time, 3.0% waiting for end-of-level markers, 1.5% for summaries, 0.5% for shares (medians)"
+        );
+        let one = SummaryRow { workers: 1, ..row };
+        assert_eq!(idle_line(&[one]), None);
     }
 }
