@@ -58,6 +58,7 @@ impl<M: Model> Worker<'_, M> {
             self.help_others(&mut typed, &mut buf);
         }
     }
+
     fn expand_chunk(
         &mut self,
         chunk: &StateChunk,
@@ -102,6 +103,7 @@ impl<M: Model> Worker<'_, M> {
             self.store_own_batch();
         }
     }
+
     /// Expands one state whose log entry is `parent`: batches each successor to its
     /// owner and counts the expansion in this worker's report.
     #[inline]
@@ -157,6 +159,7 @@ impl<M: Model> Worker<'_, M> {
             }
         }
     }
+
     /// Sends the batch for `to`, or stores it if `to` is this worker.
     fn flush_batch(&mut self, to: usize) {
         if to == self.id {

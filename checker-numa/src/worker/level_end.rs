@@ -34,6 +34,7 @@ impl<M: Model> Worker<'_, M> {
         self.broadcast(|| Message::Summary(summary));
         self.wait_until(WaitFor::Summaries, |w| w.summaries_missing == 0);
     }
+
     /// What this worker asks of everyone at the end of the level.
     fn summary_flags(&mut self) -> SummaryFlags {
         if let Some(e) = self.state.next.take_error() {
@@ -57,6 +58,7 @@ impl<M: Model> Worker<'_, M> {
             failed: self.io_error.is_some(),
         }
     }
+
     fn memory_in_use(&self) -> u64 {
         self.state.table.memory_bytes() as u64
             + self.state.log.memory_bytes()
@@ -64,6 +66,7 @@ impl<M: Model> Worker<'_, M> {
             + self.state.next.allocated_bytes() as u64
             + self.level_index.memory_bytes() as u64
     }
+
     /// Ends the level: the rounds, then the decision every worker takes identically.
     pub(super) fn finish_level(&mut self) -> Option<Ending> {
         self.end_level();
@@ -118,6 +121,7 @@ impl<M: Model> Worker<'_, M> {
         }
         None
     }
+
     /// The decision once the level of depth `depth` is built. Mirrors
     /// `checker_core::sequential`.
     fn decide(&mut self, depth: u32) -> Option<Ending> {
@@ -149,6 +153,7 @@ impl<M: Model> Worker<'_, M> {
         }
         None
     }
+
     /// Writes this worker's part of the checkpoint, if the run has a directory for it.
     pub(super) fn write_checkpoint(&mut self) -> Option<WorkerFile> {
         let dir = self.checkpoints.dir.clone()?;

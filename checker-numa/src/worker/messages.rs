@@ -25,6 +25,7 @@ impl<M: Model> Worker<'_, M> {
         self.telemetry.states_sent += batch.len() as u64;
         self.send(to, Message::States(batch));
     }
+
     /// Hands `message` to the mailbox for `to`. While it is full, stores incoming
     /// states instead of waiting: the receiver of a full ring is itself either storing
     /// or blocked on a full ring whose receiver stores, so someone always progresses.
@@ -47,6 +48,7 @@ impl<M: Model> Worker<'_, M> {
         }
         self.clock.switch(previous);
     }
+
     /// Stores everything waiting in the inbox that belongs to the current level.
     /// Returns whether anything was received.
     pub(super) fn poll_inbox(&mut self) -> bool {
@@ -71,6 +73,7 @@ impl<M: Model> Worker<'_, M> {
         }
         received
     }
+
     fn handle(&mut self, from: usize, message: Message) {
         match message {
             Message::States(batch) => {
@@ -105,6 +108,7 @@ impl<M: Model> Worker<'_, M> {
             }
         }
     }
+
     pub(super) fn broadcast(&mut self, message: impl Fn() -> Message) {
         for to in 0..self.workers {
             if to != self.id {
@@ -112,6 +116,7 @@ impl<M: Model> Worker<'_, M> {
             }
         }
     }
+
     /// Stores what arrives until `done`, counting the idle time on `waiting_for`. Only
     /// called once this worker's frontier is expanded, so it refuses every request for
     /// a share: those just received, and those received while a send waited for room

@@ -22,6 +22,14 @@ const MIN_SHARE: u64 = 16;
 /// expansions an owner may take to see a request, which the asking worker waits out.
 const MAX_SHARE_STATES: u64 = 4096;
 
+/// Fewest states a worker must have said it has left for a worker with its frontier
+/// done to ask it for a share. The owner sees a request only at its next look at the
+/// inbox, up to [`POLL_EVERY`] expansions after it said how many it had left, and then
+/// keeps a part for itself; below this it would answer with nothing, after the asker
+/// had waited for it (on `synthetic depth=5000`, levels of 200 states, nearly all of
+/// 4,479 requests at 2 workers were answered empty when the bar was 32).
+const HELP_MIN_LEFT: u64 = POLL_EVERY as u64 + 2 * MIN_SHARE;
+
 /// Pacing: a worker with this many states fewer left in its frontier than another
 /// asks that one for a share while it still has states of its own.
 ///
@@ -80,6 +88,7 @@ impl<M: Model> Worker<'_, M> {
             }
         }
     }
+
     /// Answers the workers waiting for a share with the next states of `states` (the
     /// rest of the chunk being expanded; `left` counts the whole frontier's rest). Each
     /// gets an equal part of what is left, this worker keeping one part too. The states
@@ -117,6 +126,7 @@ impl<M: Model> Worker<'_, M> {
             self.answer(to, share);
         }
     }
+
     /// Answers every waiting request with no states (this worker has none to spare).
     pub(super) fn refuse_asks(&mut self) {
         if self.asks_pending == 0 {
@@ -128,11 +138,13 @@ impl<M: Model> Worker<'_, M> {
             }
         }
     }
+
     fn answer(&mut self, to: usize, share: Share) {
         self.asked_by[to] = 0;
         self.asks_pending -= 1;
         self.send(to, Message::Share(share));
     }
+
     /// With its own frontier expanded, asks the worker with the most states left for a
     /// share of them and expands it, until no worker has enough left to share (or a
     /// pause is asked for). The shared states' successors are this worker's, sent
@@ -161,6 +173,7 @@ impl<M: Model> Worker<'_, M> {
             self.expand_received_share(typed, buf, true);
         }
     }
+
     /// Sends `owner` a request for at most `wanted` states.
     fn ask_for_share(&mut self, owner: usize, wanted: u64) {
         debug_assert!(matches!(self.own_request, OwnRequest::None));
@@ -168,6 +181,7 @@ impl<M: Model> Worker<'_, M> {
         self.telemetry.shares_asked += 1;
         self.send(owner, Message::ShareRequest { wanted });
     }
+
     /// Expands the share received, if any; an empty one means its owner has none left
     /// to hand out in this level. `frontier_done`: this worker has no states of its own
     /// left, so it refuses requests that arrive meanwhile (else they wait for its next
@@ -189,6 +203,7 @@ impl<M: Model> Worker<'_, M> {
             self.expand_share(owner, &share, typed, buf, frontier_done);
         }
     }
+
     /// While this worker still has `left` states of its own: whether the next worker in
     /// turn has at least [`PACE_GAP`] more left, and if so how many to ask it for (half
     /// the difference, so that both end up with as many). One worker is looked at per
@@ -208,6 +223,7 @@ impl<M: Model> Worker<'_, M> {
         // `then`, not `then_some`: the difference exists only when the test holds.
         (theirs >= left + PACE_GAP).then(|| (victim, (theirs - left) / 2))
     }
+
     /// The states worker `w` last said it has left to expand in this level; `None` while
     /// it is still at the previous level (it has not begun this one).
     fn published_left(&self, w: usize) -> Option<u64> {
@@ -215,35 +231,26 @@ impl<M: Model> Worker<'_, M> {
         (published >> UNEXPANDED_COUNT_BITS == self.level_tag())
             .then_some(published & UNEXPANDED_COUNT_MASK)
     }
+
     /// The worker, other than this one and those that refused a share in this level,
     /// with the most unexpanded states, if it has enough to share.
     fn richest_worker(&self) -> Victim {
         if self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
             return Victim::NoneLeft;
         }
-        let mut not_started = false;
-        let mut richest: Option<(u64, usize)> = None;
-        for w in (0..self.workers).filter(|&w| w != self.id && !self.refused_by[w]) {
-            let Some(left) = self.published_left(w) else {
-                // Still at the previous level: no worker is ever ahead of another.
-                not_started = true;
-                continue;
-            };
-            if left >= 2 * MIN_SHARE && richest.is_none_or(|(most, _)| left > most) {
-                richest = Some((left, w));
-            }
-        }
-        match richest {
-            Some((_, w)) => Victim::Ask(w),
-            None if not_started => Victim::NotStarted,
-            None => Victim::NoneLeft,
-        }
+        choose_victim(
+            (0..self.workers)
+                .filter(|&w| w != self.id && !self.refused_by[w])
+                .map(|w| (w, self.published_left(w))),
+        )
     }
+
     /// The tag of the level being expanded in [`ProgressSlot::unexpanded`]: the depth
     /// of its states plus one (0 is never a level's).
     pub(super) fn level_tag(&self) -> u64 {
         (u64::from(self.global.depth) + 1) & (u64::MAX >> UNEXPANDED_COUNT_BITS)
     }
+
     /// Expands a share of `owner`'s frontier; every state of it, whatever happens (a
     /// pause included), since its owner counts it as done.
     fn expand_share(
@@ -268,5 +275,50 @@ impl<M: Model> Worker<'_, M> {
             self.store_own_batch();
         }
         self.telemetry.states_taken += share.states.len() as u64;
+    }
+}
+
+/// Whom to ask for a share, from each candidate worker and the states it last said it
+/// has left (`None`: it has not begun the level): the one with the most, if that is at
+/// least [`HELP_MIN_LEFT`] (the first of equals); else [`Victim::NotStarted`] if some
+/// worker has not begun the level (no worker is ever ahead of another); else
+/// [`Victim::NoneLeft`].
+fn choose_victim(candidates: impl Iterator<Item = (usize, Option<u64>)>) -> Victim {
+    let mut not_started = false;
+    let mut richest: Option<(u64, usize)> = None;
+    for (w, published) in candidates {
+        let Some(left) = published else {
+            not_started = true;
+            continue;
+        };
+        if left >= HELP_MIN_LEFT && richest.is_none_or(|(most, _)| left > most) {
+            richest = Some((left, w));
+        }
+    }
+    match richest {
+        Some((_, w)) => Victim::Ask(w),
+        None if not_started => Victim::NotStarted,
+        None => Victim::NoneLeft,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asks_the_worker_with_most_left_only_when_it_can_spare_a_share() {
+        let choose =
+            |published: &[Option<u64>]| choose_victim(published.iter().copied().enumerate());
+        assert_eq!(HELP_MIN_LEFT, 96);
+        assert_eq!(choose(&[Some(500), Some(900), Some(900)]), Victim::Ask(1));
+        assert_eq!(choose(&[Some(96)]), Victim::Ask(0));
+        // Fewer left than the owner expands before it sees a request, plus two shares:
+        // it would answer with nothing.
+        assert_eq!(choose(&[Some(95), Some(40)]), Victim::NoneLeft);
+        // A worker that has not begun the level has its whole frontier to come.
+        assert_eq!(choose(&[Some(95), None]), Victim::NotStarted);
+        assert_eq!(choose(&[None, Some(200)]), Victim::Ask(1));
+        assert_eq!(choose(&[]), Victim::NoneLeft);
     }
 }

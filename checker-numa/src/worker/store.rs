@@ -55,6 +55,7 @@ impl<M: Model> Worker<'_, M> {
         self.outgoing[self.id] = own;
         self.outgoing[self.id].clear();
     }
+
     /// Stores every state of `batch` (this worker's own successors or another
     /// worker's) and checks the invariants of those that are new. Checking only new
     /// states, once, at their owner, finds exactly the new violating states: a
@@ -83,6 +84,7 @@ impl<M: Model> Worker<'_, M> {
         self.scratch = scratch;
         self.settle_offers();
     }
+
     /// Holds a parent offered to a state stored earlier in this level (see
     /// [`PendingOffer`]), prefetching the state's log entry; compares the held ones
     /// once there are [`OFFER_WINDOW`].
@@ -106,6 +108,7 @@ impl<M: Model> Worker<'_, M> {
             self.settle_offers();
         }
     }
+
     /// Keeps, for each held offer, the parent with the lower fingerprint.
     fn settle_offers(&mut self) {
         let log = &mut self.state.log;
@@ -122,6 +125,7 @@ impl<M: Model> Worker<'_, M> {
             log.offer_parent(pos as usize, o.parent, o.parent_fp);
         }
     }
+
     /// Stores a state this worker owns; returns whether it was new.
     #[inline]
     pub(super) fn store(&mut self, e: Entry<'_>) -> bool {
