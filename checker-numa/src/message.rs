@@ -364,6 +364,22 @@ mod tests {
         assert_eq!(b.iter().collect::<Vec<_>>(), [first, second]);
     }
 
+    #[test]
+    fn a_first_entry_with_the_starting_parent_needs_no_record() {
+        // Writer and reader start from the same parent, so an entry with it (which the
+        // engine never writes) would still decode right without a record.
+        let mut b = Batch::default();
+        let e = Entry {
+            fp: 1,
+            parent: NO_PARENT_YET.0,
+            parent_fp: NO_PARENT_YET.1,
+            state: b"s",
+        };
+        b.push(e);
+        assert_eq!(b.byte_len(), ENTRY_HEADER + 1);
+        assert_eq!(b.iter().collect::<Vec<_>>(), [e]);
+    }
+
     proptest! {
         #[test]
         fn any_sequence_of_entries_round_trips(
