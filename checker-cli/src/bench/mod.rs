@@ -65,6 +65,10 @@ pub struct BenchArgs {
     /// Each worker expands only its own frontier (passed to every parallel run).
     #[arg(long)]
     pub no_share: bool,
+    /// Keep parent logs in memory instead of the default work-directory files
+    /// (passed to every parallel run): shows what the disk log costs.
+    #[arg(long)]
+    pub memory_log: bool,
     /// Also measure the machine's own ceiling at each worker count N above 1 (up to
     /// the CPU count): N independent 1-worker checks at once against one alone, as
     /// `checker ceiling --copies N --rounds REPEAT` does; shown beside the speedup.
@@ -98,6 +102,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         ring_capacity: args.ring_capacity,
         no_pin: args.no_pin,
         no_share: args.no_share,
+        memory_log: args.memory_log,
     };
     let ceiling_copies: Vec<usize> = if args.ceiling {
         ceiling_counts(workers.counts(), machine.cpus)

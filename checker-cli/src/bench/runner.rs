@@ -72,6 +72,8 @@ pub struct CheckFlags {
     pub no_pin: bool,
     /// `--no-share` (parallel runs only).
     pub no_share: bool,
+    /// `--memory-log` (parallel runs only).
+    pub memory_log: bool,
 }
 
 /// The arguments of the child `checker check` for `model_words` (the model and its
@@ -102,6 +104,9 @@ pub fn child_args(
         }
         if flags.no_share {
             args.push("--no-share".into());
+        }
+        if flags.memory_log {
+            args.push("--memory-log".into());
         }
     }
     if flags.no_deadlock {
@@ -347,16 +352,21 @@ mod tests {
             ring_capacity: Some(8),
             no_pin: true,
             no_share: true,
+            memory_log: true,
         };
         let args = child_args(&words, Config::Parallel(2), &flags, Path::new("/t/r.json"));
         assert_eq!(
             display_args(&args),
-            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --ring-capacity 8 --no-pin --no-share --no-deadlock --max-states 10 --progress-every 86400 --json /t/r.json"
+            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --ring-capacity 8 --no-pin --no-share --memory-log --no-deadlock --max-states 10 --progress-every 86400 --json /t/r.json"
         );
         let args = child_args(&words, Config::Sequential, &flags, Path::new("r.json"));
         let text = display_args(&args);
         assert!(text.starts_with("check twophase 3 --engine sequential --no-deadlock"));
         assert!(!text.contains("--workers") && !text.contains("--no-pin"));
+        assert!(
+            !text.contains("--memory-log"),
+            "the sequential checker has no log"
+        );
     }
 
     #[test]
@@ -369,6 +379,7 @@ mod tests {
             ring_capacity: Some(8),
             no_pin: true,
             no_share: true,
+            memory_log: true,
         };
         let args = ceiling_args(&words, 16, 3, &flags, Path::new("/t/c.json"));
         assert_eq!(
