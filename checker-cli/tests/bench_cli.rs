@@ -190,7 +190,11 @@ fn a_sweep_writes_csv_json_and_both_plots() {
     }
 
     // Both plots, and the raw report of every child.
-    for (name, text) in [("scaling.svg", "speedup"), ("workers.svg", "expanding")] {
+    for (name, text) in [
+        ("scaling.svg", "speedup"),
+        ("workers.svg", "expanding"),
+        ("workers.svg", "idle, waiting for "),
+    ] {
         let svg = std::fs::read_to_string(out.join(name)).unwrap();
         assert!(svg.contains("<svg") && svg.contains(text), "{name}");
     }

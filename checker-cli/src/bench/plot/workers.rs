@@ -1,6 +1,7 @@
 //! `workers.svg`: where each worker's wall time went in one run (the largest worker
 //! count, median repeat), as stacked bars. Unequal bar tops of busy time mean load
-//! imbalance; a tall idle segment means that worker waited at level ends.
+//! imbalance; a tall idle segment means that worker waited at level ends, and its
+//! shades say for what.
 
 use plotters::prelude::*;
 use std::path::Path;
@@ -12,12 +13,33 @@ use crate::bench::runner::WorkerReport;
 /// Reads one activity's seconds from a worker's figures.
 type Seconds = fn(&WorkerReport) -> f64;
 
-/// The segments, bottom to top: name, colour and the activity they show.
-const SEGMENTS: [(&str, RGBColor, Seconds); 4] = [
+/// The segments, bottom to top: name, colour and the activity they show. Idle time is
+/// split by what the worker waited for; "idle, other" is what a report does not
+/// attribute (all of it in reports of versions without the split).
+const SEGMENTS: [(&str, RGBColor, Seconds); 7] = [
     ("expanding", RGBColor(31, 119, 180), |w| w.expanding_s),
     ("receiving", RGBColor(44, 160, 44), |w| w.receiving_s),
     ("sending", RGBColor(255, 127, 14), |w| w.sending_s),
-    ("idle", RGBColor(190, 190, 190), |w| w.idle_s),
+    ("idle, waiting for markers", RGBColor(120, 120, 120), |w| {
+        w.idle_markers_s
+    }),
+    (
+        "idle, waiting for summaries",
+        RGBColor(165, 165, 165),
+        |w| w.idle_summaries_s,
+    ),
+    ("idle, waiting for shares", RGBColor(205, 205, 205), |w| {
+        w.idle_share_s
+    }),
+    ("idle, other", RGBColor(230, 230, 230), |w| {
+        let other = w.idle_s - w.idle_markers_s - w.idle_summaries_s - w.idle_share_s;
+        // Below a millisecond it is the clock's last stretch as the worker ends.
+        if other < 1e-3 {
+            0.0
+        } else {
+            other
+        }
+    }),
 ];
 
 /// Draws the per-worker time split of `split` for model `title` into `path`.
@@ -69,6 +91,10 @@ pub fn draw_workers(path: &Path, title: &str, split: &WorkerSplit) -> PlotResult
         .draw()?;
     let mut bottoms = vec![0.0; split.per_worker.len()];
     for (name, colour, field) in SEGMENTS {
+        // A segment no worker has (no sending, no share waits) stays out of the legend.
+        if split.per_worker.iter().all(|w| field(w) <= 0.0) {
+            continue;
+        }
         let bars: Vec<Rectangle<(f64, f64)>> = split
             .per_worker
             .iter()
