@@ -1,5 +1,5 @@
-//! The MODEL argument of `check`, `ceiling` and `bench`: a bundled model and its
-//! parameters, or the path of a DVE file.
+//! The MODEL argument of `check` and `ceiling` (and so of `bench`, whose children they
+//! are): a bundled model and its parameters, or the path of a DVE file.
 
 use std::path::Path;
 

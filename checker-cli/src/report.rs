@@ -124,7 +124,7 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
                     thousands(taken),
                     100.0 * taken as f64 / expanded.max(1) as f64
                 );
-                let [share, markers, summaries] = t.idle_shares_by_wait();
+                let [share, markers, summaries] = t.idle_by_wait();
                 let _ = writeln!(
                     out,
                     "  idle:                  {:.1}% of the workers' time: {:.1}% waiting for end-of-level markers, {:.1}% for summaries, {:.1}% for shares",

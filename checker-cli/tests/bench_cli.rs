@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,idle_markers_share,idle_summaries_share,idle_shares_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
+const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,idle_markers_share,idle_summaries_share,idle_share_answers_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
 
 fn checker(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_checker"))

@@ -99,7 +99,7 @@ fn twophase_summary_and_json() {
     // Each worker's idle time, split by what it waited for.
     for w in v["telemetry"]["workers"].as_array().unwrap() {
         let f = |k: &str| w[k].as_f64().unwrap();
-        let waits = f("idle_share_s") + f("idle_markers_s") + f("idle_summaries_s");
+        let waits = f("idle_share_answers_s") + f("idle_markers_s") + f("idle_summaries_s");
         assert!((waits - f("idle_s")).abs() < 1e-3, "{w}");
     }
     let p = v["collision_probability"].as_f64().unwrap();

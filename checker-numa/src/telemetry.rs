@@ -96,7 +96,7 @@ pub struct WorkerTelemetry {
     pub idle_s: f64,
     /// Of `idle_s`, seconds waiting for a share's answer or for a worker to begin the
     /// level ([`WaitFor::Share`]).
-    pub idle_share_s: f64,
+    pub idle_share_answers_s: f64,
     /// Of `idle_s`, seconds waiting for other workers' end-of-level markers
     /// ([`WaitFor::Markers`]).
     pub idle_markers_s: f64,
@@ -140,7 +140,7 @@ impl WorkerTelemetry {
         self.receiving_s += later.receiving_s;
         self.sending_s += later.sending_s;
         self.idle_s += later.idle_s;
-        self.idle_share_s += later.idle_share_s;
+        self.idle_share_answers_s += later.idle_share_answers_s;
         self.idle_markers_s += later.idle_markers_s;
         self.idle_summaries_s += later.idle_summaries_s;
         self.expanded = later.expanded;
@@ -237,7 +237,7 @@ impl Telemetry {
 
     /// Shares of all workers' wall time spent idle waiting for each [`WaitFor`]: a
     /// share's answer, the markers, the summaries (they add up to [`Self::idle_share`]).
-    pub fn idle_shares_by_wait(&self) -> [f64; 3] {
+    pub fn idle_by_wait(&self) -> [f64; 3] {
         let wall: f64 = self.workers.iter().map(|w| w.wall_s).sum();
         let share = |part: fn(&WorkerTelemetry) -> f64| {
             let idle: f64 = self.workers.iter().map(part).sum();
@@ -248,7 +248,7 @@ impl Telemetry {
             }
         };
         [
-            share(|w| w.idle_share_s),
+            share(|w| w.idle_share_answers_s),
             share(|w| w.idle_markers_s),
             share(|w| w.idle_summaries_s),
         ]
@@ -300,7 +300,7 @@ mod tests {
         let worker = |wall_s, share, markers, summaries| WorkerTelemetry {
             wall_s,
             idle_s: share + markers + summaries,
-            idle_share_s: share,
+            idle_share_answers_s: share,
             idle_markers_s: markers,
             idle_summaries_s: summaries,
             ..Default::default()
@@ -308,15 +308,12 @@ mod tests {
         let t = Telemetry {
             workers: vec![worker(2.0, 0.1, 0.2, 0.1), worker(2.0, 0.0, 0.1, 0.3)],
         };
-        let [share, markers, summaries] = t.idle_shares_by_wait();
+        let [share, markers, summaries] = t.idle_by_wait();
         assert!((share - 0.025).abs() < 1e-12);
         assert!((markers - 0.075).abs() < 1e-12);
         assert!((summaries - 0.1).abs() < 1e-12);
         assert!((share + markers + summaries - t.idle_share()).abs() < 1e-12);
-        assert_eq!(
-            Telemetry { workers: vec![] }.idle_shares_by_wait(),
-            [0.0; 3]
-        );
+        assert_eq!(Telemetry { workers: vec![] }.idle_by_wait(), [0.0; 3]);
     }
 
     #[test]

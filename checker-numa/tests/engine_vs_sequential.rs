@@ -162,7 +162,7 @@ fn telemetry_adds_up() {
         let split = w.expanding_s + w.receiving_s + w.sending_s + w.idle_s;
         assert!((split - w.wall_s).abs() < 0.05 + w.wall_s * 0.05, "{w:?}");
         // Every idle stretch is counted under what it waited for.
-        let waits = w.idle_share_s + w.idle_markers_s + w.idle_summaries_s;
+        let waits = w.idle_share_answers_s + w.idle_markers_s + w.idle_summaries_s;
         assert!(
             (waits - w.idle_s).abs() < 1e-3,
             "idle {} s against {waits} s of waits: {w:?}",

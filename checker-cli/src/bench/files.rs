@@ -66,7 +66,7 @@ const DEFINITIONS: [(&str, &str); 8] = [
     ("speedup", "median wall time of the parallel engine with 1 worker / this wall time; efficiency = speedup / workers"),
     ("ceiling", "with --ceiling: N / (median over rounds of the time the last of N independent 1-worker checks run at once took / median time of one alone), from `checker ceiling` (runs/ceiling-wN.json)"),
     ("utilisation", "(wall - idle) / wall per worker; idle_share = all workers' idle time / all their wall time"),
-    ("idle_markers_share", "all workers' idle time waiting for end-of-level markers / all their wall time; idle_summaries_share and idle_shares_share likewise for summaries and shares' answers; the three add up to idle_share"),
+    ("idle_markers_share", "all workers' idle time waiting for end-of-level markers / all their wall time; idle_summaries_share and idle_share_answers_share likewise for summaries and shares' answers; the three add up to idle_share"),
     ("mean_batch_fill", "states sent / batches sent over all workers"),
     ("shared_expansion", "states expanded by a worker other than their owner / all states expanded"),
     ("bytes_per_state", "(peak RSS - peak RSS of the same engine and worker count on `grid 1 2`) / distinct"),

@@ -56,7 +56,7 @@ pub struct RunRow {
     /// storing).
     pub idle_summaries_share: Option<f64>,
     /// Of `idle_share`, the part spent waiting for a share's answer.
-    pub idle_shares_share: Option<f64>,
+    pub idle_share_answers_share: Option<f64>,
     /// Share of expansions done by a worker other than the state's owner (parallel
     /// only).
     pub shared_expansion: Option<f64>,
@@ -105,7 +105,7 @@ pub struct SummaryRow {
     /// Median share of wall time idle waiting for summaries.
     pub idle_summaries_share: Option<f64>,
     /// Median share of wall time idle waiting for a share's answer.
-    pub idle_shares_share: Option<f64>,
+    pub idle_share_answers_share: Option<f64>,
     /// Median share of expansions done by a non-owner.
     pub shared_expansion: Option<f64>,
     /// Median batches sent.
@@ -208,7 +208,7 @@ fn run_row(run: &Run, t1: f64, tseq: f64, baseline_rss: Option<u64>) -> RunRow {
     let report = &run.report;
     let telemetry = report.telemetry.as_ref().map(|t| t.to_telemetry());
     let utilisation = telemetry.as_ref().map(|t| t.utilisation());
-    let idle_by_wait = telemetry.as_ref().map(|t| t.idle_shares_by_wait());
+    let idle_by_wait = telemetry.as_ref().map(|t| t.idle_by_wait());
     let speedup = ratio(t1, report.elapsed);
     let bytes_per_state = match (report.peak_rss_bytes, baseline_rss) {
         (Some(peak), Some(base)) if report.distinct > 0 => {
@@ -234,7 +234,7 @@ fn run_row(run: &Run, t1: f64, tseq: f64, baseline_rss: Option<u64>) -> RunRow {
         idle_share: telemetry.as_ref().map(|t| t.idle_share()),
         idle_markers_share: idle_by_wait.map(|[_, markers, _]| markers),
         idle_summaries_share: idle_by_wait.map(|[_, _, summaries]| summaries),
-        idle_shares_share: idle_by_wait.map(|[share, _, _]| share),
+        idle_share_answers_share: idle_by_wait.map(|[share, _, _]| share),
         shared_expansion: telemetry.as_ref().map(|t| t.shared_expansion()),
         batches_sent: telemetry.as_ref().map(|t| t.batches_sent()),
         mean_batch_fill: telemetry.as_ref().map(|t| t.mean_batch_fill()),
@@ -284,7 +284,7 @@ fn summary_row(config: Config, rows: &[&RunRow], t1: f64) -> SummaryRow {
         idle_share: median_of(rows, |r| r.idle_share),
         idle_markers_share: median_of(rows, |r| r.idle_markers_share),
         idle_summaries_share: median_of(rows, |r| r.idle_summaries_share),
-        idle_shares_share: median_of(rows, |r| r.idle_shares_share),
+        idle_share_answers_share: median_of(rows, |r| r.idle_share_answers_share),
         shared_expansion: median_of(rows, |r| r.shared_expansion),
         batches_sent: median_of(rows, |r| r.batches_sent.map(|b| b as f64)),
         mean_batch_fill: median_of(rows, |r| r.mean_batch_fill),
@@ -330,7 +330,7 @@ mod tests {
             // Three quarters of it waiting for markers, a quarter for summaries.
             idle_markers_s: idle_s * 0.75,
             idle_summaries_s: idle_s * 0.25,
-            idle_share_s: 0.0,
+            idle_share_answers_s: 0.0,
             batches_sent: 10,
             states_sent: 50,
             expanded: 100,
@@ -417,7 +417,7 @@ mod tests {
         assert!((row.idle_share.unwrap() - 0.025).abs() < 1e-12);
         assert!((row.idle_markers_share.unwrap() - 0.01875).abs() < 1e-12);
         assert!((row.idle_summaries_share.unwrap() - 0.00625).abs() < 1e-12);
-        assert_eq!(row.idle_shares_share, Some(0.0));
+        assert_eq!(row.idle_share_answers_share, Some(0.0));
         // Workers 0 and 1 expanded 100 states each; worker 1 took 1 of them over.
         assert_eq!(row.shared_expansion, Some(0.005));
         assert_eq!(row.batches_sent, Some(20));

@@ -183,7 +183,7 @@ pub struct WorkerReport {
     pub idle_summaries_s: f64,
     /// Of `idle_s`, waiting for a share's answer (absent from older reports).
     #[serde(default)]
-    pub idle_share_s: f64,
+    pub idle_share_answers_s: f64,
     /// Batches sent to other workers.
     pub batches_sent: u64,
     /// States sent to other workers.
@@ -214,7 +214,7 @@ impl TelemetryReport {
                     idle_s: w.idle_s,
                     idle_markers_s: w.idle_markers_s,
                     idle_summaries_s: w.idle_summaries_s,
-                    idle_share_s: w.idle_share_s,
+                    idle_share_answers_s: w.idle_share_answers_s,
                     batches_sent: w.batches_sent,
                     states_sent: w.states_sent,
                     expanded: w.expanded,
@@ -414,13 +414,13 @@ mod tests {
             "level_sizes":[1,1],"deadlocks":0,"verdict":{"verdict":"holds"},"elapsed":0.5,
             "peak_rss_bytes":1000,"utilisation":null,"telemetry":{"workers":[{"worker":0,
             "wall_s":1.0,"expanding_s":0.5,"receiving_s":0.1,"sending_s":0.1,"idle_s":0.3,
-            "idle_markers_s":0.2,"idle_summaries_s":0.06,"idle_share_s":0.04,
+            "idle_markers_s":0.2,"idle_summaries_s":0.06,"idle_share_answers_s":0.04,
             "batches_sent":2,"states_sent":8,"owned":2,"expanded":4,"states_taken":1}]}}"#;
         let report: ChildReport = serde_json::from_str(text).unwrap();
         assert_eq!((report.distinct, report.generated), (2, 3));
         let telemetry = report.telemetry.unwrap().to_telemetry();
         assert!((telemetry.idle_share() - 0.3).abs() < 1e-12);
-        let [share, markers, summaries] = telemetry.idle_shares_by_wait();
+        let [share, markers, summaries] = telemetry.idle_by_wait();
         assert!((share - 0.04).abs() < 1e-12 && (markers - 0.2).abs() < 1e-12);
         assert!((summaries - 0.06).abs() < 1e-12);
         assert_eq!(telemetry.mean_batch_fill(), 4.0);

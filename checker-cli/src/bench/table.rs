@@ -82,7 +82,7 @@ pub fn idle_line(summary: &[SummaryRow]) -> Option<String> {
         row.idle_share? * 100.0,
         row.idle_markers_share? * 100.0,
         row.idle_summaries_share? * 100.0,
-        row.idle_shares_share? * 100.0
+        row.idle_share_answers_share? * 100.0
     ))
 }
 
@@ -113,7 +113,7 @@ mod tests {
             idle_share: Some(0.05),
             idle_markers_share: Some(0.03),
             idle_summaries_share: Some(0.015),
-            idle_shares_share: Some(0.005),
+            idle_share_answers_share: Some(0.005),
             shared_expansion: Some(0.012),
             batches_sent: Some(1500.0),
             mean_batch_fill: Some(510.25),

@@ -370,7 +370,7 @@ impl<'a, M: Model> Worker<'a, M> {
         t.receiving_s = self.clock.total(Activity::Receiving).as_secs_f64();
         t.sending_s = self.clock.total(Activity::Sending).as_secs_f64();
         t.idle_s = self.clock.total(Activity::Idle).as_secs_f64();
-        t.idle_share_s = self.idle_by[WaitFor::Share as usize].as_secs_f64();
+        t.idle_share_answers_s = self.idle_by[WaitFor::Share as usize].as_secs_f64();
         t.idle_markers_s = self.idle_by[WaitFor::Markers as usize].as_secs_f64();
         t.idle_summaries_s = self.idle_by[WaitFor::Summaries as usize].as_secs_f64();
         t.owned = self.state.log.len();

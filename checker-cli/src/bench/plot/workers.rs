@@ -29,10 +29,10 @@ const SEGMENTS: [(&str, RGBColor, Seconds); 7] = [
         |w| w.idle_summaries_s,
     ),
     ("idle, waiting for shares", RGBColor(205, 205, 205), |w| {
-        w.idle_share_s
+        w.idle_share_answers_s
     }),
     ("idle, other", RGBColor(230, 230, 230), |w| {
-        let other = w.idle_s - w.idle_markers_s - w.idle_summaries_s - w.idle_share_s;
+        let other = w.idle_s - w.idle_markers_s - w.idle_summaries_s - w.idle_share_answers_s;
         // Below a millisecond it is the clock's last stretch as the worker ends.
         if other < 1e-3 {
             0.0
