@@ -68,6 +68,11 @@ impl Round {
     pub fn last_s(&self) -> f64 {
         self.copies_s.iter().copied().fold(0.0, f64::max)
     }
+
+    /// When the first copy ended.
+    pub fn first_s(&self) -> f64 {
+        self.copies_s.iter().copied().fold(f64::INFINITY, f64::min)
+    }
 }
 
 /// Medians over rounds and what they bound.
@@ -77,6 +82,10 @@ pub struct Ceiling {
     pub median_alone_s: f64,
     /// Median over rounds of the last copy's wall seconds.
     pub median_last_s: f64,
+    /// Median over rounds of the first copy's wall seconds. Far below
+    /// `median_last_s`, the CPUs are not equally fast (the same work took longer on
+    /// some), which a level-synchronous search waits for at every level.
+    pub median_first_s: f64,
     /// `median_last_s / median_alone_s`: how much longer N copies take than one.
     pub slowdown: f64,
     /// `copies / slowdown`: the most an N-worker run can gain over 1 worker here.
@@ -88,10 +97,12 @@ impl Ceiling {
     pub fn of(rounds: &[Round], copies: usize) -> Ceiling {
         let median_alone_s = median(rounds.iter().map(|r| r.alone_s).collect());
         let median_last_s = median(rounds.iter().map(Round::last_s).collect());
+        let median_first_s = median(rounds.iter().map(Round::first_s).collect());
         let slowdown = median_last_s / median_alone_s;
         Ceiling {
             median_alone_s,
             median_last_s,
+            median_first_s,
             slowdown,
             ceiling: copies as f64 / slowdown,
         }
@@ -195,13 +206,14 @@ impl ModelVisitor for Measure<'_> {
         }
         let result = Ceiling::of(&rounds, copies);
         println!(
-            "{}: {} distinct states; median of {} round{}: alone {:.3} s, {copies} at once {:.3} s (the last to end); slowdown {:.3}, {copies}-worker ceiling {:.2}x",
+            "{}: {} distinct states; median of {} round{}: alone {:.3} s, {copies} at once {:.3} s (the last to end; the first {:.3} s); slowdown {:.3}, {copies}-worker ceiling {:.2}x",
             model.name(),
             crate::report::thousands(distinct.unwrap_or_default()),
             rounds.len(),
             if rounds.len() == 1 { "" } else { "s" },
             result.median_alone_s,
             result.median_last_s,
+            result.median_first_s,
             result.slowdown,
             result.ceiling
         );
@@ -296,6 +308,8 @@ mod tests {
         assert_eq!(c.median_alone_s, 2.0);
         // Last copies 2.5, 2.0, 2.4: median 2.4.
         assert_eq!(c.median_last_s, 2.4);
+        // First copies 2.1, 1.9, 2.3: median 2.1.
+        assert_eq!(c.median_first_s, 2.1);
         assert!((c.slowdown - 1.2).abs() < 1e-12, "{}", c.slowdown);
         assert!((c.ceiling - 2.0 / 1.2).abs() < 1e-12, "{}", c.ceiling);
     }

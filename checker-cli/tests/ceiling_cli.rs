@@ -86,17 +86,24 @@ fn copies_and_rounds_are_timed_and_the_ceiling_follows_from_the_medians() {
         v[1]
     };
     let alone: Vec<f64> = rounds.iter().map(|r| number(&r["alone_s"])).collect();
+    let copy_times = |r: &Value| -> Vec<f64> {
+        let times = r["copies_s"].as_array().unwrap();
+        assert_eq!(times.len(), copies);
+        times.iter().map(number).collect()
+    };
     let last: Vec<f64> = rounds
         .iter()
-        .map(|r| {
-            let times = r["copies_s"].as_array().unwrap();
-            assert_eq!(times.len(), copies);
-            times.iter().map(number).fold(0.0, f64::max)
-        })
+        .map(|r| copy_times(r).into_iter().fold(0.0, f64::max))
+        .collect();
+    let first: Vec<f64> = rounds
+        .iter()
+        .map(|r| copy_times(r).into_iter().fold(f64::INFINITY, f64::min))
         .collect();
     assert!(alone.iter().chain(&last).all(|&t| t > 0.0));
     assert_eq!(number(&report["median_alone_s"]), median(alone));
     assert_eq!(number(&report["median_last_s"]), median(last));
+    assert_eq!(number(&report["median_first_s"]), median(first));
+    assert!(number(&report["median_first_s"]) <= number(&report["median_last_s"]));
     let slowdown = number(&report["median_last_s"]) / number(&report["median_alone_s"]);
     assert!((number(&report["slowdown"]) - slowdown).abs() < 1e-12);
     assert!((number(&report["ceiling"]) - copies as f64 / slowdown).abs() < 1e-9);
