@@ -32,7 +32,7 @@ while read -r name args; do
   echo "== $name ($(date -u +%T))" | tee -a "$summary"
   # shellcheck disable=SC2086 # $args is the model and its parameters, split on purpose
   "$checker" bench $args --workers "$workers" --repeat 3 --out "$out/$name" 2>&1 \
-    | tail -n 12 | tee -a "$summary"
+    | grep -v "^\[[0-9]*/[0-9]*\] " | tail -n 12 | tee -a "$summary"
 done <<'MODELS'
 twophase-9 twophase 9
 grid-8-7 grid 8 7
