@@ -24,7 +24,7 @@ use std::time::Instant;
 use checker_core::{CheckOptions, Model};
 use checker_numa::placement::{self, Placement};
 use checker_numa::topology::{NumaNode, Topology, TopologySource};
-use checker_numa::EngineConfig;
+use checker_numa::{EngineConfig, Spread};
 use fixtures::ModelVisitor;
 
 use crate::error::CliError;
@@ -95,6 +95,7 @@ pub struct Ceiling {
 impl Ceiling {
     /// The medians of `rounds` (at least one) of `copies` copies.
     pub fn of(rounds: &[Round], copies: usize) -> Ceiling {
+        let median = |values: Vec<f64>| Spread::of(values).median;
         let median_alone_s = median(rounds.iter().map(|r| r.alone_s).collect());
         let median_last_s = median(rounds.iter().map(Round::last_s).collect());
         let median_first_s = median(rounds.iter().map(Round::first_s).collect());
@@ -107,12 +108,6 @@ impl Ceiling {
             ceiling: copies as f64 / slowdown,
         }
     }
-}
-
-/// The middle value (the upper one of an even count); `values` is not empty.
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 /// What `--json` writes.
@@ -318,6 +313,5 @@ mod tests {
     fn one_copy_as_fast_as_alone_has_ceiling_one() {
         let c = Ceiling::of(&[round(3.0, &[3.0])], 1);
         assert_eq!((c.slowdown, c.ceiling), (1.0, 1.0));
-        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 3.0);
     }
 }

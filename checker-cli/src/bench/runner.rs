@@ -109,6 +109,18 @@ pub fn child_args(
             args.push("--memory-log".into());
         }
     }
+    push_search_flags(&mut args, flags);
+    // Progress lines would only cost time; the child's stdout is discarded anyway.
+    args.push("--progress-every".into());
+    args.push("86400".into());
+    args.push("--json".into());
+    args.push(json.into());
+    args
+}
+
+/// The flags that change the search itself (what it explores and when it stops), which
+/// every child passes on: `--no-deadlock` and `--max-states N`.
+fn push_search_flags(args: &mut Vec<OsString>, flags: &CheckFlags) {
     if flags.no_deadlock {
         args.push("--no-deadlock".into());
     }
@@ -116,12 +128,6 @@ pub fn child_args(
         args.push("--max-states".into());
         args.push(n.to_string().into());
     }
-    // Progress lines would only cost time; the child's stdout is discarded anyway.
-    args.push("--progress-every".into());
-    args.push("86400".into());
-    args.push("--json".into());
-    args.push(json.into());
-    args
 }
 
 /// The fields of a `checker check --json` report that a sweep uses.
@@ -249,13 +255,7 @@ pub fn ceiling_args(
     args.push(copies.to_string().into());
     args.push("--rounds".into());
     args.push(rounds.to_string().into());
-    if flags.no_deadlock {
-        args.push("--no-deadlock".into());
-    }
-    if let Some(n) = flags.max_states {
-        args.push("--max-states".into());
-        args.push(n.to_string().into());
-    }
+    push_search_flags(&mut args, flags);
     args.push("--json".into());
     args.push(json.into());
     args
