@@ -1,71 +1,50 @@
 //! `checker bench`: the files a sweep writes (CSV header and rows, JSON fields, both
 //! SVGs, the raw child reports) and its refusals of bad input.
 
+mod common;
+
+use common::{assert_refused, checker, fresh_path, number};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,idle_markers_share,idle_summaries_share,idle_share_answers_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
-
-fn checker(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_checker"))
-        .args(args)
-        .output()
-        .expect("the checker runs")
-}
-
-/// A fresh, empty directory path for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 fn cpus() -> usize {
     checker_numa::topology::detect().total_cpus()
 }
 
-/// Fails unless `output` exited with code 2 and wrote exactly one line to stderr.
-fn assert_refused(output: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("error:"), "{stderr}");
-    stderr
-}
-
-fn number(value: &Value) -> f64 {
-    value
-        .as_f64()
-        .unwrap_or_else(|| panic!("{value} is not a number"))
-}
-
-#[test]
-fn a_sweep_writes_csv_json_and_both_plots() {
-    let out = scratch("sweep");
-    let out_text = out.to_str().unwrap();
+/// Runs `checker bench twophase 3 --workers 1,2` with `extra` flags into `out`
+/// (oversubscribed where there is only one CPU), fails unless it succeeded, and returns
+/// its stdout.
+fn sweep_twophase_3(out: &Path, extra: &[&str]) -> String {
     let mut args = vec![
         "bench",
         "twophase",
         "3",
         "--workers",
         "1,2",
-        "--repeat",
-        "1",
         "--out",
-        out_text,
+        out.to_str().unwrap(),
     ];
+    args.extend_from_slice(extra);
     if cpus() < 2 {
         args.push("--oversubscribe");
     }
     let output = checker(&args);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(
         output.status.code(),
         Some(0),
         "stdout: {stdout}\nstderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+#[test]
+fn a_sweep_writes_csv_json_and_both_plots() {
+    let out = fresh_path("bench-sweep");
+    let stdout = sweep_twophase_3(&out, &["--repeat", "1"]);
     // The terminal table: a header and one line per configuration.
     assert!(
         stdout.contains("twophase 3: 288 distinct, 1,146 generated"),
@@ -207,32 +186,9 @@ fn a_sweep_writes_csv_json_and_both_plots() {
 
 #[test]
 fn a_sweep_with_ceiling_shows_the_machine_ceiling_beside_the_speedup() {
-    let out = scratch("ceiling");
-    let out_text = out.to_str().unwrap();
-    let mut args = vec![
-        "bench",
-        "twophase",
-        "3",
-        "--workers",
-        "1,2",
-        "--repeat",
-        "2",
-        "--ceiling",
-        "--out",
-        out_text,
-    ];
+    let out = fresh_path("bench-ceiling");
     let measured = cpus() >= 2;
-    if !measured {
-        args.push("--oversubscribe");
-    }
-    let output = checker(&args);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = sweep_twophase_3(&out, &["--repeat", "2", "--ceiling"]);
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let summary = json["summary"].as_array().unwrap();
@@ -266,7 +222,7 @@ fn a_sweep_with_ceiling_shows_the_machine_ceiling_beside_the_speedup() {
 
 #[test]
 fn more_workers_than_cpus_are_refused_without_oversubscribe() {
-    let out = scratch("refused");
+    let out = fresh_path("bench-refused");
     let too_many = (cpus() + 1).to_string();
     let output = checker(&[
         "bench",
@@ -288,7 +244,7 @@ fn more_workers_than_cpus_are_refused_without_oversubscribe() {
 
 #[test]
 fn oversubscribed_runs_say_their_times_mean_nothing() {
-    let out = scratch("oversubscribed");
+    let out = fresh_path("bench-oversubscribed");
     let too_many = (cpus() + 1).to_string();
     let output = checker(&[
         "bench",
@@ -312,7 +268,7 @@ fn oversubscribed_runs_say_their_times_mean_nothing() {
 
 #[test]
 fn bad_worker_lists_are_refused() {
-    let out = scratch("bad-list");
+    let out = fresh_path("bench-bad-list");
     for (list, names) in [("1,x", "`x`"), ("0", "at least 1"), ("1,,2", "empty")] {
         let output = checker(&[
             "bench",
@@ -330,7 +286,7 @@ fn bad_worker_lists_are_refused() {
 
 #[test]
 fn bad_models_repeats_and_output_paths_are_refused() {
-    let out = scratch("bad-input");
+    let out = fresh_path("bench-bad-input");
     let out_text = out.to_str().unwrap();
     let stderr = assert_refused(&checker(&[
         "bench",

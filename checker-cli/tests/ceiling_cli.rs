@@ -1,27 +1,16 @@
 //! `checker ceiling`: what it prints and writes, and its refusals of bad input.
 
+mod common;
+
+use common::{assert_refused, checker, fresh_path, number};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn checker(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_checker"))
-        .args(args)
-        .output()
-        .expect("the checker runs")
-}
-
+/// An empty directory for one test's files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("ceiling-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_path(&format!("ceiling-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn number(value: &Value) -> f64 {
-    value
-        .as_f64()
-        .unwrap_or_else(|| panic!("{value} is not a number"))
 }
 
 #[test]
@@ -149,10 +138,8 @@ fn bad_input_is_refused_in_one_line_with_exit_2() {
     ];
     for (args, expected) in cases {
         let o = checker(args);
-        let err = String::from_utf8_lossy(&o.stderr).to_string();
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        let err = assert_refused(&o);
         assert!(err.contains(expected), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(o.stdout.is_empty(), "{args:?}");
     }
 }

@@ -1,13 +1,9 @@
 //! The `checker` binary end to end: output, exit codes, JSON.
 
-use std::process::{Command, Output};
+mod common;
 
-fn checker(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_checker"))
-        .args(args)
-        .output()
-        .expect("checker runs")
-}
+use common::{assert_refused, checker};
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -202,11 +198,8 @@ fn bad_input_is_one_line_and_exit_2() {
         ),
     ];
     for (args, expected) in cases {
-        let o = checker(args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        let err = stderr(&o);
+        let err = assert_refused(&checker(args));
         assert!(err.contains(expected), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
