@@ -165,6 +165,9 @@ pub struct Batch {
     /// The parent (reference, fingerprint) of the last entry pushed; [`NO_PARENT_YET`]
     /// before the first.
     last_parent: (ParentRef, Fingerprint),
+    /// Bytes to allocate at the first push into a batch without a buffer (see
+    /// [`Batch::unallocated`]).
+    first_room: u32,
 }
 
 /// The parent a batch's first entry is compared with, by the writer and the reader
@@ -185,7 +188,30 @@ impl Batch {
             bytes: Vec::with_capacity(bytes),
             entries: 0,
             last_parent: NO_PARENT_YET,
+            first_room: 0,
         }
+    }
+
+    /// An empty batch that allocates room for `bytes` bytes at its first push, and
+    /// nothing before. A worker holds a batch for every worker, and makes a new one
+    /// whenever it sends one and no emptied one has come back; made with their room,
+    /// the batches that never carry a state cost memory all the same (the allocator
+    /// touches a page for each): at 128 workers, a 4-state model peaked at 150 MiB
+    /// with them and 86 MiB without.
+    pub fn unallocated(bytes: usize) -> Self {
+        Batch {
+            first_room: u32::try_from(bytes).unwrap_or(u32::MAX),
+            ..Batch::with_capacity(0)
+        }
+    }
+
+    /// Makes room for `needed` more bytes: at the first push into an
+    /// [`unallocated`](Self::unallocated) batch, `first_room` of them; after that,
+    /// at least double the buffer, as `Vec` does.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, needed: usize) {
+        self.bytes.reserve(needed.max(self.first_room as usize));
     }
 
     /// Appends one state.
@@ -215,7 +241,10 @@ impl Batch {
         header[20..28].copy_from_slice(&entry.parent_fp.to_le_bytes());
         let kept = select_unpredictable(new_parent, ENTRY_HEADER + PARENT_RECORD, ENTRY_HEADER);
         let start = self.bytes.len();
-        self.bytes.reserve(header.len() + entry.state.len());
+        let needed = header.len() + entry.state.len();
+        if self.bytes.capacity() - start < needed {
+            self.make_room(needed);
+        }
         // The buffer was last read by the receiving core: ask for its lines ahead of
         // writing them, so the stores do not stall waiting for them one by one.
         prefetch_write(self.bytes.as_ptr().wrapping_add(start + WRITE_AHEAD));
@@ -378,6 +407,32 @@ mod tests {
         b.push(e);
         assert_eq!(b.byte_len(), ENTRY_HEADER + 1);
         assert_eq!(b.iter().collect::<Vec<_>>(), [e]);
+    }
+
+    #[test]
+    fn an_unallocated_batch_makes_its_room_at_the_first_push_and_doubles_after() {
+        let mut b = Batch::unallocated(100);
+        assert_eq!(b.bytes.capacity(), 0);
+        let e = |fp, state| Entry {
+            fp,
+            parent: ParentRef(7),
+            parent_fp: 9,
+            state,
+        };
+        b.push(e(1, &[1; 10]));
+        assert_eq!(
+            b.bytes.capacity(),
+            100,
+            "the room asked for, not the entry's size"
+        );
+        b.push(e(2, &[2; 30]));
+        assert_eq!(b.bytes.capacity(), 100);
+        b.push(e(3, &[3; 30]));
+        assert_eq!(b.bytes.capacity(), 200, "doubled when full");
+        b.clear();
+        assert_eq!(b.bytes.capacity(), 200, "cleared for reuse, room kept");
+        b.push(e(4, &[4; 5]));
+        assert_eq!(b.iter().collect::<Vec<_>>(), [e(4, &[4; 5])]);
     }
 
     proptest! {

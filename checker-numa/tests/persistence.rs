@@ -359,3 +359,43 @@ fn an_unwritable_workdir_is_an_error_not_a_panic() {
     assert!(matches!(err, EngineError::Io(_)), "{err}");
     std::fs::remove_file(&file).unwrap();
 }
+
+/// The memory budget counts the batch buffers each worker makes (one per destination at
+/// least): with the same budget, 16 workers finish with 512-byte batches and stop at the
+/// first level end with 512 KiB ones, whose 16 buffers per worker exceed its 8 MiB
+/// share.
+#[test]
+fn memory_budget_counts_the_batch_buffers() {
+    let m = RandomGraph {
+        size: 20_000,
+        branching: 3,
+        seed: 8,
+        sinks: 0,
+        bad: None,
+    };
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    let dir = workdir("batch-budget");
+    let mut c = config(16, &dir, &m, false);
+    c.memory_budget = Some(128 << 20);
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    same(
+        &got.outcome,
+        &reference,
+        "512-byte batches within the budget",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    c.batch_bytes = 512 << 10;
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    assert_eq!(
+        got.outcome.verdict,
+        Verdict::Partial {
+            reason: StopReason::MemoryBudget
+        }
+    );
+    assert_eq!(
+        got.outcome.level_sizes,
+        reference.level_sizes[..1],
+        "stopped at the first level end, after the initial states"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use checker_core::{Model, StopReason};
 
-use super::{Ending, PartialLevel, Worker};
+use super::{batch_room, Ending, PartialLevel, Worker};
 use crate::checkpoint::{self, WorkerFile};
 use crate::frontier::Frontier;
 use crate::message::{LevelSummary, Message, SummaryFlags};
@@ -65,6 +65,7 @@ impl<M: Model> Worker<'_, M> {
             + self.state.frontier.allocated_bytes() as u64
             + self.state.next.allocated_bytes() as u64
             + self.level_index.memory_bytes() as u64
+            + self.batch_buffers * batch_room(self.batch_bytes) as u64
     }
 
     /// Ends the level: the rounds, then the decision every worker takes identically.

@@ -6,7 +6,7 @@ use crossbeam_utils::Backoff;
 use checker_core::Model;
 
 use super::sharing::OwnRequest;
-use super::Worker;
+use super::{batch_room, Worker};
 use crate::message::{Batch, Message};
 use crate::telemetry::{Activity, WaitFor};
 
@@ -18,7 +18,10 @@ impl<M: Model> Worker<'_, M> {
                 b.clear();
                 b
             }
-            _ => Batch::with_capacity(self.batch_bytes + 256),
+            _ => {
+                self.batch_buffers += 1;
+                Batch::unallocated(batch_room(self.batch_bytes))
+            }
         };
         let batch = std::mem::replace(&mut self.outgoing[to], fresh);
         self.telemetry.batches_sent += 1;

@@ -214,6 +214,11 @@ pub struct Worker<'a, M: Model> {
     /// Whether a counterexample can be asked for, so parents must be chosen canonically.
     track_parents: bool,
     batch_bytes: usize,
+    /// Batch buffers this worker has made: one per destination at the start, and one
+    /// each time no emptied batch came back when it sent one. They stay in its hands,
+    /// in its rings or at the receivers until the segment ends, so its memory (and the
+    /// memory budget) counts them.
+    batch_buffers: u64,
     state: WorkerState,
     /// Fingerprint to position for the level being built.
     level_index: LevelIndex,
@@ -289,10 +294,11 @@ impl<'a, M: Model> Worker<'a, M> {
             invariants,
             track_parents: setup.options.check_deadlock || invariants > 0,
             batch_bytes: setup.batch_bytes,
+            batch_buffers: setup.workers as u64,
             state,
             level_index: LevelIndex::new(),
             outgoing: (0..setup.workers)
-                .map(|_| Batch::with_capacity(setup.batch_bytes + 256))
+                .map(|_| Batch::unallocated(batch_room(setup.batch_bytes)))
                 .collect(),
             senders: setup.senders,
             receivers: setup.receivers,
@@ -480,6 +486,12 @@ impl<'a, M: Model> Worker<'a, M> {
             Ordering::Relaxed,
         );
     }
+}
+
+/// The room a batch buffer is made with: `batch_bytes`, and enough over it for the
+/// entry that fills it (whose push starts below `batch_bytes`).
+fn batch_room(batch_bytes: usize) -> usize {
+    batch_bytes + 256
 }
 
 /// Waits a little: spins first, then yields. A worker that has a CPU of its own keeps
