@@ -15,8 +15,32 @@ pub enum Activity {
     Receiving,
     /// Handing full batches, markers and summaries to mailboxes.
     Sending,
-    /// Nothing to do: inbox empty while waiting for the end of a level.
-    Idle,
+    /// Nothing to do: inbox empty while it waits for what [`WaitFor`] names.
+    Idle(WaitFor),
+}
+
+impl Activity {
+    /// Every activity, in the order of [`Activity::index`].
+    const ALL: [Activity; 6] = [
+        Activity::Expanding,
+        Activity::Receiving,
+        Activity::Sending,
+        Activity::Idle(WaitFor::Share),
+        Activity::Idle(WaitFor::Markers),
+        Activity::Idle(WaitFor::Summaries),
+    ];
+
+    /// Position of the activity's total in [`TimeSplit`].
+    fn index(self) -> usize {
+        match self {
+            Activity::Expanding => 0,
+            Activity::Receiving => 1,
+            Activity::Sending => 2,
+            Activity::Idle(WaitFor::Share) => 3,
+            Activity::Idle(WaitFor::Markers) => 4,
+            Activity::Idle(WaitFor::Summaries) => 5,
+        }
+    }
 }
 
 /// What a worker with nothing to do is waiting for: the parts of its idle time.
@@ -35,43 +59,62 @@ pub enum WaitFor {
 /// Splits wall time between activities with one clock read per switch.
 #[derive(Debug)]
 pub struct TimeSplit {
-    current: Activity,
+    /// The running activity; `None` once stopped.
+    current: Option<Activity>,
     since: Instant,
-    /// Accumulated time per activity, indexed like [`Activity`].
-    totals: [Duration; 4],
+    /// Accumulated time per activity, indexed by [`Activity::index`].
+    totals: [Duration; Activity::ALL.len()],
 }
 
 impl TimeSplit {
     /// Starts the clock in `activity`.
     pub fn start(activity: Activity) -> Self {
         TimeSplit {
-            current: activity,
+            current: Some(activity),
             since: Instant::now(),
-            totals: [Duration::ZERO; 4],
+            totals: [Duration::ZERO; Activity::ALL.len()],
         }
     }
 
-    /// Switches to `activity`; returns the one it switched from.
+    /// Switches to `activity`; returns the one it switched from (`activity` itself
+    /// if the clock was stopped, which it restarts).
     #[inline]
     pub fn switch(&mut self, activity: Activity) -> Activity {
-        let previous = self.current;
-        if activity != previous {
+        let previous = self.current.unwrap_or(activity);
+        if Some(activity) != self.current {
             let now = Instant::now();
-            self.totals[previous as usize] += now - self.since;
+            if let Some(running) = self.current {
+                self.totals[running.index()] += now - self.since;
+            }
             self.since = now;
-            self.current = activity;
+            self.current = Some(activity);
         }
         previous
     }
 
+    /// Stops the clock: the running stretch is counted, and nothing after it.
+    pub fn stop(&mut self) {
+        if let Some(running) = self.current.take() {
+            self.totals[running.index()] += self.since.elapsed();
+        }
+    }
+
     /// Time spent in `activity` so far (the running stretch included).
     pub fn total(&self, activity: Activity) -> Duration {
-        let running = if activity == self.current {
+        let running = if Some(activity) == self.current {
             self.since.elapsed()
         } else {
             Duration::ZERO
         };
-        self.totals[activity as usize] + running
+        self.totals[activity.index()] + running
+    }
+
+    /// Time spent idle so far, whatever it waited for.
+    pub fn idle(&self) -> Duration {
+        [WaitFor::Share, WaitFor::Markers, WaitFor::Summaries]
+            .into_iter()
+            .map(|w| self.total(Activity::Idle(w)))
+            .sum()
     }
 }
 
@@ -333,8 +376,30 @@ mod tests {
     fn time_split_accumulates_per_activity() {
         let mut t = TimeSplit::start(Activity::Expanding);
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(t.switch(Activity::Idle), Activity::Expanding);
+        let markers = Activity::Idle(WaitFor::Markers);
+        assert_eq!(t.switch(markers), Activity::Expanding);
         assert!(t.total(Activity::Expanding) >= Duration::from_millis(5));
         assert_eq!(t.total(Activity::Sending), Duration::ZERO);
+        std::thread::sleep(Duration::from_millis(3));
+        assert_eq!(t.switch(Activity::Idle(WaitFor::Summaries)), markers);
+        std::thread::sleep(Duration::from_millis(2));
+        t.stop();
+        let (m, s) = (
+            t.total(markers),
+            t.total(Activity::Idle(WaitFor::Summaries)),
+        );
+        assert!(m >= Duration::from_millis(3) && s >= Duration::from_millis(2));
+        assert_eq!(t.total(Activity::Idle(WaitFor::Share)), Duration::ZERO);
+        assert_eq!(t.idle(), m + s);
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(t.idle(), m + s, "a stopped clock counts nothing more");
+        assert_eq!(t.switch(Activity::Sending), Activity::Sending, "restarted");
+    }
+
+    #[test]
+    fn activity_indices_are_distinct_and_in_order() {
+        for (i, a) in Activity::ALL.into_iter().enumerate() {
+            assert_eq!(a.index(), i, "{a:?}");
+        }
     }
 }

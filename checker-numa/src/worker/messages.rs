@@ -126,7 +126,6 @@ impl<M: Model> Worker<'_, M> {
     /// (`send` only records them). The asker waits for the answer before its marker,
     /// so one left unanswered would stall the level for good.
     pub(super) fn wait_until(&mut self, waiting_for: WaitFor, done: impl Fn(&Self) -> bool) {
-        let idle_before = self.clock.total(Activity::Idle);
         let backoff = Backoff::new();
         while !done(self) {
             let received = self.poll_inbox();
@@ -134,11 +133,10 @@ impl<M: Model> Worker<'_, M> {
             if received {
                 backoff.reset();
             } else {
-                self.clock.switch(Activity::Idle);
+                self.clock.switch(Activity::Idle(waiting_for));
                 self.idle(&backoff);
             }
         }
         self.clock.switch(Activity::Expanding);
-        self.idle_by[waiting_for as usize] += self.clock.total(Activity::Idle) - idle_before;
     }
 }

@@ -244,8 +244,6 @@ pub struct Worker<'a, M: Model> {
     level_summary: LevelSummary,
     global: GlobalTotals,
     clock: TimeSplit,
-    /// Idle time by what it waited for, indexed like [`WaitFor`].
-    idle_by: [Duration; 3],
     telemetry: WorkerTelemetry,
     /// Every worker's progress slot: this worker publishes in its own (at `id`) and
     /// reads the others' to find whom to ask for a share.
@@ -314,7 +312,6 @@ impl<'a, M: Model> Worker<'a, M> {
             level_summary: LevelSummary::default(),
             global: setup.totals,
             clock: TimeSplit::start(Activity::Expanding),
-            idle_by: [Duration::ZERO; 3],
             telemetry: setup.telemetry,
             progress: setup.progress,
             share_expansion: setup.share_expansion && setup.workers > 1,
@@ -369,16 +366,17 @@ impl<'a, M: Model> Worker<'a, M> {
             }
             _ => None,
         };
-        self.clock.switch(Activity::Idle);
+        self.clock.stop();
         let t = &mut self.telemetry;
         t.wall_s = started.elapsed().as_secs_f64();
         t.expanding_s = self.clock.total(Activity::Expanding).as_secs_f64();
         t.receiving_s = self.clock.total(Activity::Receiving).as_secs_f64();
         t.sending_s = self.clock.total(Activity::Sending).as_secs_f64();
-        t.idle_s = self.clock.total(Activity::Idle).as_secs_f64();
-        t.idle_share_answers_s = self.idle_by[WaitFor::Share as usize].as_secs_f64();
-        t.idle_markers_s = self.idle_by[WaitFor::Markers as usize].as_secs_f64();
-        t.idle_summaries_s = self.idle_by[WaitFor::Summaries as usize].as_secs_f64();
+        let idle = |w| self.clock.total(Activity::Idle(w)).as_secs_f64();
+        t.idle_share_answers_s = idle(WaitFor::Share);
+        t.idle_markers_s = idle(WaitFor::Markers);
+        t.idle_summaries_s = idle(WaitFor::Summaries);
+        t.idle_s = self.clock.idle().as_secs_f64();
         t.owned = self.state.log.len();
         t.generated = self.state.counters.generated;
         t.expanded = self.state.counters.expanded;
