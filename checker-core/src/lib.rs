@@ -14,6 +14,7 @@ pub mod options;
 pub mod outcome;
 pub mod packed;
 pub mod sequential;
+pub mod short_copy;
 pub mod trace;
 
 pub use fingerprint::{collision_probability, fingerprint, BuildFingerprintHasher, Fingerprint};

@@ -188,7 +188,7 @@ impl<'m, 'o, M: Model> Search<'m, 'o, M> {
     fn expand_level(&mut self, current: &PackedStates, depth: u32) {
         let model = self.model;
         let mut state: Option<M::State> = None;
-        let mut succ_buf = Vec::new();
+        let mut succ_buf = crate::short_copy::pack_buffer();
         for (count, (tag, bytes)) in current.iter().enumerate() {
             let index = tag as u32;
             let parent_fp = self.log[index as usize].fp;

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use checker_core::short_copy::extend_short;
 use checker_core::{Action, Model};
 
 use crate::compile::{compile, Compiled};
@@ -155,7 +156,7 @@ impl Model for DveModel {
     }
 
     fn pack(&self, state: &StateVector, out: &mut Vec<u8>) {
-        out.extend_from_slice(state);
+        extend_short(out, state);
     }
 
     fn unpack(&self, bytes: &[u8]) -> StateVector {

@@ -20,6 +20,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::{Deref, DerefMut};
 
 use bytemuck::{Pod, Zeroable};
+use checker_core::short_copy::copy_short;
 
 /// Bytes per block.
 const BLOCK: usize = 128;
@@ -54,7 +55,11 @@ impl StateVector {
             self.blocks.resize(blocks, Block([0; BLOCK]));
         }
         self.len = bytes.len();
-        self.copy_from_slice(bytes);
+        // Inline for short states (the bytes past the end are unused anyway).
+        copy_short(
+            bytemuck::cast_slice_mut::<Block, u8>(&mut self.blocks),
+            bytes,
+        );
     }
 }
 
@@ -106,6 +111,9 @@ mod tests {
         // Shorter contents reuse the blocks; the bytes past the end do not count.
         s.set(&[7, 8, 9]);
         assert_eq!(&*s, &[7, 8, 9]);
+        s.set(&long[..20]);
+        assert_eq!(&*s, &long[..20]);
+        s.set(&[7, 8, 9]);
         assert_eq!(s.blocks.len(), 3);
         assert_eq!(s, StateVector::from_slice(&[7, 8, 9]));
         s[1] = 1;

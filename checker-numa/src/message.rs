@@ -18,6 +18,7 @@ use std::hint::select_unpredictable;
 use crate::hints::prefetch_write;
 use crate::partition::ParentRef;
 use crate::state_chunk::StateChunk;
+use checker_core::short_copy::extend_short;
 
 /// How far ahead of the end of a batch its buffer is prefetched for writing.
 const WRITE_AHEAD: usize = 512;
@@ -221,7 +222,7 @@ impl Batch {
     /// what the entry needs. At 2 workers or more, whether an entry repeats its
     /// batch's last parent is a coin toss, and copying a header of either length
     /// (a call to `memcpy`, which branches on the length) was mispredicted as often.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, entry: Entry<'_>) {
         let len = u32::try_from(entry.state.len())
             .ok()
@@ -250,7 +251,7 @@ impl Batch {
         prefetch_write(self.bytes.as_ptr().wrapping_add(start + WRITE_AHEAD));
         self.bytes.extend_from_slice(&header);
         self.bytes.truncate(start + kept);
-        self.bytes.extend_from_slice(entry.state);
+        extend_short(&mut self.bytes, entry.state);
         self.entries += 1;
     }
 

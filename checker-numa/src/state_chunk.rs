@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use checker_core::short_copy::extend_short;
+
 /// Layout code of a chunk whose states carry their length (see
 /// [`StateChunk::layout_code`]).
 const PREFIXED: u64 = u64::MAX;
@@ -98,7 +100,7 @@ impl StateChunk {
             let len = u32::try_from(state.len()).expect("packed state longer than 4 GiB");
             self.bytes.extend_from_slice(&len.to_le_bytes());
         }
-        self.bytes.extend_from_slice(state);
+        extend_short(&mut self.bytes, state);
         self.count += 1;
     }
 

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
+use checker_core::short_copy::pack_buffer;
 use checker_core::{fingerprint, Model};
 
 use super::sharing::OwnRequest;
@@ -25,7 +26,7 @@ impl<M: Model> Worker<'_, M> {
         let mut left = frontier.len();
         self.publish_progress(left);
         let mut typed: Option<M::State> = None;
-        let mut buf = Vec::new();
+        let mut buf = pack_buffer();
         loop {
             let chunk = match frontier.front_chunk() {
                 Ok(Some(chunk)) => chunk,

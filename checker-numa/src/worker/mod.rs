@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use checker_core::level::LevelErrors;
 use checker_core::model::first_violated_invariant;
+use checker_core::short_copy::pack_buffer;
 use checker_core::{fingerprint, CheckOptions, Model, StopReason};
 
 use crate::checkpoint::{Totals, WorkerCounters, WorkerFile};
@@ -439,7 +440,7 @@ impl<'a, M: Model> Worker<'a, M> {
     /// Every worker enumerates the initial states and keeps those it owns.
     fn store_initial_states(&mut self) {
         let model = self.model;
-        let mut buf = Vec::new();
+        let mut buf = pack_buffer();
         model.initial_states(&mut |s| {
             buf.clear();
             model.pack(s, &mut buf);
