@@ -55,7 +55,7 @@ impl StateVector {
             self.blocks.resize(blocks, Block([0; BLOCK]));
         }
         self.len = bytes.len();
-        // Inline for short states (the bytes past the end are unused anyway).
+        // Without a call to `memcpy` for short states (`copy_short`).
         copy_short(
             bytemuck::cast_slice_mut::<Block, u8>(&mut self.blocks),
             bytes,
