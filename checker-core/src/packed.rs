@@ -37,7 +37,7 @@ impl PackedStates {
         let len = u32::try_from(state.len()).expect("packed state longer than 4 GiB");
         self.bytes.extend_from_slice(&len.to_le_bytes());
         self.bytes.extend_from_slice(&tag.to_le_bytes());
-        self.bytes.extend_from_slice(state);
+        crate::short_copy::extend_short(&mut self.bytes, state);
         self.count += 1;
     }
 
