@@ -13,16 +13,16 @@ use crate::telemetry::{Activity, WaitFor};
 impl<M: Model> Worker<'_, M> {
     pub(super) fn send_batch(&mut self, to: usize) {
         let sender = self.senders[to].as_mut().expect("no mailbox to self");
-        let fresh = match sender.take_recycled() {
+        let (fresh, made_here) = match sender.take_recycled() {
             Some(Message::States(mut b)) => {
                 b.clear();
-                b
+                (b, false)
             }
-            _ => {
-                self.batch_buffers += 1;
-                Batch::unallocated(batch_room(self.batch_bytes))
-            }
+            _ => (Batch::unallocated(batch_room(self.batch_bytes)), true),
         };
+        if std::mem::replace(&mut self.outgoing_uncounted[to], made_here) {
+            self.batch_buffers += 1;
+        }
         let batch = std::mem::replace(&mut self.outgoing[to], fresh);
         self.telemetry.batches_sent += 1;
         self.telemetry.states_sent += batch.len() as u64;

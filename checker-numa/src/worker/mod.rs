@@ -215,11 +215,15 @@ pub struct Worker<'a, M: Model> {
     /// Whether a counterexample can be asked for, so parents must be chosen canonically.
     track_parents: bool,
     batch_bytes: usize,
-    /// Batch buffers this worker has made: one per destination at the start, and one
-    /// each time no emptied batch came back when it sent one. They stay in its hands,
-    /// in its rings or at the receivers until the segment ends, so its memory (and the
-    /// memory budget) counts them.
+    /// Batch buffers this worker has allocated: its own batch's, and each batch it
+    /// made (rather than got back emptied) counted when first sent, which it is only
+    /// once it holds a state and so has its buffer. They stay in its hands, in its
+    /// rings or at the receivers until the segment ends, so its memory (and the memory
+    /// budget) counts them.
     batch_buffers: u64,
+    /// Per destination: whether the batch for it is one this worker made and has not
+    /// sent yet (its buffer is not counted in `batch_buffers` yet).
+    outgoing_uncounted: Vec<bool>,
     state: WorkerState,
     /// Fingerprint to position for the level being built.
     level_index: LevelIndex,
@@ -293,7 +297,8 @@ impl<'a, M: Model> Worker<'a, M> {
             invariants,
             track_parents: setup.options.check_deadlock || invariants > 0,
             batch_bytes: setup.batch_bytes,
-            batch_buffers: setup.workers as u64,
+            batch_buffers: 1,
+            outgoing_uncounted: vec![true; setup.workers],
             state,
             level_index: LevelIndex::new(),
             outgoing: (0..setup.workers)
