@@ -487,7 +487,7 @@ impl<M: Model> Segment<'_, M> {
         match source {
             StateSource::Carried(state) => Ok(*state),
             StateSource::Fresh => {
-                let expected = share.map_or(1 << 16, |s| (s / 64).clamp(1 << 12, 1 << 18));
+                let expected = initial_table_states(share, self.plan.workers.len());
                 let log = match &log_path {
                     Some(path) => ParentLog::create(path).map_err(io(path))?,
                     None => ParentLog::in_memory(),
@@ -641,4 +641,38 @@ fn chain_to(logs: &mut [&mut ParentLog], fp: Fingerprint) -> std::io::Result<Vec
     }
     chain.reverse();
     Ok(chain)
+}
+
+/// The states a worker's visited table is first sized for: a 64th of its memory share
+/// (none: 65,536), between 4,096 and 262,144, and at most 4,194,304 over all `workers`.
+/// A table sized for more than it ends up holding wastes its pages (random inserts
+/// touch nearly all of them); one sized for less doubles, and doubling small tables
+/// early is cheap. The total cap leaves 1 to 16 workers at 262,144 each and keeps 128
+/// workers from taking 448 MiB of tables before the first state.
+fn initial_table_states(share: Option<u64>, workers: usize) -> u64 {
+    const ALL_WORKERS: u64 = 1 << 22;
+    let per_worker = share.map_or(1 << 16, |s| (s / 64).clamp(1 << 12, 1 << 18));
+    per_worker
+        .min(ALL_WORKERS / workers.max(1) as u64)
+        .max(1 << 12)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initial_table_states;
+
+    #[test]
+    fn tables_start_at_a_64th_of_the_share_within_bounds_and_a_total_cap() {
+        let gib = 1u64 << 30;
+        assert_eq!(initial_table_states(None, 1), 65_536);
+        assert_eq!(initial_table_states(Some(gib), 1), 262_144);
+        assert_eq!(initial_table_states(Some(gib), 16), 262_144);
+        assert_eq!(initial_table_states(Some(gib), 32), 131_072);
+        assert_eq!(initial_table_states(Some(gib), 128), 32_768);
+        assert_eq!(initial_table_states(Some(gib), 4096), 4_096);
+        assert_eq!(initial_table_states(Some(64 << 20), 2), 262_144);
+        assert_eq!(initial_table_states(Some(1 << 20), 2), 16_384);
+        assert_eq!(initial_table_states(Some(1000), 1), 4_096);
+        assert_eq!(initial_table_states(None, 128), 32_768);
+    }
 }
