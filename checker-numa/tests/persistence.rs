@@ -4,7 +4,7 @@
 mod common_graph;
 mod common_outcome;
 
-use checker_core::{sequential, CheckOptions, StopReason, Verdict};
+use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
 use checker_numa::checkpoint::RunIdentity;
 use checker_numa::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};
 use common_graph::RandomGraph;
@@ -28,6 +28,25 @@ fn graph() -> RandomGraph {
         sinks: 0,
         bad: Some(39_999),
     }
+}
+
+/// [`graph`]'s shape with another size and seed and no invariant violation.
+fn graph_without_violation(size: u64, seed: u64) -> RandomGraph {
+    RandomGraph {
+        size,
+        seed,
+        bad: None,
+        ..graph()
+    }
+}
+
+fn assert_stopped_by_the_budget(outcome: &Outcome) {
+    assert_eq!(
+        outcome.verdict,
+        Verdict::Partial {
+            reason: StopReason::MemoryBudget
+        }
+    );
 }
 
 fn identity(m: &RandomGraph) -> RunIdentity {
@@ -288,24 +307,13 @@ fn corrupted_checkpoints_are_refused() {
 
 #[test]
 fn memory_budget_stops_with_a_checkpoint_and_a_larger_budget_finishes() {
-    let m = RandomGraph {
-        size: 300_000,
-        branching: 3,
-        seed: 5,
-        sinks: 0,
-        bad: None,
-    };
+    let m = graph_without_violation(300_000, 5);
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let dir = workdir("budget");
     let mut c = config(2, &dir, &m, false);
     c.memory_budget = Some(4 << 20);
     let got = check(&m, &CheckOptions::default(), &c).unwrap();
-    assert_eq!(
-        got.outcome.verdict,
-        Verdict::Partial {
-            reason: StopReason::MemoryBudget
-        }
-    );
+    assert_stopped_by_the_budget(&got.outcome);
     assert!(got.outcome.distinct < reference.distinct);
     assert_eq!(got.checkpoint.as_deref(), Some(dir.as_path()));
     let mut c = config(2, &dir, &m, true);
@@ -368,13 +376,7 @@ fn an_unwritable_workdir_is_an_error_not_a_panic() {
 /// depend on timing.
 #[test]
 fn memory_budget_counts_the_batch_buffers() {
-    let m = RandomGraph {
-        size: 20_000,
-        branching: 3,
-        seed: 8,
-        sinks: 0,
-        bad: None,
-    };
+    let m = graph_without_violation(20_000, 8);
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let dir = workdir("batch-budget");
     let mut c = config(16, &dir, &m, false);
@@ -389,12 +391,7 @@ fn memory_budget_counts_the_batch_buffers() {
     std::fs::remove_dir_all(&dir).unwrap();
     c.batch_bytes = 512 << 10;
     let got = check(&m, &CheckOptions::default(), &c).unwrap();
-    assert_eq!(
-        got.outcome.verdict,
-        Verdict::Partial {
-            reason: StopReason::MemoryBudget
-        }
-    );
+    assert_stopped_by_the_budget(&got.outcome);
     assert_eq!(
         got.outcome.level_sizes,
         reference.level_sizes[..3],
