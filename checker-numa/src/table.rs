@@ -235,6 +235,16 @@ impl Segment {
         self.marks[i / 64] & (1 << (i % 64)) != 0
     }
 
+    /// Sets slot `i`'s mark to `marked` and returns the mark it had.
+    #[inline(always)]
+    fn swap_mark(&mut self, i: usize, marked: bool) -> bool {
+        let bit = i % 64;
+        let word = &mut self.marks[i / 64];
+        let had = (*word >> bit) & 1 != 0;
+        *word = (*word & !(1 << bit)) | (u64::from(marked) << bit);
+        had
+    }
+
     #[inline]
     fn set_mark(&mut self, i: usize, marked: bool) {
         let bit = 1 << (i % 64);
@@ -246,40 +256,44 @@ impl Segment {
         }
     }
 
-    /// Stores `key`, absent and due at slot `i`, `distance` from home, shifting
-    /// residents along (Robin Hood). If some entry would end up farther from home than
-    /// a slot can record, that entry (`key` itself or a resident it displaced) is left
-    /// out and returned with its mark, every other entry staying in place: the caller
-    /// grows the segment with it.
+    /// Stores `key`, absent and due at slot `i`, `distance` from home. Robin Hood
+    /// order keeps a run sorted by home, and `i` is where `key` belongs in that order,
+    /// so every resident from `i` to the run's end moves one slot on (one farther from
+    /// home) and `key` takes slot `i`. If a moved resident would end up farther from
+    /// home than a slot can record, it is left out and returned with its mark, every
+    /// other entry (`key` included) staying in place; if `key` itself would, nothing
+    /// moves and `key` is returned. Either way the caller grows the segment with the
+    /// entry returned.
     fn place(
         &mut self,
         key: u64,
         mut i: usize,
-        mut distance: u64,
+        distance: u64,
         marked: bool,
     ) -> Result<(), (u64, bool)> {
-        let mut carried = (key >> self.bits, marked);
+        if distance > MAX_DISTANCE {
+            return Err((self.key_from(i, distance, key >> self.bits), marked));
+        }
+        self.any_marked |= marked;
+        let mut carried = ((key >> self.bits) << DISTANCE_BITS) | (distance + 1);
+        let mut carried_mark = marked;
         loop {
-            if distance > MAX_DISTANCE {
-                return Err((self.key_from(i, distance, carried.0), carried.1));
-            }
             let slot = self.slots.get(i);
-            let packed = (carried.0 << DISTANCE_BITS) | (distance + 1);
+            self.slots.set(i, carried);
+            let resident_mark = self.swap_mark(i, carried_mark);
             if slot == 0 {
-                self.slots.set(i, packed);
-                self.set_mark(i, carried.1);
                 break;
             }
-            let resident = (slot & DISTANCE_MASK) - 1;
-            if resident < distance {
-                let resident_marked = self.is_marked(i);
-                self.slots.set(i, packed);
-                self.set_mark(i, carried.1);
-                carried = (slot >> DISTANCE_BITS, resident_marked);
-                distance = resident;
+            if slot & DISTANCE_MASK == DISTANCE_MASK {
+                // The resident records the largest distance: it cannot move on. It
+                // leaves the segment as `key` enters, so the count stays.
+                let resident = self.key_from(i, MAX_DISTANCE, slot >> DISTANCE_BITS);
+                return Err((resident, resident_mark));
             }
+            // One slot on: the same rest, one more step from home.
+            carried = slot + 1;
+            carried_mark = resident_mark;
             i = (i + 1) & self.mask;
-            distance += 1;
         }
         self.len += 1;
         Ok(())
