@@ -14,6 +14,21 @@ pub struct RandomGraph {
     pub bad: Option<u64>,
 }
 
+impl RandomGraph {
+    /// A graph of `size` states, `branching` successors each, with no sinks and no bad
+    /// state; set those with struct update syntax.
+    #[allow(dead_code)] // Not every test that includes this module uses it.
+    pub fn new(size: u64, branching: u64, seed: u64) -> Self {
+        RandomGraph {
+            size,
+            branching,
+            seed,
+            sinks: 0,
+            bad: None,
+        }
+    }
+}
+
 fn mix(mut x: u64) -> u64 {
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);

@@ -33,13 +33,7 @@ const COUNTS: [usize; 9] = [1, 2, 3, 4, 7, 8, 16, 64, 128];
 
 #[test]
 fn full_exploration_matches_at_every_worker_count() {
-    let m = RandomGraph {
-        size: 20_000,
-        branching: 3,
-        seed: 7,
-        sinks: 0,
-        bad: None,
-    };
+    let m = RandomGraph::new(20_000, 3, 7);
     let r = compare(&m, &CheckOptions::default(), &COUNTS);
     assert!(r.distinct > 10_000, "{}", r.distinct);
     assert_eq!(r.verdict, Verdict::Holds);
@@ -48,11 +42,8 @@ fn full_exploration_matches_at_every_worker_count() {
 #[test]
 fn deadlock_trace_matches_at_every_worker_count() {
     let m = RandomGraph {
-        size: 50_000,
-        branching: 2,
-        seed: 3,
         sinks: 997,
-        bad: None,
+        ..RandomGraph::new(50_000, 2, 3)
     };
     let r = compare(&m, &CheckOptions::default(), &COUNTS);
     assert!(r.violation().is_some());
@@ -68,11 +59,8 @@ fn deadlock_trace_matches_at_every_worker_count() {
 #[test]
 fn invariant_trace_matches_at_every_worker_count() {
     let m = RandomGraph {
-        size: 100_000,
-        branching: 4,
-        seed: 11,
-        sinks: 0,
         bad: Some(4242),
+        ..RandomGraph::new(100_000, 4, 11)
     };
     let r = compare(&m, &CheckOptions::default(), &COUNTS);
     let v = r.violation().expect("violation");
@@ -81,13 +69,7 @@ fn invariant_trace_matches_at_every_worker_count() {
 
 #[test]
 fn limits_match() {
-    let m = RandomGraph {
-        size: 100_000,
-        branching: 3,
-        seed: 5,
-        sinks: 0,
-        bad: None,
-    };
+    let m = RandomGraph::new(100_000, 3, 5);
     let depth = CheckOptions {
         max_depth: Some(5),
         ..CheckOptions::default()
@@ -117,13 +99,7 @@ fn limits_match() {
 /// ring sooner or later, and the run must still finish with the right counts.
 #[test]
 fn capacity_one_rings_and_single_state_batches_do_not_deadlock() {
-    let m = RandomGraph {
-        size: 30_000,
-        branching: 3,
-        seed: 9,
-        sinks: 0,
-        bad: None,
-    };
+    let m = RandomGraph::new(30_000, 3, 9);
     let options = CheckOptions::default();
     let reference = sequential::check(&m, &options).unwrap();
     let tight = EngineConfig {
@@ -145,13 +121,7 @@ fn capacity_one_rings_and_single_state_batches_do_not_deadlock() {
 
 #[test]
 fn telemetry_adds_up() {
-    let m = RandomGraph {
-        size: 50_000,
-        branching: 3,
-        seed: 1,
-        sinks: 0,
-        bad: None,
-    };
+    let m = RandomGraph::new(50_000, 3, 1);
     let got = check(&m, &CheckOptions::default(), &config(4)).unwrap();
     let t = &got.telemetry;
     let owned: u64 = t.workers.iter().map(|w| w.owned).sum();
@@ -176,13 +146,7 @@ fn telemetry_adds_up() {
 
 #[test]
 fn bad_configurations_are_refused() {
-    let m = RandomGraph {
-        size: 10,
-        branching: 1,
-        seed: 1,
-        sinks: 0,
-        bad: None,
-    };
+    let m = RandomGraph::new(10, 1, 1);
     let zero_ring = EngineConfig {
         ring_capacity: 0,
         ..config(2)

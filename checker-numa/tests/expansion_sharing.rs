@@ -27,11 +27,8 @@ fn slow_model(
     let delay = Duration::from_micros(delay_us);
     HookedGraph {
         graph: RandomGraph {
-            size: 20_000,
-            branching: 3,
-            seed: 5,
-            sinks: 0,
             bad,
+            ..RandomGraph::new(20_000, 3, 5)
         },
         before_expanding: move |graph: &RandomGraph, s: u64| {
             let mut bytes = Vec::new();

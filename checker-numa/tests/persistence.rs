@@ -22,11 +22,8 @@ fn workdir(name: &str) -> PathBuf {
 
 fn graph() -> RandomGraph {
     RandomGraph {
-        size: 40_000,
-        branching: 3,
-        seed: 21,
-        sinks: 0,
         bad: Some(39_999),
+        ..RandomGraph::new(40_000, 3, 21)
     }
 }
 
@@ -330,13 +327,7 @@ fn memory_budget_stops_with_a_checkpoint_and_a_larger_budget_finishes() {
 #[test]
 fn frontiers_spill_to_disk_and_stream_back() {
     // Wide enough that a worker's level fills several 1 MiB chunks of 8-byte states.
-    let m = RandomGraph {
-        size: 2_000_000,
-        branching: 4,
-        seed: 8,
-        sinks: 0,
-        bad: None,
-    };
+    let m = RandomGraph::new(2_000_000, 4, 8);
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let dir = workdir("spill");
     let mut c = config(2, &dir, &m, false);

@@ -12,13 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 fn graph() -> RandomGraph {
-    RandomGraph {
-        size: 20_000,
-        branching: 3,
-        seed: 5,
-        sinks: 0,
-        bad: None,
-    }
+    RandomGraph::new(20_000, 3, 5)
 }
 
 #[test]
