@@ -8,6 +8,11 @@ use checker_numa::{Spread, Telemetry};
 
 use crate::args::Engine;
 
+/// A level that expands fewer states than this per worker counts as small on the
+/// `idle by level` line: about half a millisecond of work, so a level end's rounds and
+/// the one slowest expansion weigh on it.
+pub const SMALL_LEVEL_PER_WORKER: u64 = 1000;
+
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -133,6 +138,17 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
                     summaries * 100.0,
                     share * 100.0
                 );
+                if let Some(small) = t.idle_in_small_levels(SMALL_LEVEL_PER_WORKER) {
+                    let _ = writeln!(
+                        out,
+                        "  idle by level:         {:.1}% of it in the {} of {} levels that expanded fewer than {} states a worker ({:.1}% of the states)",
+                        small.idle_share * 100.0,
+                        small.levels,
+                        t.levels.len(),
+                        thousands(SMALL_LEVEL_PER_WORKER),
+                        small.states_share * 100.0
+                    );
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ use common::{assert_refused, checker, fresh_path, number};
 use serde_json::Value;
 use std::path::Path;
 
-const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,idle_markers_share,idle_summaries_share,idle_share_answers_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
+const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,idle_markers_share,idle_summaries_share,idle_share_answers_share,idle_small_levels_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
 
 fn cpus() -> usize {
     checker_numa::topology::detect().total_cpus()

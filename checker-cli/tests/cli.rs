@@ -98,6 +98,21 @@ fn twophase_summary_and_json() {
         let waits = f("idle_share_answers_s") + f("idle_markers_s") + f("idle_summaries_s");
         assert!((waits - f("idle_s")).abs() < 1e-3, "{w}");
     }
+    // One entry per level: the initial one, one per depth, and the last, which found
+    // nothing new; between them they expand and store every state once.
+    let levels = v["telemetry"]["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), 18);
+    let level_sum =
+        |field: &str| -> u64 { levels.iter().map(|l| l[field].as_u64().unwrap()).sum() };
+    assert_eq!(level_sum("expanded"), 8_832);
+    assert_eq!(level_sum("new_states"), 8_832);
+    assert_eq!(levels[17]["new_states"], 0);
+    let level_idle: f64 = levels.iter().map(|l| l["idle_s"].as_f64().unwrap()).sum();
+    assert_eq!(
+        out.contains("  idle by level:         "),
+        level_idle > 0.0,
+        "{level_idle} s idle in levels: {out}"
+    );
     let p = v["collision_probability"].as_f64().unwrap();
     let expected = 8_832.0 * (58_146.0 - 8_832.0) / 2f64.powi(64);
     assert!((p - expected).abs() < expected * 1e-9);

@@ -553,12 +553,13 @@ fn finish<M: Model>(
             unreachable!("handled by the driver")
         }
     };
-    let telemetry = Telemetry {
-        workers: results
+    let telemetry = Telemetry::from_workers(
+        results
             .iter_mut()
             .map(|r| std::mem::take(&mut r.telemetry))
             .collect(),
-    };
+        &totals.level_sizes,
+    );
     Ok(ParallelOutcome {
         outcome: Outcome {
             model: model.name(),

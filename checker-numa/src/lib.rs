@@ -31,4 +31,6 @@ pub mod topology;
 pub mod worker;
 
 pub use engine::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};
-pub use telemetry::{Spread, Telemetry, WorkerTelemetry};
+pub use telemetry::{
+    LevelLap, LevelLaps, LevelTelemetry, SmallLevels, Spread, Telemetry, WorkerTelemetry,
+};

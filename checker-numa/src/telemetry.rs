@@ -3,7 +3,7 @@
 //! Every figure is written only by its own worker (plain fields, no atomics) and
 //! handed to the caller when the worker ends.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// What a worker is doing at a given moment.
@@ -118,6 +118,84 @@ impl TimeSplit {
     }
 }
 
+/// Where one BFS level's time went, over all workers ([`Telemetry::levels`]).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct LevelTelemetry {
+    /// Depth of the states the level stored (0: the initial states).
+    pub depth: u32,
+    /// States expanded in the level, by all workers (the previous level's new states).
+    pub expanded: u64,
+    /// New states the level stored, over all workers.
+    pub new_states: u64,
+    /// Seconds from the end of the previous level (or from the start of the run
+    /// segment) to the end of this one, by worker 0's clock (every worker leaves a
+    /// level end within the time of one message of the others, and one clock makes the
+    /// levels add up to the run).
+    pub wall_s: f64,
+    /// Seconds idle within the level, summed over the workers.
+    pub idle_s: f64,
+}
+
+/// One worker's wall and idle time in one level, in seconds. Single precision: a
+/// worker keeps one per level, so this is 8 bytes a level, as the level sizes are.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LevelLap {
+    /// From the end of the previous level (or the start of the run segment).
+    pub wall_s: f32,
+    /// Idle within the level.
+    pub idle_s: f32,
+}
+
+/// One worker's laps, level by level.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LevelLaps {
+    /// Depth of the level of the first lap (not 0 in a run resumed from a checkpoint).
+    pub first_depth: u32,
+    /// One per completed level, in order (a level interrupted and resumed counts only
+    /// its resumed part).
+    pub laps: Vec<LevelLap>,
+}
+
+impl LevelLaps {
+    /// Records the lap of the level of depth `depth`.
+    pub fn push(&mut self, depth: u32, lap: LevelLap) {
+        if self.laps.is_empty() {
+            self.first_depth = depth;
+        }
+        self.laps.push(lap);
+    }
+}
+
+/// Laps a worker's time level by level: wall time and idle time since the last lap.
+#[derive(Debug)]
+pub struct LevelClock {
+    since: Instant,
+    idle_before: Duration,
+}
+
+impl LevelClock {
+    /// Starts lapping from now, with `clock`'s idle time so far as the base.
+    pub fn start(clock: &TimeSplit) -> Self {
+        LevelClock {
+            since: Instant::now(),
+            idle_before: clock.idle(),
+        }
+    }
+
+    /// Wall time and idle time since the last lap (or the start).
+    pub fn lap(&mut self, clock: &TimeSplit) -> LevelLap {
+        let now = Instant::now();
+        let idle = clock.idle();
+        let lap = LevelLap {
+            wall_s: (now - self.since).as_secs_f32(),
+            idle_s: idle.saturating_sub(self.idle_before).as_secs_f32(),
+        };
+        self.since = now;
+        self.idle_before = idle;
+        lap
+    }
+}
+
 /// One worker's figures for a whole run.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct WorkerTelemetry {
@@ -173,6 +251,10 @@ pub struct WorkerTelemetry {
     pub table_bytes: u64,
     /// Bytes held by the parent log.
     pub log_bytes: u64,
+    /// This worker's wall and idle time in each level it completed. Not serialised
+    /// per worker: [`Telemetry::levels`] carries them combined.
+    #[serde(skip)]
+    pub levels: LevelLaps,
 }
 
 impl WorkerTelemetry {
@@ -199,6 +281,10 @@ impl WorkerTelemetry {
         self.paced_asks += later.paced_asks;
         self.table_bytes = later.table_bytes;
         self.log_bytes = later.log_bytes;
+        if self.levels.laps.is_empty() {
+            self.levels.first_depth = later.levels.first_depth;
+        }
+        self.levels.laps.extend_from_slice(&later.levels.laps);
         self.worker = later.worker;
         self.node = later.node;
         self.cpu = later.cpu;
@@ -227,6 +313,19 @@ impl WorkerTelemetry {
 pub struct Telemetry {
     /// One entry per worker, in worker order.
     pub workers: Vec<WorkerTelemetry>,
+    /// Each completed level, in order, combined over the workers.
+    pub levels: Vec<LevelTelemetry>,
+}
+
+/// What [`Telemetry::idle_in_small_levels`] found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SmallLevels {
+    /// How many levels expanded fewer states than the bound.
+    pub levels: usize,
+    /// Their share of all idle time.
+    pub idle_share: f64,
+    /// Their share of all expanded states.
+    pub states_share: f64,
 }
 
 /// Minimum, median and maximum of a figure over the workers.
@@ -262,6 +361,57 @@ impl Spread {
 }
 
 impl Telemetry {
+    /// The run's telemetry from each worker's: their laps are moved out and combined
+    /// level by level (every worker completes the same levels) with the run's level
+    /// sizes (`level_sizes[d]`: the new states of depth `d`).
+    pub fn from_workers(mut workers: Vec<WorkerTelemetry>, level_sizes: &[u64]) -> Telemetry {
+        let laps: Vec<LevelLaps> = workers
+            .iter_mut()
+            .map(|w| std::mem::take(&mut w.levels))
+            .collect();
+        let count = laps.iter().map(|l| l.laps.len()).min().unwrap_or(0);
+        let first_depth = laps.first().map_or(0, |l| l.first_depth);
+        let size = |depth: Option<u32>| {
+            depth.map_or(0, |d| level_sizes.get(d as usize).copied().unwrap_or(0))
+        };
+        let levels = (0..count)
+            .map(|i| {
+                let depth = first_depth + i as u32;
+                LevelTelemetry {
+                    depth,
+                    expanded: size(depth.checked_sub(1)),
+                    new_states: size(Some(depth)),
+                    wall_s: f64::from(laps[0].laps[i].wall_s),
+                    idle_s: laps.iter().map(|l| f64::from(l.laps[i].idle_s)).sum(),
+                }
+            })
+            .collect();
+        Telemetry { workers, levels }
+    }
+
+    /// Of all idle time, the share spent in the levels that expanded fewer than
+    /// `per_worker` states per worker, with how many such levels there are and their
+    /// share of all expanded states. `None` if no level was idle at all.
+    pub fn idle_in_small_levels(&self, per_worker: u64) -> Option<SmallLevels> {
+        let idle: f64 = self.levels.iter().map(|l| l.idle_s).sum();
+        if idle <= 0.0 {
+            return None;
+        }
+        let below = per_worker.saturating_mul(self.workers.len() as u64);
+        let small = || self.levels.iter().filter(|l| l.expanded < below);
+        let expanded: u64 = self.levels.iter().map(|l| l.expanded).sum();
+        let small_expanded: u64 = small().map(|l| l.expanded).sum();
+        Some(SmallLevels {
+            levels: small().count(),
+            idle_share: small().map(|l| l.idle_s).sum::<f64>() / idle,
+            states_share: if expanded > 0 {
+                small_expanded as f64 / expanded as f64
+            } else {
+                0.0
+            },
+        })
+    }
+
     /// Utilisation (non-idle / wall) over the workers.
     pub fn utilisation(&self) -> Spread {
         Spread::of(self.workers.iter().map(|w| w.utilisation()).collect())
@@ -348,15 +498,19 @@ mod tests {
             idle_summaries_s: summaries,
             ..Default::default()
         };
-        let t = Telemetry {
-            workers: vec![worker(2.0, 0.1, 0.2, 0.1), worker(2.0, 0.0, 0.1, 0.3)],
-        };
+        let t = Telemetry::from_workers(
+            vec![worker(2.0, 0.1, 0.2, 0.1), worker(2.0, 0.0, 0.1, 0.3)],
+            &[],
+        );
         let [share, markers, summaries] = t.idle_by_wait();
         assert!((share - 0.025).abs() < 1e-12);
         assert!((markers - 0.075).abs() < 1e-12);
         assert!((summaries - 0.1).abs() < 1e-12);
         assert!((share + markers + summaries - t.idle_share()).abs() < 1e-12);
-        assert_eq!(Telemetry { workers: vec![] }.idle_by_wait(), [0.0; 3]);
+        assert_eq!(
+            Telemetry::from_workers(vec![], &[]).idle_by_wait(),
+            [0.0; 3]
+        );
     }
 
     #[test]
@@ -401,5 +555,94 @@ mod tests {
         for (i, a) in Activity::ALL.into_iter().enumerate() {
             assert_eq!(a.index(), i, "{a:?}");
         }
+    }
+
+    fn level(depth: u32, expanded: u64, wall_s: f64, idle_s: f64) -> LevelTelemetry {
+        LevelTelemetry {
+            depth,
+            expanded,
+            new_states: expanded * 2,
+            wall_s,
+            idle_s,
+        }
+    }
+
+    fn laps(first_depth: u32, laps: &[(f32, f32)]) -> WorkerTelemetry {
+        WorkerTelemetry {
+            levels: LevelLaps {
+                first_depth,
+                laps: laps
+                    .iter()
+                    .map(|&(wall_s, idle_s)| LevelLap { wall_s, idle_s })
+                    .collect(),
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn levels_combine_worker_0s_wall_the_summed_idle_and_the_level_sizes() {
+        let sizes = [1, 3, 6];
+        let t = Telemetry::from_workers(
+            vec![
+                laps(0, &[(0.5, 0.25), (1.0, 0.0), (0.25, 0.0), (0.125, 0.0)]),
+                laps(0, &[(0.75, 0.5), (0.5, 0.125), (0.25, 0.25), (0.125, 0.0)]),
+            ],
+            &sizes,
+        );
+        let combined = |depth, expanded, new_states, wall_s, idle_s| LevelTelemetry {
+            depth,
+            expanded,
+            new_states,
+            wall_s,
+            idle_s,
+        };
+        assert_eq!(
+            t.levels,
+            vec![
+                combined(0, 0, 1, 0.5, 0.75),
+                combined(1, 1, 3, 1.0, 0.125),
+                combined(2, 3, 6, 0.25, 0.25),
+                // The last level expands the deepest states and finds nothing new.
+                combined(3, 6, 0, 0.125, 0.0),
+            ]
+        );
+        assert!(t.workers.iter().all(|w| w.levels.laps.is_empty()));
+        // A run resumed at depth 2 starts its levels there.
+        let resumed = Telemetry::from_workers(vec![laps(2, &[(0.25, 0.0)])], &sizes);
+        assert_eq!(resumed.levels, vec![combined(2, 3, 6, 0.25, 0.0)]);
+    }
+
+    #[test]
+    fn a_later_segment_continues_the_laps() {
+        let mut first = laps(0, &[(0.5, 0.0)]);
+        first.add_segment(&laps(1, &[(0.25, 0.125)]));
+        assert_eq!(first.levels, laps(0, &[(0.5, 0.0), (0.25, 0.125)]).levels);
+        let mut empty = WorkerTelemetry::default();
+        empty.add_segment(&laps(4, &[(0.25, 0.125)]));
+        assert_eq!(empty.levels.first_depth, 4);
+        let mut pushed = LevelLaps::default();
+        pushed.push(7, LevelLap::default());
+        pushed.push(8, LevelLap::default());
+        assert_eq!((pushed.first_depth, pushed.laps.len()), (7, 2));
+    }
+
+    #[test]
+    fn idle_in_small_levels_is_a_share_of_all_idle() {
+        let workers = vec![WorkerTelemetry::default(); 2];
+        let mut t = Telemetry::from_workers(workers, &[]);
+        t.levels = vec![
+            level(0, 0, 0.1, 0.0),
+            level(1, 1, 0.1, 0.25),
+            level(2, 1_999, 0.1, 0.25),
+            level(3, 2_000, 1.0, 0.5),
+        ];
+        // Below 1,000 a worker at 2 workers: levels 0, 1 and 2.
+        let small = t.idle_in_small_levels(1000).unwrap();
+        assert_eq!(small.levels, 3);
+        assert_eq!(small.idle_share, 0.5);
+        assert_eq!(small.states_share, 2_000.0 / 4_000.0);
+        t.levels.iter_mut().for_each(|l| l.idle_s = 0.0);
+        assert_eq!(t.idle_in_small_levels(1000), None);
     }
 }

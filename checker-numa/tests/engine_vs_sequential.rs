@@ -145,6 +145,49 @@ fn telemetry_adds_up() {
 }
 
 #[test]
+fn level_telemetry_follows_the_levels() {
+    let m = RandomGraph::new(50_000, 3, 1);
+    let got = check(&m, &CheckOptions::default(), &config(4)).unwrap();
+    let sizes = &got.outcome.level_sizes;
+    let levels = &got.telemetry.levels;
+    // The initial level, one per depth that found states, and the last, which found
+    // none.
+    assert_eq!(levels.len(), sizes.len() + 1);
+    for (d, level) in levels.iter().enumerate() {
+        assert_eq!(level.depth, d as u32);
+        let expanded = if d == 0 { 0 } else { sizes[d - 1] };
+        assert_eq!(level.expanded, expanded, "level {d}");
+        assert_eq!(
+            level.new_states,
+            sizes.get(d).copied().unwrap_or(0),
+            "level {d}"
+        );
+    }
+    // The levels' wall times cover the search; their idle times are the workers' idle.
+    let wall: f64 = levels.iter().map(|l| l.wall_s).sum();
+    let longest = got
+        .telemetry
+        .workers
+        .iter()
+        .map(|w| w.wall_s)
+        .fold(0.0, f64::max);
+    assert!(
+        wall <= longest + 1e-3,
+        "{wall} s of levels in a {longest} s run"
+    );
+    assert!(
+        wall >= longest * 0.9 - 0.01,
+        "{wall} s of levels in a {longest} s run"
+    );
+    let idle: f64 = levels.iter().map(|l| l.idle_s).sum();
+    let workers_idle: f64 = got.telemetry.workers.iter().map(|w| w.idle_s).sum();
+    assert!(
+        (idle - workers_idle).abs() < 1e-3,
+        "{idle} s against {workers_idle} s"
+    );
+}
+
+#[test]
 fn bad_configurations_are_refused() {
     let m = RandomGraph::new(10, 1, 1);
     let zero_ring = EngineConfig {

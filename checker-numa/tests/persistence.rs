@@ -111,6 +111,14 @@ fn checkpointing_every_level_changes_nothing() {
         got.checkpoints_written as usize,
         reference.depth as usize - 1
     );
+    // The per-level telemetry runs on across the checkpoints: every level once, up to
+    // the violation's.
+    let levels = &got.telemetry.levels;
+    assert_eq!(levels.len(), reference.depth as usize);
+    for (d, level) in levels.iter().enumerate() {
+        assert_eq!(level.depth, d as u32);
+        assert_eq!(level.new_states, reference.level_sizes[d]);
+    }
     // Only the newest checkpoint is kept.
     let kept = std::fs::read_dir(&dir)
         .unwrap()
@@ -156,6 +164,15 @@ fn interrupt_and_resume_repeatedly() {
     // stop at the level boundary; larger ones stop part-way, 64 states per worker later.
     assert!(stops as u32 > reference.depth, "{stops} stops");
     same(&last.outcome, &reference, "after the resumed runs");
+    // The last run's levels start where it resumed and end at the violation's.
+    let levels = &last.telemetry.levels;
+    let first = levels
+        .first()
+        .expect("the last run completes a level")
+        .depth;
+    assert!(first > 0);
+    let depths: Vec<u32> = levels.iter().map(|l| l.depth).collect();
+    assert_eq!(depths, (first..reference.depth).collect::<Vec<u32>>());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

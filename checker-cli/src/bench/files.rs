@@ -61,12 +61,13 @@ struct JsonReport<'a> {
 }
 
 /// How the derived figures are computed, stored beside them.
-const DEFINITIONS: [(&str, &str); 8] = [
+const DEFINITIONS: [(&str, &str); 9] = [
     ("wall_s", "search wall time reported by the child `checker check` (process start and model building excluded)"),
     ("speedup", "median wall time of the parallel engine with 1 worker / this wall time; efficiency = speedup / workers"),
     ("ceiling", "with --ceiling: N / (median over rounds of the time the last of N independent 1-worker checks run at once took / median time of one alone), from `checker ceiling` (runs/ceiling-wN.json)"),
     ("utilisation", "(wall - idle) / wall per worker; idle_share = all workers' idle time / all their wall time"),
     ("idle_markers_share", "all workers' idle time waiting for end-of-level markers / all their wall time; idle_summaries_share and idle_share_answers_share likewise for summaries and shares' answers; the three add up to idle_share"),
+    ("idle_small_levels_share", "of all workers' idle time, the part spent in levels that expanded fewer than 1,000 states per worker (the run's levels are in runs/*.json, telemetry.levels)"),
     ("mean_batch_fill", "states sent / batches sent over all workers"),
     ("shared_expansion", "states expanded by a worker other than their owner / all states expanded"),
     ("bytes_per_state", "(peak RSS - peak RSS of the same engine and worker count on `grid 1 2`) / distinct"),

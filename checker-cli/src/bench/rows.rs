@@ -15,6 +15,7 @@ use checker_numa::Spread;
 
 use super::runner::{Config, WorkerReport};
 use super::sweep::{Run, SweepResult};
+use crate::report::SMALL_LEVEL_PER_WORKER;
 
 /// One run's figures: a line of `results.csv` and an entry of `runs` in `results.json`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -57,6 +58,10 @@ pub struct RunRow {
     pub idle_summaries_share: Option<f64>,
     /// Of `idle_share`, the part spent waiting for a share's answer.
     pub idle_share_answers_share: Option<f64>,
+    /// Of all idle time, the part spent in levels that expanded fewer than
+    /// [`SMALL_LEVEL_PER_WORKER`] states per worker (parallel only; absent when no
+    /// worker was idle or the report has no levels).
+    pub idle_small_levels_share: Option<f64>,
     /// Share of expansions done by a worker other than the state's owner (parallel
     /// only).
     pub shared_expansion: Option<f64>,
@@ -106,6 +111,9 @@ pub struct SummaryRow {
     pub idle_summaries_share: Option<f64>,
     /// Median share of wall time idle waiting for a share's answer.
     pub idle_share_answers_share: Option<f64>,
+    /// Median share of idle time spent in levels that expanded fewer than
+    /// [`SMALL_LEVEL_PER_WORKER`] states per worker.
+    pub idle_small_levels_share: Option<f64>,
     /// Median share of expansions done by a non-owner.
     pub shared_expansion: Option<f64>,
     /// Median batches sent.
@@ -235,6 +243,10 @@ fn run_row(run: &Run, t1: f64, tseq: f64, baseline_rss: Option<u64>) -> RunRow {
         idle_markers_share: idle_by_wait.map(|[_, markers, _]| markers),
         idle_summaries_share: idle_by_wait.map(|[_, _, summaries]| summaries),
         idle_share_answers_share: idle_by_wait.map(|[share, _, _]| share),
+        idle_small_levels_share: telemetry
+            .as_ref()
+            .and_then(|t| t.idle_in_small_levels(SMALL_LEVEL_PER_WORKER))
+            .map(|small| small.idle_share),
         shared_expansion: telemetry.as_ref().map(|t| t.shared_expansion()),
         batches_sent: telemetry.as_ref().map(|t| t.batches_sent()),
         mean_batch_fill: telemetry.as_ref().map(|t| t.mean_batch_fill()),
@@ -285,6 +297,7 @@ fn summary_row(config: Config, rows: &[&RunRow], t1: f64) -> SummaryRow {
         idle_markers_share: median_of(rows, |r| r.idle_markers_share),
         idle_summaries_share: median_of(rows, |r| r.idle_summaries_share),
         idle_share_answers_share: median_of(rows, |r| r.idle_share_answers_share),
+        idle_small_levels_share: median_of(rows, |r| r.idle_small_levels_share),
         shared_expansion: median_of(rows, |r| r.shared_expansion),
         batches_sent: median_of(rows, |r| r.batches_sent.map(|b| b as f64)),
         mean_batch_fill: median_of(rows, |r| r.mean_batch_fill),
@@ -317,6 +330,7 @@ fn largest_median_run(sweep: &SweepResult) -> Option<&Run> {
 mod tests {
     use super::super::runner::{CeilingReport, ChildReport, TelemetryReport, VerdictReport};
     use super::*;
+    use checker_numa::LevelTelemetry;
     use std::collections::BTreeMap;
 
     fn worker(worker: usize, wall_s: f64, idle_s: f64) -> WorkerReport {
@@ -341,9 +355,24 @@ mod tests {
     fn run(config: Config, repeat: u32, elapsed: f64, peak: u64) -> Run {
         let telemetry = match config {
             Config::Sequential => None,
-            Config::Parallel(n) => Some(TelemetryReport {
-                workers: (0..n).map(|w| worker(w, elapsed, 0.1 * w as f64)).collect(),
-            }),
+            Config::Parallel(n) => {
+                let workers: Vec<WorkerReport> =
+                    (0..n).map(|w| worker(w, elapsed, 0.1 * w as f64)).collect();
+                let idle: f64 = workers.iter().map(|w| w.idle_s).sum();
+                // A quarter of the idle time in the initial level (nothing expanded),
+                // the rest in a level of 10,000 states.
+                let level = |depth, expanded, idle_s| LevelTelemetry {
+                    depth,
+                    expanded,
+                    new_states: 10_000,
+                    wall_s: elapsed / 2.0,
+                    idle_s,
+                };
+                Some(TelemetryReport {
+                    workers,
+                    levels: vec![level(0, 0, idle * 0.25), level(1, 10_000, idle * 0.75)],
+                })
+            }
         };
         Run {
             config,
@@ -418,6 +447,10 @@ mod tests {
         assert!((row.idle_markers_share.unwrap() - 0.01875).abs() < 1e-12);
         assert!((row.idle_summaries_share.unwrap() - 0.00625).abs() < 1e-12);
         assert_eq!(row.idle_share_answers_share, Some(0.0));
+        assert_eq!(row.idle_small_levels_share, Some(0.25));
+        assert_eq!(figures.summary[2].idle_small_levels_share, Some(0.25));
+        // At 1 worker nothing was idle.
+        assert_eq!(figures.runs[1].idle_small_levels_share, None);
         // Workers 0 and 1 expanded 100 states each; worker 1 took 1 of them over.
         assert_eq!(row.shared_expansion, Some(0.005));
         assert_eq!(row.batches_sent, Some(20));

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use checker_numa::{Telemetry, WorkerTelemetry};
+use checker_numa::{LevelTelemetry, Telemetry, WorkerTelemetry};
 
 /// Which engine a run uses, and with how many workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -163,6 +163,9 @@ pub struct VerdictReport {
 pub struct TelemetryReport {
     /// One entry per worker.
     pub workers: Vec<WorkerReport>,
+    /// Each completed level combined over the workers (absent from older reports).
+    #[serde(default)]
+    pub levels: Vec<LevelTelemetry>,
 }
 
 /// One worker's time split and traffic, as the report carries them.
@@ -228,6 +231,7 @@ impl TelemetryReport {
                     ..Default::default()
                 })
                 .collect(),
+            levels: self.levels.clone(),
         }
     }
 }

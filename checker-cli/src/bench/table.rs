@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::rows::SummaryRow;
-use crate::report::thousands;
+use crate::report::{thousands, SMALL_LEVEL_PER_WORKER};
 
 /// Renders `summary` as an aligned text table with a header line.
 pub fn render(summary: &[SummaryRow]) -> String {
@@ -76,14 +76,23 @@ pub fn idle_line(summary: &[SummaryRow]) -> Option<String> {
         .iter()
         .filter(|r| r.engine == "parallel" && r.workers > 1)
         .max_by_key(|r| r.workers)?;
-    Some(format!(
-        "idle at {} workers: {:.1}% of the workers' time, {:.1}% waiting for end-of-level markers, {:.1}% for summaries, {:.1}% for shares (medians)",
+    let mut line = format!(
+        "idle at {} workers: {:.1}% of the workers' time, {:.1}% waiting for end-of-level markers, {:.1}% for summaries, {:.1}% for shares",
         row.workers,
         row.idle_share? * 100.0,
         row.idle_markers_share? * 100.0,
         row.idle_summaries_share? * 100.0,
         row.idle_share_answers_share? * 100.0
-    ))
+    );
+    if let Some(small) = row.idle_small_levels_share {
+        line += &format!(
+            "; {:.1}% of the idle time in levels that expanded fewer than {} states a worker",
+            small * 100.0,
+            thousands(SMALL_LEVEL_PER_WORKER)
+        );
+    }
+    line += " (medians)";
+    Some(line)
 }
 
 fn or_dash(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
@@ -114,6 +123,7 @@ mod tests {
             idle_markers_share: Some(0.03),
             idle_summaries_share: Some(0.015),
             idle_share_answers_share: Some(0.005),
+            idle_small_levels_share: None,
             shared_expansion: Some(0.012),
             batches_sent: Some(1500.0),
             mean_batch_fill: Some(510.25),
@@ -144,6 +154,14 @@ mod tests {
         assert_eq!(
             idle_line(std::slice::from_ref(&row)).unwrap(),
             "idle at 2 workers: 5.0% of the workers' time, 3.0% waiting for end-of-level markers, 1.5% for summaries, 0.5% for shares (medians)"
+        );
+        let with_levels = SummaryRow {
+            idle_small_levels_share: Some(0.625),
+            ..row.clone()
+        };
+        assert_eq!(
+            idle_line(&[with_levels]).unwrap(),
+            "idle at 2 workers: 5.0% of the workers' time, 3.0% waiting for end-of-level markers, 1.5% for summaries, 0.5% for shares; 62.5% of the idle time in levels that expanded fewer than 1,000 states a worker (medians)"
         );
         let one = SummaryRow { workers: 1, ..row };
         assert_eq!(idle_line(&[one]), None);

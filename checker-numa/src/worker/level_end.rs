@@ -98,6 +98,8 @@ impl<M: Model> Worker<'_, M> {
         } else {
             0
         };
+        let lap = self.level_clock.lap(&self.clock);
+        self.telemetry.levels.push(depth, lap);
         if let Some(ending) = self.decide(depth) {
             return Some(ending);
         }

@@ -37,7 +37,7 @@ use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message};
 use crate::parent_log::{LevelEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
 use crate::table::FingerprintSet;
-use crate::telemetry::{Activity, TimeSplit, WaitFor, WorkerTelemetry};
+use crate::telemetry::{Activity, LevelClock, TimeSplit, WaitFor, WorkerTelemetry};
 
 mod expand;
 mod level_end;
@@ -249,6 +249,8 @@ pub struct Worker<'a, M: Model> {
     level_summary: LevelSummary,
     global: GlobalTotals,
     clock: TimeSplit,
+    /// Laps `clock` at each level end for the per-level figures.
+    level_clock: LevelClock,
     telemetry: WorkerTelemetry,
     /// Every worker's progress slot: this worker publishes in its own (at `id`) and
     /// reads the others' to find whom to ask for a share.
@@ -289,6 +291,7 @@ impl<'a, M: Model> Worker<'a, M> {
     /// that new memory is first touched on its NUMA node.
     pub fn new(setup: WorkerSetup<'a, M>, state: WorkerState) -> Self {
         let invariants = setup.model.invariant_names().len();
+        let clock = TimeSplit::start(Activity::Expanding);
         Worker {
             id: setup.id,
             workers: setup.workers,
@@ -317,7 +320,8 @@ impl<'a, M: Model> Worker<'a, M> {
             level_report: LevelReport::default(),
             level_summary: LevelSummary::default(),
             global: setup.totals,
-            clock: TimeSplit::start(Activity::Expanding),
+            level_clock: LevelClock::start(&clock),
+            clock,
             telemetry: setup.telemetry,
             progress: setup.progress,
             share_expansion: setup.share_expansion && setup.workers > 1,
@@ -343,6 +347,7 @@ impl<'a, M: Model> Worker<'a, M> {
     /// Runs the search until it ends or a checkpoint is due.
     pub fn run(mut self) -> WorkerResult {
         let started = Instant::now();
+        self.level_clock = LevelClock::start(&self.clock);
         let mut ending = None;
         if !self.global.started {
             self.begin_level();
