@@ -20,6 +20,9 @@
 //! a state of this level by the same probe. Only the latter can change a state's
 //! recorded parent. Marks move with their entries and cost an eighth of a byte a slot.
 //!
+//! A segment's pages are faulted in all at once when it gets its first entry, and
+//! when it is grown (`Segment::populate`), not one by one as entries land on them.
+//!
 //! Hand-written rather than `hashbrown`: the point is the packed slot (a general map
 //! spends 8 bytes of key, plus control bytes, per entry).
 
@@ -157,6 +160,9 @@ struct Segment {
     mask: usize,
     len: usize,
     grow_at: usize,
+    /// Whether all the pages of the slots and the marks have been faulted in
+    /// ([`Segment::populate`]).
+    populated: bool,
 }
 
 /// Where a search ended.
@@ -178,7 +184,25 @@ impl Segment {
             mask: slots - 1,
             len: 0,
             grow_at: slots / MAX_LOAD_DEN * MAX_LOAD_NUM,
+            populated: false,
         }
+    }
+
+    /// Faults in all the pages of the slots and the marks, one call each.
+    ///
+    /// Done when a segment gets its first entry (and for every grown segment, which
+    /// is refilled at once). Left to themselves, the pages would be faulted in one by
+    /// one as entries land on them at random, each twice: a lookup's read maps the
+    /// shared zero page, and the store that follows replaces it with a page of its
+    /// own. The kernel must then flush the old mapping from every CPU running one of
+    /// the process's threads, an interrupt to each other worker: 2,034 such
+    /// shootdowns in a 2-worker `grid 8 7`, 289 with this (docs/benchmarks.md). A
+    /// segment that never gets an entry (a small model at many workers) keeps its
+    /// pages untouched.
+    fn populate(&mut self) {
+        self.slots.populate();
+        populate(self.marks.as_ptr(), self.marks.len() * 8);
+        self.populated = true;
     }
 
     fn memory_bytes(&self) -> usize {
@@ -313,8 +337,7 @@ impl Segment {
         let mut bits = self.bits + 1;
         'retry: loop {
             let mut bigger = Segment::with_bits(bits);
-            // Refilled at once: its pages are faulted in with one call, not one by one.
-            bigger.slots.populate();
+            bigger.populate();
             for (key, marked) in self.entries().chain(std::iter::once(extra)) {
                 let Probe::Absent(i, d) = bigger.probe(key) else {
                     unreachable!("keys of a set are distinct")
@@ -373,6 +396,9 @@ impl FingerprintSet {
     #[inline(never)]
     fn add(&mut self, s: usize, key: u64, at: usize, distance: u64, marked: bool) {
         let segment = &mut self.segments[s];
+        if !segment.populated {
+            segment.populate();
+        }
         let left_out = if segment.len >= segment.grow_at {
             Some((key, marked))
         } else {
@@ -509,6 +535,29 @@ mod tests {
         let per_segment = (8192 * 55usize).div_ceil(64) * 8 + 8 + 8192 / 8;
         assert_eq!(t.memory_bytes(), 16 * per_segment);
         assert!(t.memory_bytes() < 100_000 * 10, "{}", t.memory_bytes());
+    }
+
+    #[test]
+    fn a_segment_is_populated_at_its_first_entry_only() {
+        let mut t = FingerprintSet::with_capacity(50_000);
+        let populated =
+            |t: &FingerprintSet| -> Vec<bool> { t.segments.iter().map(|s| s.populated).collect() };
+        assert_eq!(populated(&t), vec![false; SEGMENTS]);
+        // The low bits choose the segment: 3 and 19 both go to segment 3.
+        t.insert(3 | (7 << 20));
+        t.insert(19 | (9 << 20));
+        t.insert_marked(5 | (1 << 30));
+        let expected: Vec<bool> = (0..SEGMENTS).map(|s| s == 3 || s == 5).collect();
+        assert_eq!(populated(&t), expected);
+        // A duplicate stores nothing, so it populates nothing.
+        t.insert(3 | (7 << 20));
+        assert_eq!(populated(&t), expected);
+        // Grown segments are populated too.
+        for i in 0..200_000u64 {
+            t.insert(key(i));
+        }
+        assert_eq!(populated(&t), vec![true; SEGMENTS]);
+        assert_eq!(t.len(), 200_003);
     }
 
     #[test]

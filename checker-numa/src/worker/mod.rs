@@ -71,7 +71,7 @@ pub struct ProgressSlot {
     pub level: AtomicU64,
     /// States of this worker's frontier, in the level being expanded, that no worker has
     /// taken up yet (0 once it has expanded or handed out all of them), in the low
-    /// [`UNEXPANDED_COUNT_BITS`] bits, under a tag of the level (its depth plus one, in
+    /// `UNEXPANDED_COUNT_BITS` bits, under a tag of the level (its depth plus one, in
     /// the bits above). Workers with nothing left to expand read it to choose whom to
     /// ask for a share; the tag tells them whether this worker has begun the level.
     pub unexpanded: AtomicU64,
@@ -183,11 +183,11 @@ pub struct WorkerSetup<'a, M: Model> {
     /// Every worker's progress slot (this worker publishes in its own, at `id`).
     pub progress: &'a [CachePadded<ProgressSlot>],
     /// Whether a worker that has expanded its frontier takes over part of a slower
-    /// worker's (see [`Worker::help_others`]).
+    /// worker's (see `Worker::help_others`).
     pub share_expansion: bool,
     /// Whether there are more workers than CPUs: then a worker with nothing to do
     /// sleeps between polls, so that the others get the CPUs; otherwise it yields,
-    /// and answers the end of a level without a sleep's delay (see [`wait`]).
+    /// and answers the end of a level without a sleep's delay (see `wait`).
     pub oversubscribed: bool,
     /// Telemetry fields known before the start (node, cpu).
     pub telemetry: WorkerTelemetry,
