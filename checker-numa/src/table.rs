@@ -196,7 +196,7 @@ impl Segment {
     /// shared zero page, and the store that follows replaces it with a page of its
     /// own. The kernel must then flush the old mapping from every CPU running one of
     /// the process's threads, an interrupt to each other worker: 2,034 such
-    /// shootdowns in a 2-worker `grid 8 7`, 289 with this (docs/benchmarks.md). A
+    /// shootdowns in a 2-worker `grid 8 7`, 260 to 271 with this (docs/benchmarks.md). A
     /// segment that never gets an entry (a small model at many workers) keeps its
     /// pages untouched.
     fn populate(&mut self) {
