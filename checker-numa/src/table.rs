@@ -20,8 +20,8 @@
 //! a state of this level by the same probe. Only the latter can change a state's
 //! recorded parent. Marks move with their entries and cost an eighth of a byte a slot.
 //!
-//! A segment's pages are faulted in all at once when it gets its first entry, and
-//! when it is grown (`Segment::populate`), not one by one as entries land on them.
+//! A segment's pages are faulted in all at once before its first insert, and when it
+//! is grown (`Segment::populate`), not one by one as entries land on them.
 //!
 //! Hand-written rather than `hashbrown`: the point is the packed slot (a general map
 //! spends 8 bytes of key, plus control bytes, per entry).
@@ -190,15 +190,17 @@ impl Segment {
 
     /// Faults in all the pages of the slots and the marks, one call each.
     ///
-    /// Done when a segment gets its first entry (and for every grown segment, which
-    /// is refilled at once). Left to themselves, the pages would be faulted in one by
+    /// Done before a segment's first insert looks it up (and for every grown segment,
+    /// which is refilled at once). Left to themselves, the pages would be faulted in one by
     /// one as entries land on them at random, each twice: a lookup's read maps the
     /// shared zero page, and the store that follows replaces it with a page of its
     /// own. The kernel must then flush the old mapping from every CPU running one of
     /// the process's threads, an interrupt to each other worker: 2,034 such
-    /// shootdowns in a 2-worker `grid 8 7`, 260 to 271 with this (docs/benchmarks.md). A
+    /// shootdowns in a 2-worker `grid 8 7`, 232 with this (docs/benchmarks.md). A
     /// segment that never gets an entry (a small model at many workers) keeps its
     /// pages untouched.
+    #[cold]
+    #[inline(never)]
     fn populate(&mut self) {
         self.slots.populate();
         populate(self.marks.as_ptr(), self.marks.len() * 8);
@@ -396,9 +398,6 @@ impl FingerprintSet {
     #[inline(never)]
     fn add(&mut self, s: usize, key: u64, at: usize, distance: u64, marked: bool) {
         let segment = &mut self.segments[s];
-        if !segment.populated {
-            segment.populate();
-        }
         let left_out = if segment.len >= segment.grow_at {
             Some((key, marked))
         } else {
@@ -406,6 +405,17 @@ impl FingerprintSet {
         };
         if let Some(extra) = left_out {
             self.segments[s] = segment.grown(extra);
+        }
+    }
+
+    /// Populates segment `s` unless it is already: before an insert's first lookup, so
+    /// that the lookup does not map the zero page that the populating would then
+    /// replace (one shootdown a segment, see `Segment::populate`).
+    #[inline(always)]
+    fn populated(&mut self, s: usize) {
+        let segment = &mut self.segments[s];
+        if !segment.populated {
+            segment.populate();
         }
     }
 
@@ -432,6 +442,7 @@ impl FingerprintSet {
     #[inline]
     pub fn insert(&mut self, fp: Fingerprint) -> bool {
         let (s, key) = Self::split(fp);
+        self.populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(_) => false,
             Probe::Absent(i, d) => {
@@ -446,6 +457,7 @@ impl FingerprintSet {
     #[inline(always)]
     pub fn insert_marked(&mut self, fp: Fingerprint) -> Insert {
         let (s, key) = Self::split(fp);
+        self.populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) if self.segments[s].is_marked(i) => Insert::ThisLevel,
             Probe::Found(_) => Insert::Old,
@@ -460,6 +472,7 @@ impl FingerprintSet {
     /// interrupted part-way is resumed). Returns whether `fp` is stored.
     pub fn mark_present(&mut self, fp: Fingerprint) -> bool {
         let (s, key) = Self::split(fp);
+        self.populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) => {
                 self.segments[s].set_mark(i, true);
