@@ -551,7 +551,7 @@ mod tests {
     }
 
     #[test]
-    fn a_segment_is_populated_at_its_first_entry_only() {
+    fn a_segment_is_populated_at_its_first_insert_only() {
         let mut t = FingerprintSet::with_capacity(50_000);
         let populated =
             |t: &FingerprintSet| -> Vec<bool> { t.segments.iter().map(|s| s.populated).collect() };
