@@ -5,7 +5,8 @@
 # workers with expansion sharing off (3 repeats of `checker check --no-share`), then the
 # machine's own ceilings at 2 workers and at the top worker count (`checker ceiling`:
 # N independent 1-worker checks at once). Results go to OUT_DIR (one folder per model,
-# plus summary.txt with each bench's table). About 8 minutes on 16 cores; each part
+# plus summary.txt with each bench's table and, where python3 is there, the top worker
+# count's levels from scripts/levels-summary.py). About 8 minutes on 16 cores; each part
 # appends to summary.txt as it ends.
 #
 #   bash scripts/device-sweep.sh CHECKER_BINARY OUT_DIR
@@ -28,11 +29,16 @@ if [ "$(nproc)" -lt 16 ]; then
   echo "fewer than 16 CPUs: sweeping 1 to $(nproc) workers" | tee -a "$summary"
   workers=$(python3 -c "import os; n=os.cpu_count(); print(','.join(str(w) for w in (1,2,4,8,16) if w<=n))")
 fi
+top=${workers##*,}
 while read -r name args; do
   echo "== $name ($(date -u +%T))" | tee -a "$summary"
   # shellcheck disable=SC2086 # $args is the model and its parameters, split on purpose
   "$checker" bench $args --workers "$workers" --repeat 3 --out "$out/$name" 2>&1 \
     | grep -v "^\[[0-9]*/[0-9]*\] " | tail -n 12 | tee -a "$summary"
+  # Which levels the top worker count's time and waiting went to.
+  if command -v python3 >/dev/null; then
+    python3 "$(dirname "$0")/levels-summary.py" "$out/$name" "$top" | tee -a "$summary" || true
+  fi
 done <<'MODELS'
 twophase-9 twophase 9
 grid-8-7 grid 8 7
@@ -40,7 +46,6 @@ synthetic-1e7 synthetic states=10000000 branching=3
 MODELS
 # The same models at the top worker count with expansion sharing off, for the effect
 # of sharing on the same machine in the same session.
-top=${workers##*,}
 while read -r name args; do
   for repeat in 1 2 3; do
     echo "== $name, $top workers, --no-share, repeat $repeat ($(date -u +%T))" | tee -a "$summary"
