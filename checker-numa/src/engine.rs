@@ -232,8 +232,8 @@ pub fn check<M: Model>(
         };
         let mut results = segment.run(sources)?;
         // Telemetry covers the whole run: add the earlier segments' figures.
-        for (r, earlier) in results.iter_mut().zip(&earlier_telemetry) {
-            let mut total = earlier.clone();
+        for (r, earlier) in results.iter_mut().zip(&mut earlier_telemetry) {
+            let mut total = std::mem::take(earlier);
             total.add_segment(&r.telemetry);
             r.telemetry = total;
         }
@@ -267,7 +267,10 @@ pub fn check<M: Model>(
             }
         }
         if ending == Ending::Checkpoint {
-            earlier_telemetry = results.iter().map(|r| r.telemetry.clone()).collect();
+            earlier_telemetry = results
+                .iter_mut()
+                .map(|r| std::mem::take(&mut r.telemetry))
+                .collect();
             sources = results
                 .into_iter()
                 .map(|r| StateSource::Carried(Box::new(r.state)))

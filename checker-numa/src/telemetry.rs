@@ -164,6 +164,14 @@ impl LevelLaps {
         }
         self.laps.push(lap);
     }
+
+    /// Appends the laps of a later run segment, which begins where these end.
+    pub fn append(&mut self, later: &LevelLaps) {
+        if self.laps.is_empty() {
+            self.first_depth = later.first_depth;
+        }
+        self.laps.extend_from_slice(&later.laps);
+    }
 }
 
 /// Laps a worker's time level by level: wall time and idle time since the last lap.
@@ -281,10 +289,7 @@ impl WorkerTelemetry {
         self.paced_asks += later.paced_asks;
         self.table_bytes = later.table_bytes;
         self.log_bytes = later.log_bytes;
-        if self.levels.laps.is_empty() {
-            self.levels.first_depth = later.levels.first_depth;
-        }
-        self.levels.laps.extend_from_slice(&later.levels.laps);
+        self.levels.append(&later.levels);
         self.worker = later.worker;
         self.node = later.node;
         self.cpu = later.cpu;

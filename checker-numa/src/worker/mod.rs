@@ -347,7 +347,6 @@ impl<'a, M: Model> Worker<'a, M> {
     /// Runs the search until it ends or a checkpoint is due.
     pub fn run(mut self) -> WorkerResult {
         let started = Instant::now();
-        self.level_clock = LevelClock::start(&self.clock);
         let mut ending = None;
         if !self.global.started {
             self.begin_level();
