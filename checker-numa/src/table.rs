@@ -271,15 +271,10 @@ impl Segment {
         had
     }
 
-    #[inline]
-    fn set_mark(&mut self, i: usize, marked: bool) {
-        let bit = 1 << (i % 64);
-        if marked {
-            self.marks[i / 64] |= bit;
-            self.any_marked = true;
-        } else {
-            self.marks[i / 64] &= !bit;
-        }
+    /// Marks slot `i` as stored in the current level.
+    fn mark(&mut self, i: usize) {
+        self.swap_mark(i, true);
+        self.any_marked = true;
     }
 
     /// Stores `key`, absent and due at slot `i`, `distance` from home. Robin Hood
@@ -412,7 +407,7 @@ impl FingerprintSet {
     /// that the lookup does not map the zero page that the populating would then
     /// replace (one shootdown a segment, see `Segment::populate`).
     #[inline(always)]
-    fn populated(&mut self, s: usize) {
+    fn ensure_populated(&mut self, s: usize) {
         let segment = &mut self.segments[s];
         if !segment.populated {
             segment.populate();
@@ -442,7 +437,7 @@ impl FingerprintSet {
     #[inline]
     pub fn insert(&mut self, fp: Fingerprint) -> bool {
         let (s, key) = Self::split(fp);
-        self.populated(s);
+        self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(_) => false,
             Probe::Absent(i, d) => {
@@ -457,7 +452,7 @@ impl FingerprintSet {
     #[inline(always)]
     pub fn insert_marked(&mut self, fp: Fingerprint) -> Insert {
         let (s, key) = Self::split(fp);
-        self.populated(s);
+        self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) if self.segments[s].is_marked(i) => Insert::ThisLevel,
             Probe::Found(_) => Insert::Old,
@@ -472,10 +467,10 @@ impl FingerprintSet {
     /// interrupted part-way is resumed). Returns whether `fp` is stored.
     pub fn mark_present(&mut self, fp: Fingerprint) -> bool {
         let (s, key) = Self::split(fp);
-        self.populated(s);
+        self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) => {
-                self.segments[s].set_mark(i, true);
+                self.segments[s].mark(i);
                 true
             }
             Probe::Absent(..) => false,
