@@ -6,8 +6,8 @@
 # machine's own ceilings at 2 workers and at the top worker count (`checker ceiling`:
 # N independent 1-worker checks at once). Results go to OUT_DIR (one folder per model,
 # plus summary.txt with each bench's table and, where python3 is there, the top worker
-# count's levels from scripts/levels-summary.py). About 8 minutes on 16 cores; each part
-# appends to summary.txt as it ends.
+# count's levels from scripts/levels-summary.py, and the TLB shootdowns of one run at the
+# top count). About 8 minutes on 16 cores; each part appends to summary.txt as it ends.
 #
 #   bash scripts/device-sweep.sh CHECKER_BINARY OUT_DIR
 #
@@ -73,4 +73,13 @@ while read -r n rounds args; do
   "$checker" ceiling $args --copies "$n" --rounds "$rounds" \
     --json "$out/ceiling-$n-${args// /-}.json" 2>&1 | tail -n 1 | tee -a "$summary"
 done <<<"$ceilings"
+# TLB shootdowns (interrupts to the other CPUs running a worker) of one run at the top
+# worker count, counted machine-wide: docs/benchmarks.md, "Time and idle per level, and
+# the table's first pages", has the development machine's counts.
+tlb() { awk '/^ *TLB:/ { s = 0; for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; print s }' /proc/interrupts; }
+if [ -n "$(tlb 2>/dev/null)" ]; then
+  before=$(tlb)
+  "$checker" check grid 8 7 --workers "$top" --progress-every 86400 >/dev/null 2>&1 || true
+  echo "TLB shootdowns during one grid 8 7 run at $top workers: $(($(tlb) - before))" | tee -a "$summary"
+fi
 echo "done $(date -u +%T)" | tee -a "$summary"

