@@ -1,5 +1,6 @@
 //! What a check is asked to do, shared by every engine.
 
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// A snapshot of a running search, handed to the progress callback.
@@ -35,6 +36,11 @@ pub struct CheckOptions<'a> {
     pub progress: Option<ProgressFn<'a>>,
     /// How often to call `progress`.
     pub progress_interval: Duration,
+    /// Set from another thread (a signal handler) to stop the search early with
+    /// [`StopReason::Interrupted`](crate::StopReason::Interrupted). The sequential
+    /// checker stops within a few thousand states; the parallel engine writes a
+    /// checkpoint first when it has a work directory.
+    pub interrupt: Option<&'a AtomicBool>,
 }
 
 impl Default for CheckOptions<'_> {
@@ -45,6 +51,7 @@ impl Default for CheckOptions<'_> {
             check_deadlock: true,
             progress: None,
             progress_interval: Duration::from_secs(5),
+            interrupt: None,
         }
     }
 }
@@ -57,6 +64,7 @@ impl std::fmt::Debug for CheckOptions<'_> {
             .field("check_deadlock", &self.check_deadlock)
             .field("progress", &self.progress.is_some())
             .field("progress_interval", &self.progress_interval)
+            .field("interrupt", &self.interrupt)
             .finish()
     }
 }

@@ -16,6 +16,7 @@
 
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::fingerprint::{fingerprint, BuildFingerprintHasher, Fingerprint};
@@ -150,7 +151,14 @@ impl<'m, 'o, M: Model> Search<'m, 'o, M> {
             self.next.clear();
             self.next_parent_fp.clear();
             self.next_start = self.log.len() as u32;
-            self.expand_level(&current, depth);
+            // Checked between levels too, for models whose levels are small.
+            if self.interrupted() || !self.expand_level(&current, depth) {
+                // What the levels built so far hold; the level being built is left
+                // out of the sizes (the parallel engine saves it in a checkpoint).
+                return Ok(self.outcome(Verdict::Partial {
+                    reason: StopReason::Interrupted,
+                }));
+            }
             depth += 1;
         }
     }
@@ -185,7 +193,9 @@ impl<'m, 'o, M: Model> Search<'m, 'o, M> {
         None
     }
 
-    fn expand_level(&mut self, current: &PackedStates, depth: u32) {
+    /// Expands every state of `current`; returns `false` if the run was interrupted
+    /// part-way.
+    fn expand_level(&mut self, current: &PackedStates, depth: u32) -> bool {
         let model = self.model;
         let mut state: Option<M::State> = None;
         let mut succ_buf = crate::short_copy::pack_buffer();
@@ -217,8 +227,18 @@ impl<'m, 'o, M: Model> Search<'m, 'o, M> {
             }
             if count % 4096 == 4095 {
                 self.report_progress(current.len() - count - 1 + self.next.len(), depth);
+                if self.interrupted() {
+                    return false;
+                }
             }
         }
+        true
+    }
+
+    fn interrupted(&self) -> bool {
+        self.options
+            .interrupt
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
     }
 
     fn report_progress(&mut self, frontier: usize, depth: u32) {

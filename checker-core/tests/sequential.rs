@@ -131,3 +131,84 @@ fn limits_give_partial_results() {
     );
     assert_eq!(out.distinct, 5);
 }
+
+/// A fan: state 0 leads to `1..=width`, each `n` of those to `n + width`; the model
+/// sets `interrupt` when it expands state `interrupt_at` (as a signal handler would).
+struct Fan<'a> {
+    width: u32,
+    interrupt_at: u32,
+    interrupt: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Model for Fan<'_> {
+    type State = u32;
+    fn name(&self) -> String {
+        format!("fan {}", self.width)
+    }
+    fn initial_states(&self, emit: &mut dyn FnMut(&u32)) {
+        emit(&0);
+    }
+    fn successors(&self, s: &u32, emit: &mut dyn FnMut(Action, &u32)) {
+        if *s == self.interrupt_at {
+            self.interrupt
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        match *s {
+            0 => (1..=self.width).for_each(|n| emit(Action(0), &n)),
+            n if n <= self.width => emit(Action(0), &(n + self.width)),
+            _ => emit(Action(0), s),
+        }
+    }
+    fn action_label(&self, _: Action) -> String {
+        "Step".into()
+    }
+    fn pack(&self, s: &u32, out: &mut Vec<u8>) {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    fn unpack(&self, b: &[u8]) -> u32 {
+        u32::from_le_bytes(b.try_into().unwrap())
+    }
+    fn render(&self, s: &u32) -> String {
+        format!("n = {s}")
+    }
+}
+
+#[test]
+fn an_interrupt_stops_the_search_part_way_through_a_level() {
+    let flag = std::sync::atomic::AtomicBool::new(false);
+    let m = Fan {
+        width: 20_000,
+        interrupt_at: 5_000,
+        interrupt: &flag,
+    };
+    let options = CheckOptions {
+        interrupt: Some(&flag),
+        ..CheckOptions::default()
+    };
+    let out = sequential::check(&m, &options).unwrap();
+    assert_eq!(
+        out.verdict,
+        Verdict::Partial {
+            reason: StopReason::Interrupted
+        }
+    );
+    assert_eq!(out.exit_code(), 3);
+    // The complete levels only; the flag is looked at every 4,096 states, so the
+    // second level stopped after 5,000 to 5,000 + 4,096 of its 20,000 expansions.
+    assert_eq!(out.level_sizes, vec![1, 20_000]);
+    let expanded_in_level = out.distinct - 20_001;
+    assert!(
+        (5_000..5_000 + 4_096).contains(&expanded_in_level),
+        "{expanded_in_level} states of the third level stored"
+    );
+
+    // Set before the search starts: it stops before expanding anything.
+    let m = Fan {
+        interrupt_at: u32::MAX,
+        ..m
+    };
+    let out = sequential::check(&m, &options).unwrap();
+    assert_eq!(out.level_sizes, vec![1]);
+    assert_eq!(out.distinct, 1);
+    assert_eq!(out.generated, 1);
+}

@@ -20,6 +20,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use checker_core::fingerprint::FINGERPRINT_FUNCTION_ID;
+use checker_core::CheckOptions;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::frontier::Frontier;
@@ -110,6 +111,41 @@ pub struct RunIdentity {
     pub model_digest: Option<String>,
 }
 
+/// The search's settings that decide its result, saved so that a resumed run keeps
+/// them (`checker check --resume` takes them from here unless told otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchSettings {
+    /// Whether states without successors are reported as errors.
+    pub check_deadlock: bool,
+    /// `--max-states`, if given.
+    pub max_states: Option<u64>,
+    /// `--max-depth`, if given.
+    pub max_depth: Option<u32>,
+}
+
+impl Default for SearchSettings {
+    /// What a checkpoint written before the settings were saved was taken with, unless
+    /// its run was told otherwise: deadlocks checked, no limits.
+    fn default() -> Self {
+        SearchSettings {
+            check_deadlock: true,
+            max_states: None,
+            max_depth: None,
+        }
+    }
+}
+
+impl SearchSettings {
+    /// The settings `options` ask for.
+    pub fn of(options: &CheckOptions<'_>) -> Self {
+        SearchSettings {
+            check_deadlock: options.check_deadlock,
+            max_states: options.max_states,
+            max_depth: options.max_depth,
+        }
+    }
+}
+
 /// The description of a checkpoint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -119,6 +155,9 @@ pub struct Manifest {
     pub version: u32,
     /// The run.
     pub identity: RunIdentity,
+    /// The search's settings.
+    #[serde(default)]
+    pub settings: SearchSettings,
     /// [`FINGERPRINT_FUNCTION_ID`] of the writer.
     pub fingerprint_function: String,
     /// [`PARTITION_FUNCTION_ID`] of the writer.
@@ -314,7 +353,8 @@ pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointErr
         }
     })?;
     let name = name.trim();
-    if name.is_empty() || name.contains('/') || !name.starts_with("checkpoint-") {
+    let generation = name.strip_prefix("checkpoint-").unwrap_or("");
+    if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(&current, "does not name a checkpoint directory"));
     }
     let dir = workdir.join(name);
@@ -365,12 +405,20 @@ pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointErr
             "worker file list does not match the worker count",
         ));
     }
+    // At most about 31,700 years: what a `Duration` made from it can hold, with room.
+    if !(manifest.elapsed_s.is_finite() && (0.0..1e12).contains(&manifest.elapsed_s)) {
+        return Err(invalid(
+            &path,
+            format!("elapsed time {} s is not a duration", manifest.elapsed_s),
+        ));
+    }
     Ok((dir, manifest))
 }
 
 /// Builds a manifest for the current build.
 pub fn manifest(
     identity: RunIdentity,
+    settings: SearchSettings,
     workers: usize,
     depth: u32,
     totals: Totals,
@@ -381,6 +429,7 @@ pub fn manifest(
         format: MANIFEST_FORMAT.into(),
         version: FORMAT_VERSION,
         identity,
+        settings,
         fingerprint_function: FINGERPRINT_FUNCTION_ID.into(),
         partition_function: PARTITION_FUNCTION_ID.into(),
         workers,

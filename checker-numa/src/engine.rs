@@ -12,13 +12,13 @@ use crossbeam_utils::CachePadded;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use checker_core::level::{build_violation, CounterexampleError};
 use checker_core::{CheckOptions, Fingerprint, Model, Outcome, Progress, StopReason, Verdict};
 
-use crate::checkpoint::{self, CheckpointError, Manifest, RunIdentity, WorkerFile};
+use crate::checkpoint::{self, CheckpointError, Manifest, RunIdentity, SearchSettings, WorkerFile};
 use crate::frontier::Frontier;
 use crate::mailbox::{mailbox, MailboxReceiver, MailboxSender};
 use crate::message::Message;
@@ -68,8 +68,6 @@ pub struct EngineConfig {
     pub frontier_spill_bytes: Option<usize>,
     /// Work directory and checkpoints; `None` keeps everything in memory.
     pub persistence: Option<Persistence>,
-    /// Set by a signal handler to ask for a checkpoint and a clean stop.
-    pub interrupt: Option<Arc<AtomicBool>>,
     /// Whether a worker that has expanded its own frontier expands part of a slower
     /// worker's (states are still stored by their owners only).
     pub share_expansion: bool,
@@ -86,7 +84,6 @@ impl Default for EngineConfig {
             memory_budget: None,
             frontier_spill_bytes: None,
             persistence: None,
-            interrupt: None,
             share_expansion: true,
         }
     }
@@ -157,7 +154,7 @@ pub fn check<M: Model>(
     let topology = config.topology.clone().unwrap_or_else(detect);
     let persistence = config.persistence.as_ref();
     let resumed = match persistence {
-        Some(p) if p.resume => Some(resume_point(p, model)?),
+        Some(p) if p.resume => Some(resume_point(p, model, options)?),
         _ => None,
     };
     let workers = match &resumed {
@@ -251,6 +248,7 @@ pub fn check<M: Model>(
                 Some(files) => {
                     let manifest = checkpoint::manifest(
                         p.identity.clone(),
+                        SearchSettings::of(options),
                         workers,
                         totals.depth,
                         totals.totals.clone(),
@@ -312,7 +310,11 @@ fn next_generation(workdir: &Path) -> u64 {
 }
 
 /// Reads and validates the checkpoint to resume from.
-fn resume_point<M: Model>(p: &Persistence, model: &M) -> Result<(PathBuf, Manifest), EngineError> {
+fn resume_point<M: Model>(
+    p: &Persistence,
+    model: &M,
+    options: &CheckOptions<'_>,
+) -> Result<(PathBuf, Manifest), EngineError> {
     let (dir, manifest) = checkpoint::read_current(&p.workdir)?;
     let theirs = &manifest.identity;
     let ours = &p.identity;
@@ -329,6 +331,17 @@ fn resume_point<M: Model>(p: &Persistence, model: &M) -> Result<(PathBuf, Manife
             "the checkpoint in {} was taken with a different version of `{}`",
             p.workdir.display(),
             ours.model_spec.join(" ")
+        )));
+    }
+    // Levels already expanded were checked for deadlocks, or not, as the checkpoint
+    // says; the rest of the run must do the same. (The limits may change.)
+    if manifest.settings.check_deadlock != options.check_deadlock {
+        let on_off = |on: bool| if on { "on" } else { "off (`--no-deadlock`)" };
+        return Err(EngineError::Config(format!(
+            "the checkpoint in {} was taken with deadlock checking {}; resume it with the same setting, not {}",
+            p.workdir.display(),
+            on_off(manifest.settings.check_deadlock),
+            on_off(options.check_deadlock)
         )));
     }
     Ok((dir, manifest))
@@ -426,7 +439,7 @@ impl<M: Model> Segment<'_, M> {
                             telemetry,
                             memory_share: self.memory_share(),
                             checkpoints: self.checkpoints.clone(),
-                            interrupt: self.config.interrupt.as_deref(),
+                            interrupt: self.options.interrupt,
                             abandoned,
                             totals: self.totals.clone(),
                         };

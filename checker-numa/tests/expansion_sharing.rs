@@ -172,7 +172,6 @@ fn interrupts_during_shared_expansion_resume_to_the_same_answers() {
     let last = loop {
         flag.store(false, Ordering::SeqCst);
         let c = EngineConfig {
-            interrupt: Some(flag.clone()),
             persistence: Some(Persistence {
                 workdir: dir.clone(),
                 checkpoint_every: None,
@@ -190,7 +189,11 @@ fn interrupts_during_shared_expansion_resume_to_the_same_answers() {
             std::thread::sleep(Duration::from_millis(15));
             timer_flag.store(true, Ordering::SeqCst);
         });
-        let got = check(&m, &CheckOptions::default(), &c).unwrap();
+        let options = CheckOptions {
+            interrupt: Some(&flag),
+            ..CheckOptions::default()
+        };
+        let got = check(&m, &options, &c).unwrap();
         timer.join().unwrap();
         taken += shares_balance(&got.telemetry).1;
         match got.outcome.verdict {

@@ -141,13 +141,16 @@ fn interrupt_and_resume_repeatedly() {
     let m = graph();
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let dir = workdir("interrupt");
-    let flag = Arc::new(AtomicBool::new(true));
+    let flag = AtomicBool::new(true);
+    let interrupting = CheckOptions {
+        interrupt: Some(&flag),
+        ..CheckOptions::default()
+    };
     let mut resume = false;
     let mut stops = 0;
     let last: ParallelOutcome = loop {
-        let mut c = config(3, &dir, &m, resume);
-        c.interrupt = Some(flag.clone());
-        let got = check(&m, &CheckOptions::default(), &c).unwrap();
+        let c = config(3, &dir, &m, resume);
+        let got = check(&m, &interrupting, &c).unwrap();
         match got.outcome.verdict {
             Verdict::Partial {
                 reason: StopReason::Interrupted,
@@ -180,9 +183,8 @@ fn interrupt_and_resume_repeatedly() {
 fn resume_refuses_another_worker_count_or_model() {
     let m = graph();
     let dir = workdir("refuse");
-    let mut c = config(2, &dir, &m, false);
-    c.interrupt = Some(Arc::new(AtomicBool::new(true)));
-    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    let c = config(2, &dir, &m, false);
+    let got = check(&m, &interrupted_at_once(), &c).unwrap();
     assert_eq!(
         got.outcome.verdict,
         Verdict::Partial {
@@ -224,10 +226,46 @@ fn resume_refuses_another_worker_count_or_model() {
 fn checkpointed(name: &str) -> (RandomGraph, PathBuf) {
     let m = graph();
     let dir = workdir(name);
-    let mut c = config(2, &dir, &m, false);
-    c.interrupt = Some(Arc::new(AtomicBool::new(true)));
-    check(&m, &CheckOptions::default(), &c).unwrap();
+    let c = config(2, &dir, &m, false);
+    check(&m, &interrupted_at_once(), &c).unwrap();
     (m, dir)
+}
+
+/// A run checkpointed with deadlock checking off is not resumed with it on, nor the
+/// other way round: levels already expanded were checked one way.
+#[test]
+fn resume_keeps_the_deadlock_setting() {
+    let m = graph();
+    let dir = workdir("deadlock-setting");
+    let c = config(2, &dir, &m, false);
+    let off = CheckOptions {
+        check_deadlock: false,
+        ..interrupted_at_once()
+    };
+    check(&m, &off, &c).unwrap();
+    let e = resume_error(&m, &dir);
+    assert!(
+        e.contains("was taken with deadlock checking off (`--no-deadlock`); resume it with the same setting, not on"),
+        "{e}"
+    );
+    let resumed = CheckOptions {
+        check_deadlock: false,
+        ..CheckOptions::default()
+    };
+    let got = check(&m, &resumed, &config(2, &dir, &m, true)).unwrap();
+    let reference = sequential::check(&m, &resumed).unwrap();
+    same(&got.outcome, &reference, "resumed with the same setting");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Options whose interrupt flag is set from the start: the run stops at its first
+/// look at it.
+fn interrupted_at_once() -> CheckOptions<'static> {
+    static SET: AtomicBool = AtomicBool::new(true);
+    CheckOptions {
+        interrupt: Some(&SET),
+        ..CheckOptions::default()
+    }
 }
 
 fn resume_error(m: &RandomGraph, dir: &Path) -> String {
@@ -295,6 +333,30 @@ fn corrupted_checkpoints_are_refused() {
         "{e}"
     );
 
+    // An elapsed time that is no duration, with a valid checksum.
+    let (m, dir) = checkpointed("elapsed");
+    let manifest = current_dir(&dir).join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let (json, _) = text.trim_end().rsplit_once('\n').unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
+    value["elapsed_s"] = (-1.0).into();
+    let json = serde_json::to_string_pretty(&value).unwrap();
+    let sum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
+    std::fs::write(&manifest, format!("{json}\n{sum:016x}\n")).unwrap();
+    let e = resume_error(&m, &dir);
+    assert!(e.contains("elapsed time -1 s is not a duration"), "{e}");
+
+    // A CURRENT file whose name goes on past the checkpoint's.
+    let (m, dir) = checkpointed("current");
+    let name = std::fs::read_to_string(dir.join("CURRENT")).unwrap();
+    std::fs::write(dir.join("CURRENT"), format!("{}\nfoo\n", name.trim())).unwrap();
+    let e = resume_error(&m, &dir);
+    assert!(
+        e.contains("CURRENT: does not name a checkpoint directory"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "one line: {e}");
+
     // A parent log shorter than the checkpoint says.
     let (m, dir) = checkpointed("shortlog");
     std::fs::OpenOptions::new()
@@ -313,7 +375,7 @@ fn corrupted_checkpoints_are_refused() {
     assert!(e.contains("no checkpoint here (no CURRENT file)"), "{e}");
 
     for name in [
-        "flip", "truncate", "manifest", "version", "shortlog", "empty",
+        "flip", "truncate", "manifest", "version", "elapsed", "current", "shortlog", "empty",
     ] {
         let _ = std::fs::remove_dir_all(workdir(name));
     }
