@@ -63,18 +63,18 @@ pub struct CheckArgs {
     /// Also write the summary as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Worker threads for the parallel engine (0 = one per CPU).
-    #[arg(long, default_value_t = 0, value_name = "N", value_parser = parse_workers)]
-    pub workers: usize,
+    /// Worker threads for the parallel engine (0 = one per CPU) [default: 0].
+    #[arg(long, value_name = "N", value_parser = parse_workers)]
+    pub workers: Option<usize>,
     /// Which engine to run.
     #[arg(long, value_enum, default_value_t = Engine::Parallel)]
     pub engine: Engine,
-    /// Bytes per batch of states sent between workers.
-    #[arg(long, default_value_t = 8 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
-    pub batch_bytes: u64,
-    /// Batches each (sender, receiver) ring holds.
-    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
-    pub ring_capacity: u64,
+    /// Bytes per batch of states sent between workers [default: 8192].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    pub batch_bytes: Option<u64>,
+    /// Batches each (sender, receiver) ring holds [default: 16].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub ring_capacity: Option<u64>,
     /// Do not pin worker threads to CPUs.
     #[arg(long)]
     pub no_pin: bool,
@@ -84,7 +84,7 @@ pub struct CheckArgs {
     pub no_share: bool,
     /// Work directory for parent logs, spilled frontiers and checkpoints (default: a
     /// fresh directory under the current one, removed after a run that needs no resume).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub workdir: Option<PathBuf>,
     /// Write a checkpoint at the first level end after each DURATION (e.g. `10m`, `30s`).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -93,7 +93,8 @@ pub struct CheckArgs {
     /// checkpoints): faster for runs that fit in memory many times over.
     #[arg(long, conflicts_with_all = ["workdir", "checkpoint_every", "resume"])]
     pub memory_log: bool,
-    /// Continue the run whose checkpoint is in DIR.
+    /// Continue the run whose checkpoint is in DIR, with the settings it was started
+    /// with (deadlock checking, and `--max-states`/`--max-depth` unless given again).
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
     /// Memory the run may use, e.g. `8G`, `512M` (default: 75% of MemAvailable). Past

@@ -1,12 +1,13 @@
 //! `checker check`: builds the model, runs the chosen engine, prints the result.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use checker_core::{sequential, CheckOptions, Model, StopReason, Verdict};
-use checker_numa::checkpoint::RunIdentity;
+use checker_numa::checkpoint::{RunIdentity, SearchSettings};
 use checker_numa::{EngineConfig, Persistence, Telemetry};
 use fixtures::ModelVisitor;
 
@@ -18,48 +19,126 @@ use crate::report;
 
 /// Share of MemAvailable used when `--memory` is not given.
 const DEFAULT_MEMORY_SHARE: f64 = 0.75;
+/// The longest `--progress-every` taken, in seconds (about 31 years).
+const MAX_PROGRESS_EVERY_S: f64 = 1e9;
+/// `--workers`, `--batch-bytes` and `--ring-capacity` when not given.
+const DEFAULT_WORKERS: usize = 0;
+const DEFAULT_BATCH_BYTES: u64 = 8 * 1024;
+const DEFAULT_RING_CAPACITY: u64 = 16;
 
 /// Runs `checker check`; returns the exit code.
 pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
-    if !(args.progress_every.is_finite() && args.progress_every > 0.0) {
-        return Err(CliError::Input(format!(
-            "--progress-every must be a positive number of seconds, got {}",
-            args.progress_every
-        )));
-    }
-    if let Some(path) = args.json.as_ref().filter(|p| p.is_dir()) {
-        return Err(CliError::Input(format!(
-            "--json {}: is a directory",
-            path.display()
-        )));
-    }
-    if args.engine == Engine::Sequential
-        && (args.resume.is_some() || args.workdir.is_some() || args.checkpoint_every.is_some())
+    if !(args.progress_every.is_finite()
+        && args.progress_every > 0.0
+        && args.progress_every <= MAX_PROGRESS_EVERY_S)
     {
-        return Err(CliError::Input(
-            "--workdir, --checkpoint-every and --resume need the parallel engine".into(),
-        ));
+        let got = args.progress_every;
+        let got = if got.abs() < 1e15 {
+            got.to_string()
+        } else {
+            format!("{got:e}")
+        };
+        return Err(CliError::Input(format!(
+            "--progress-every must be a positive number of seconds up to {MAX_PROGRESS_EVERY_S:e}, got {got}"
+        )));
     }
-    let spec = model_spec(args)?;
-    with_any_model(&spec, CheckVisitor { args, spec: &spec })?
+    if args.engine == Engine::Sequential {
+        refuse_parallel_options(args)?;
+    }
+    let (spec, saved) = model_spec(args)?;
+    // Opened (and so checked) before the run, without truncating it; written after.
+    let mut created = None;
+    let json = match &args.json {
+        Some(path) if path.is_dir() => {
+            return Err(CliError::Input(format!(
+                "--json {}: is a directory",
+                path.display()
+            )))
+        }
+        Some(path) => {
+            if !path.exists() {
+                created = Some(path);
+            }
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .map_err(|e| CliError::Input(format!("--json {}: {e}", path.display())))?;
+            Some((path, file))
+        }
+        None => None,
+    };
+    let result = with_any_model(
+        &spec,
+        CheckVisitor {
+            args,
+            spec: &spec,
+            saved,
+            json,
+        },
+    )
+    .and_then(|checked| checked);
+    if let (Err(_), Some(path)) = (&result, created) {
+        // The run did not get as far as a report: leave no empty file behind.
+        let _ = std::fs::remove_file(path);
+    }
+    result
 }
 
-/// The model and parameters to check: from the command line, or from the checkpoint
-/// being resumed (which must agree with the command line if both are given).
-fn model_spec(args: &CheckArgs) -> Result<Vec<String>, CliError> {
+/// The options that only the parallel engine takes, refused by name for the
+/// sequential checker rather than ignored.
+fn refuse_parallel_options(args: &CheckArgs) -> Result<(), CliError> {
+    let given: Vec<&str> = [
+        ("--workers", args.workers.is_some()),
+        ("--batch-bytes", args.batch_bytes.is_some()),
+        ("--ring-capacity", args.ring_capacity.is_some()),
+        ("--no-pin", args.no_pin),
+        ("--no-share", args.no_share),
+        ("--memory", args.memory.is_some()),
+        ("--memory-log", args.memory_log),
+        ("--workdir", args.workdir.is_some()),
+        ("--checkpoint-every", args.checkpoint_every.is_some()),
+        ("--resume", args.resume.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Input(format!(
+        "{} {} only for the parallel engine, not with --engine sequential",
+        given.join(", "),
+        if given.len() == 1 { "is" } else { "are" }
+    )))
+}
+
+/// The model and parameters to check, from the command line or from the checkpoint
+/// being resumed (which must agree with the command line if both are given), with the
+/// resumed run's saved settings. A DVE path is kept absolute, so that a run can be
+/// resumed from any directory and the file named by any path.
+fn model_spec(args: &CheckArgs) -> Result<(Vec<String>, Option<SearchSettings>), CliError> {
     let given: Option<Vec<String>> = args.model.as_ref().map(|m| {
-        std::iter::once(m.clone())
+        std::iter::once(absolute_dve_path(m))
             .chain(args.params.iter().cloned())
             .collect()
     });
     let Some(dir) = &args.resume else {
-        return Ok(given.expect("clap requires MODEL without --resume"));
+        return Ok((given.expect("clap requires MODEL without --resume"), None));
     };
     let (_, manifest) =
         checker_numa::checkpoint::read_current(dir).map_err(|e| CliError::Input(e.to_string()))?;
     let saved = manifest.identity.model_spec;
+    let as_typed = args
+        .model
+        .iter()
+        .chain(&args.params)
+        .cloned()
+        .collect::<Vec<_>>();
     match given {
-        Some(given) if given != saved => Err(CliError::Input(format!(
+        // A checkpoint written before paths were kept absolute holds the path as typed.
+        Some(given) if given != saved && as_typed != saved => Err(CliError::Input(format!(
             "the checkpoint in {} is for `{}`, not `{}`",
             dir.display(),
             saved.join(" "),
@@ -69,8 +148,20 @@ fn model_spec(args: &CheckArgs) -> Result<Vec<String>, CliError> {
             "the checkpoint in {} names no model",
             dir.display()
         ))),
-        _ => Ok(saved),
+        _ => Ok((saved, Some(manifest.settings))),
     }
+}
+
+/// `word` made absolute if it names an existing DVE file; as it is otherwise (a bundled
+/// model's name, or a path whose error the model reader reports).
+fn absolute_dve_path(word: &str) -> String {
+    if !is_dve_path(word) {
+        return word.to_string();
+    }
+    std::fs::canonicalize(word)
+        .ok()
+        .and_then(|p| p.to_str().map(String::from))
+        .unwrap_or_else(|| word.to_string())
 }
 
 fn identity<M: Model>(model: &M, spec: Vec<String>, digest: Option<String>) -> RunIdentity {
@@ -84,6 +175,8 @@ fn identity<M: Model>(model: &M, spec: Vec<String>, digest: Option<String>) -> R
 struct CheckVisitor<'a> {
     args: &'a CheckArgs,
     spec: &'a [String],
+    saved: Option<SearchSettings>,
+    json: Option<(&'a PathBuf, std::fs::File)>,
 }
 
 impl ModelVisitor for CheckVisitor<'_> {
@@ -101,7 +194,7 @@ impl ModelVisitor for CheckVisitor<'_> {
             _ => None,
         };
         let identity = identity(&model, self.spec.to_vec(), digest);
-        check_model(&model, self.args, identity)
+        check_model(&model, self.args, identity, self.saved, self.json)
     }
 }
 
@@ -148,20 +241,28 @@ fn workdir(args: &CheckArgs) -> Result<(PathBuf, bool), CliError> {
     ))
 }
 
-/// Checks one concrete model as `args` ask.
-pub fn check_model<M: Model>(
+/// Checks one concrete model as `args` ask; a resumed run keeps the `saved` settings
+/// that `args` do not change. `json` is the file for `--json`, opened.
+fn check_model<M: Model>(
     model: &M,
     args: &CheckArgs,
     identity: RunIdentity,
+    saved: Option<SearchSettings>,
+    json: Option<(&PathBuf, std::fs::File)>,
 ) -> Result<u8, CliError> {
     let printer = ProgressPrinter::new();
     let progress = |p: &checker_core::Progress| printer.report(p);
+    let interrupt = interrupt_flag()?;
+    let saved = saved.unwrap_or_default();
     let options = CheckOptions {
-        max_states: args.max_states,
-        max_depth: args.max_depth,
-        check_deadlock: !args.no_deadlock,
+        max_states: args.max_states.or(saved.max_states),
+        max_depth: args.max_depth.or(saved.max_depth),
+        // `--no-deadlock` on a run saved with deadlock checking is refused by the
+        // engine; without it, the saved setting holds.
+        check_deadlock: !args.no_deadlock && saved.check_deadlock,
         progress: Some(&progress),
         progress_interval: Duration::from_secs_f64(args.progress_every),
+        interrupt: Some(&interrupt),
     };
     let mut checkpoints_written = 0;
     let (outcome, telemetry, checkpoint): (_, Option<Telemetry>, Option<PathBuf>) =
@@ -177,9 +278,9 @@ pub fn check_model<M: Model>(
                     .memory
                     .or_else(|| mem_available().map(|m| (m as f64 * DEFAULT_MEMORY_SHARE) as u64));
                 let config = EngineConfig {
-                    workers: args.workers,
-                    batch_bytes: args.batch_bytes as usize,
-                    ring_capacity: args.ring_capacity as usize,
+                    workers: args.workers.unwrap_or(DEFAULT_WORKERS),
+                    batch_bytes: args.batch_bytes.unwrap_or(DEFAULT_BATCH_BYTES) as usize,
+                    ring_capacity: args.ring_capacity.unwrap_or(DEFAULT_RING_CAPACITY) as usize,
                     pin: !args.no_pin,
                     share_expansion: !args.no_share,
                     memory_budget,
@@ -189,7 +290,6 @@ pub fn check_model<M: Model>(
                         resume: args.resume.is_some(),
                         identity,
                     }),
-                    interrupt: Some(interrupt_flag()?),
                     ..EngineConfig::default()
                 };
                 let result = checker_numa::check(model, &options, &config);
@@ -209,25 +309,39 @@ pub fn check_model<M: Model>(
     if checkpoints_written > 0 {
         println!("  checkpoints written:   {checkpoints_written}");
     }
-    if let (Some(dir), Verdict::Partial { reason }) = (&checkpoint, &outcome.verdict) {
+    if let Verdict::Partial {
+        reason: reason @ (StopReason::MemoryBudget | StopReason::Interrupted),
+    } = &outcome.verdict
+    {
         let why = match reason {
             StopReason::MemoryBudget => "the memory budget is reached",
             _ => "the run was interrupted",
         };
-        println!(
-            "Stopped because {why}. Checkpoint written to {}; continue with: checker check --resume {}{}",
-            dir.display(),
-            dir.display(),
-            if *reason == StopReason::MemoryBudget { " --memory LARGER" } else { "" }
-        );
+        match &checkpoint {
+            Some(dir) => println!(
+                "Stopped because {why}. Checkpoint written to {}; continue with: checker check --resume {}{}",
+                dir.display(),
+                dir.display(),
+                if *reason == StopReason::MemoryBudget { " --memory LARGER" } else { "" }
+            ),
+            None => println!(
+                "Stopped because {why}. No checkpoint: {}",
+                if args.engine == Engine::Sequential {
+                    "the sequential checker writes none"
+                } else {
+                    "--memory-log keeps no work directory"
+                }
+            ),
+        }
     }
-    if let Some(path) = &args.json {
+    if let Some((path, mut file)) = json {
         let mut json: serde_json::Value =
             serde_json::from_str(&report::json(&outcome, telemetry.as_ref(), args.engine))
                 .expect("the report is JSON");
         json["checkpoints_written"] = checkpoints_written.into();
         let json = serde_json::to_string_pretty(&json).expect("the report serialises") + "\n";
-        std::fs::write(path, json)
+        file.set_len(0)
+            .and_then(|()| file.write_all(json.as_bytes()))
             .map_err(|e| CliError::Input(format!("--json {}: {e}", path.display())))?;
     }
     Ok(outcome.exit_code() as u8)

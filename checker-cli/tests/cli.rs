@@ -15,9 +15,9 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn diehard_exits_1_with_the_six_step_trace() {
-    for engine in ["sequential", "parallel"] {
-        let o = checker(&["check", "diehard", "--engine", engine, "--workers", "2"]);
-        assert_eq!(o.status.code(), Some(1), "{engine}");
+    for engine in [&["--engine", "sequential"][..], &["--workers", "2"]] {
+        let o = checker(&[&["check", "diehard"][..], engine].concat());
+        assert_eq!(o.status.code(), Some(1), "{engine:?}");
         let out = stdout(&o);
         assert!(
             out.contains("Error: Invariant NotSolved is violated."),
@@ -170,7 +170,7 @@ fn limits_say_the_result_is_partial() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 14] = [
         (
             &["check"],
             "error: the following required arguments were not provided: <MODEL>",
@@ -210,6 +210,32 @@ fn bad_input_is_one_line_and_exit_2() {
         (
             &["check", "twophase", "3", "--progress-every", "0"],
             "--progress-every",
+        ),
+        (
+            &["check", "twophase", "3", "--progress-every", "1e308"],
+            "--progress-every must be a positive number of seconds up to 1e9, got 1e308",
+        ),
+        (
+            &[
+                "check",
+                "twophase",
+                "3",
+                "--engine",
+                "sequential",
+                "--workers",
+                "2",
+                "--memory",
+                "1G",
+            ],
+            "error: --workers, --memory are only for the parallel engine, not with --engine sequential",
+        ),
+        (
+            &["check", "--resume", "/nonexistent", "--workdir", "/tmp"],
+            "'--resume <DIR>' cannot be used with '--workdir <DIR>'",
+        ),
+        (
+            &["check", "diehard", "--json", "/nonexistent/dir/out.json"],
+            "error: --json /nonexistent/dir/out.json: No such file or directory",
         ),
     ];
     for (args, expected) in cases {

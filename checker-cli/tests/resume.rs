@@ -226,3 +226,163 @@ fn resume_errors_are_one_line_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a size"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// (distinct, generated, depth, exit code) of a `checker check` run with `args`.
+fn run_counts(args: &[&str], workdir: Option<&Path>) -> (u64, u64, u64, i32) {
+    let json =
+        std::env::temp_dir().join(format!("checker-resume-{}-counts.json", std::process::id()));
+    let mut command = checker();
+    command
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .stdout(Stdio::null());
+    if let Some(dir) = workdir {
+        command.arg("--resume").arg(dir);
+    }
+    let status = command.status().unwrap();
+    let (distinct, generated, depth) = counts(&json);
+    std::fs::remove_file(&json).unwrap();
+    (distinct, generated, depth, status.code().unwrap())
+}
+
+#[test]
+fn a_resumed_run_keeps_its_deadlock_setting_and_limits() {
+    let dir = scratch("settings");
+    // Philosophers deadlock; with `--no-deadlock` all 1,154 states are explored.
+    let reference = run_counts(
+        &[
+            "check",
+            "philosophers",
+            "8",
+            "--no-deadlock",
+            "--workers",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(reference, (1_154, 5_969, 9, 0));
+    let work = dir.join("no-deadlock");
+    let stopped = checker()
+        .args([
+            "check",
+            "philosophers",
+            "8",
+            "--no-deadlock",
+            "--workers",
+            "2",
+            "--memory",
+            "1",
+            "--workdir",
+        ])
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert_eq!(stopped.status.code(), Some(3));
+    // Resumed as the hint says (no `--no-deadlock`): deadlocks stay unreported.
+    assert_eq!(run_counts(&["check"], Some(&work)), reference);
+
+    // Checked for deadlocks when stopped: `--no-deadlock` on resume is refused.
+    let work = dir.join("deadlock");
+    let stopped = checker()
+        .args([
+            "check",
+            "philosophers",
+            "8",
+            "--workers",
+            "2",
+            "--memory",
+            "1",
+            "--workdir",
+        ])
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert_eq!(stopped.status.code(), Some(3));
+    let out = checker()
+        .args(["check", "--no-deadlock", "--resume"])
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("was taken with deadlock checking on; resume it with the same setting, not off (`--no-deadlock`)"),
+        "{err}"
+    );
+    // A `--max-depth` given at the start holds after a resume too.
+    let work = dir.join("depth");
+    let stopped = checker()
+        .args([
+            "check",
+            "philosophers",
+            "8",
+            "--no-deadlock",
+            "--max-depth",
+            "5",
+            "--workers",
+            "2",
+            "--memory",
+            "1",
+            "--workdir",
+        ])
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert_eq!(stopped.status.code(), Some(3));
+    let (_, _, depth, code) = run_counts(&["check"], Some(&work));
+    assert_eq!((depth, code), (5, 0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
+    let dir = scratch("dve-paths");
+    let model = dir.join("ring.dve");
+    std::fs::write(
+        &model,
+        "byte x = 0;\nprocess P {\n  state s;\n  init s;\n  trans s -> s { guard x < 200; effect x = x + 1; };\n}\nsystem async;\n",
+    )
+    .unwrap();
+    let work = dir.join("work");
+    // Started from `dir` with a relative path.
+    let stopped = checker()
+        .current_dir(&dir)
+        .args([
+            "check",
+            "ring.dve",
+            "--no-deadlock",
+            "--workers",
+            "2",
+            "--memory",
+            "1",
+            "--workdir",
+            "work",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stopped.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&stopped.stderr)
+    );
+    // Resumed from elsewhere, naming the file by its absolute path.
+    let out = checker()
+        .current_dir(std::env::temp_dir())
+        .arg("check")
+        .arg(&model)
+        .arg("--resume")
+        .arg(&work)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("distinct states:       201"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
