@@ -52,10 +52,10 @@ pub struct CheckArgs {
     /// The model's parameters, e.g. `7` for `twophase 7`, `states=1000000` for synthetic.
     pub params: Vec<String>,
     /// Stop at the end of the first level after which at least N distinct states are stored.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = crate::args::parse_positive::<u64>)]
     pub max_states: Option<u64>,
     /// Explore at most D BFS levels.
-    #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "D", value_parser = crate::args::parse_positive::<u32>)]
     pub max_depth: Option<u32>,
     /// Do not report states without successors as errors.
     #[arg(long)]
@@ -104,6 +104,38 @@ pub struct CheckArgs {
     /// Seconds between progress reports.
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub progress_every: f64,
+}
+
+/// A whole number from 1 up to `T`'s largest.
+pub fn parse_positive<T>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + Default + PartialEq + std::fmt::Display + Bounded,
+{
+    let n: T = text.parse().map_err(|_| {
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            format!("too large (at most {})", T::MAX)
+        } else {
+            format!("`{text}` is not a whole number")
+        }
+    })?;
+    if n == T::default() {
+        return Err("must be at least 1".into());
+    }
+    Ok(n)
+}
+
+/// The largest value of an unsigned integer type, for [`parse_positive`]'s message.
+pub trait Bounded {
+    /// The largest value.
+    const MAX: Self;
+}
+
+impl Bounded for u64 {
+    const MAX: u64 = u64::MAX;
+}
+
+impl Bounded for u32 {
+    const MAX: u32 = u32::MAX;
 }
 
 /// A worker count: 0 (one per CPU) up to the engine's limit.
@@ -193,6 +225,28 @@ mod tests {
         assert!(parse_duration("5y")
             .unwrap_err()
             .contains("unknown unit `y`"));
+    }
+
+    #[test]
+    fn positive_numbers() {
+        assert_eq!(parse_positive::<u64>("7"), Ok(7));
+        assert_eq!(parse_positive::<u64>("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(
+            parse_positive::<u64>("0"),
+            Err("must be at least 1".to_string())
+        );
+        assert_eq!(
+            parse_positive::<u64>("18446744073709551616"),
+            Err("too large (at most 18446744073709551615)".to_string())
+        );
+        assert_eq!(
+            parse_positive::<u32>("4294967296"),
+            Err("too large (at most 4294967295)".to_string())
+        );
+        assert_eq!(
+            parse_positive::<u32>("-3"),
+            Err("`-3` is not a whole number".to_string())
+        );
     }
 
     #[test]

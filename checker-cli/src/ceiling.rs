@@ -47,7 +47,7 @@ pub struct CeilingArgs {
     #[arg(long)]
     pub no_deadlock: bool,
     /// Stop each check after the first level with at least N distinct states.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = crate::args::parse_positive::<u64>)]
     pub max_states: Option<u64>,
     /// Also write every time and the result as JSON to FILE.
     #[arg(long, value_name = "FILE")]

@@ -130,15 +130,8 @@ fn model_spec(args: &CheckArgs) -> Result<(Vec<String>, Option<SearchSettings>),
     let (_, manifest) =
         checker_numa::checkpoint::read_current(dir).map_err(|e| CliError::Input(e.to_string()))?;
     let saved = manifest.identity.model_spec;
-    let as_typed = args
-        .model
-        .iter()
-        .chain(&args.params)
-        .cloned()
-        .collect::<Vec<_>>();
     match given {
-        // A checkpoint written before paths were kept absolute holds the path as typed.
-        Some(given) if given != saved && as_typed != saved => Err(CliError::Input(format!(
+        Some(given) if !same_model(&given, &saved) => Err(CliError::Input(format!(
             "the checkpoint in {} is for `{}`, not `{}`",
             dir.display(),
             saved.join(" "),
@@ -152,16 +145,35 @@ fn model_spec(args: &CheckArgs) -> Result<(Vec<String>, Option<SearchSettings>),
     }
 }
 
-/// `word` made absolute if it names an existing DVE file; as it is otherwise (a bundled
-/// model's name, or a path whose error the model reader reports).
+/// `word` made absolute if it is a DVE path (without resolving links, so that messages
+/// name the file as the user did); as it is otherwise.
 fn absolute_dve_path(word: &str) -> String {
     if !is_dve_path(word) {
         return word.to_string();
     }
-    std::fs::canonicalize(word)
+    std::path::absolute(word)
         .ok()
         .and_then(|p| p.to_str().map(String::from))
         .unwrap_or_else(|| word.to_string())
+}
+
+/// Whether the model given on the command line is the one a checkpoint names: the same
+/// words, or the same parameters and a DVE path that leads to the same file (the
+/// checkpoint may hold a path as typed before paths were kept absolute, relative to
+/// the directory it was started in).
+fn same_model(given: &[String], saved: &[String]) -> bool {
+    if given == saved {
+        return true;
+    }
+    match (given.split_first(), saved.split_first()) {
+        (Some((g, g_params)), Some((s, s_params))) if is_dve_path(g) && g_params == s_params => {
+            matches!(
+                (std::fs::canonicalize(g), std::fs::canonicalize(s)),
+                (Ok(a), Ok(b)) if a == b
+            )
+        }
+        _ => false,
+    }
 }
 
 fn identity<M: Model>(model: &M, spec: Vec<String>, digest: Option<String>) -> RunIdentity {
@@ -187,8 +199,8 @@ impl ModelVisitor for CheckVisitor<'_> {
         // a file that changed since the checkpoint.
         let digest = match self.spec.first() {
             Some(path) if is_dve_path(path) => {
-                let source =
-                    std::fs::read(path).map_err(|e| CliError::Input(format!("{path}: {e}")))?;
+                let source = checker_dve::read_source(std::path::Path::new(path))
+                    .map_err(|e| CliError::Input(e.to_string()))?;
                 Some(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&source)))
             }
             _ => None,
@@ -224,6 +236,12 @@ fn workdir(args: &CheckArgs) -> Result<(PathBuf, bool), CliError> {
         return Ok((dir.clone(), false));
     }
     if let Some(dir) = &args.workdir {
+        if dir.exists() && !dir.is_dir() {
+            return Err(CliError::Input(format!(
+                "--workdir {}: exists and is not a directory",
+                dir.display()
+            )));
+        }
         if dir.join("CURRENT").exists() {
             return Err(CliError::Input(format!(
                 "{} holds a checkpoint: resume it with --resume {}, or choose another --workdir",

@@ -170,7 +170,7 @@ fn limits_say_the_result_is_partial() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    let cases: [(&[&str], &str); 14] = [
+    let cases: [(&[&str], &str); 16] = [
         (
             &["check"],
             "error: the following required arguments were not provided: <MODEL>",
@@ -237,12 +237,31 @@ fn bad_input_is_one_line_and_exit_2() {
             &["check", "diehard", "--json", "/nonexistent/dir/out.json"],
             "error: --json /nonexistent/dir/out.json: No such file or directory",
         ),
+        (
+            &["check", "diehard", "--workdir", "/dev/null"],
+            "error: --workdir /dev/null: exists and is not a directory",
+        ),
+        (
+            &["check", "twophase", "3", "--max-states", "18446744073709551616"],
+            "too large (at most 18446744073709551615)",
+        ),
     ];
     for (args, expected) in cases {
         let err = assert_refused(&checker(args));
         assert!(err.contains(expected), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+    // Bad model parameters are refused before `bench` writes anything.
+    let out = common::fresh_path("bench-bad-model");
+    let err = assert_refused(&checker(&[
+        "bench",
+        "twophase",
+        "99",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(err.contains("N must be between 1 and 15, got 99"), "{err}");
+    assert!(!out.exists(), "{} was created", out.display());
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Source positions and the one error type every stage reports.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A region of the source: where a token, an expression or a declaration is.
@@ -25,40 +26,76 @@ impl Span {
     }
 }
 
+/// The most characters of user text (a name, a number, a piece of source) that an error
+/// message quotes; longer text is cut there and ends with `…`.
+pub const MAX_QUOTED_CHARS: usize = 64;
+
+/// `text` as error messages quote it: each run of whitespace (line breaks and tabs
+/// included) as one space, any other control character escaped (`\u{1b}`), and at most
+/// [`MAX_QUOTED_CHARS`] characters, the rest replaced by `…`. Every message that shows
+/// text from the model goes through here, so a message is one line of bounded length
+/// whatever the model holds (a 1,000,000-character identifier included).
+pub(crate) fn excerpt(text: &str) -> Cow<'_, str> {
+    let plain = text.chars().count() <= MAX_QUOTED_CHARS
+        && !text.contains(|c: char| c.is_control() || (c.is_whitespace() && c != ' '))
+        && !text.contains("  ");
+    if plain {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut shown = 0;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if shown == MAX_QUOTED_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_whitespace() {
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            out.push(' ');
+        } else if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        shown += 1;
+    }
+    Cow::Owned(out)
+}
+
 /// Why a DVE model was rejected: a file that cannot be read, or a syntax, name or
 /// type error at a source position.
 ///
-/// `Display` prints `file:line:col: message` on the first line and, for errors with a
-/// position, the offending source line and a caret marking the offending text below it.
+/// `Display` prints one line: `file:line:col: message` for errors with a position,
+/// `file: message` for the others (an unreadable file). Text from the model that a
+/// message quotes is cut to [`MAX_QUOTED_CHARS`] characters and holds no line break;
+/// the file is shown as given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DveError {
     file: String,
     position: Option<(u32, u32)>,
     message: String,
-    source_line: String,
-    marker: (usize, usize),
+}
+
+/// `message` with any control character (a line break) replaced by a space: a safety
+/// net under [`excerpt`], so that no message can span lines.
+fn one_line(message: String) -> String {
+    if message.contains(char::is_control) {
+        message.replace(char::is_control, " ")
+    } else {
+        message
+    }
 }
 
 impl DveError {
-    /// An error at `span` of `source` (the text of `file`).
-    pub(crate) fn at(file: &str, source: &str, span: Span, message: impl Into<String>) -> Self {
-        let line_start = source[..span.start.min(source.len())]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let line_end = source[line_start..]
-            .find('\n')
-            .map_or(source.len(), |i| line_start + i);
-        let line_text = source[line_start..line_end].trim_end_matches('\r');
-        let col = span.col.max(1) as usize - 1;
-        let width = source
-            .get(span.start.min(line_end)..span.end.clamp(span.start, line_end))
-            .map_or(1, |s| s.chars().count().max(1));
+    /// An error at `span` of `file`.
+    pub(crate) fn at(file: &str, span: Span, message: impl Into<String>) -> Self {
         DveError {
             file: file.to_string(),
             position: Some((span.line, span.col)),
-            message: message.into(),
-            source_line: line_text.replace('\t', " "),
-            marker: (col, width),
+            message: one_line(message.into()),
         }
     }
 
@@ -67,9 +104,7 @@ impl DveError {
         DveError {
             file: file.to_string(),
             position: None,
-            message: message.into(),
-            source_line: String::new(),
-            marker: (0, 0),
+            message: one_line(message.into()),
         }
     }
 
@@ -98,12 +133,7 @@ impl fmt::Display for DveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
             None => write!(f, "{}: {}", self.file, self.message),
-            Some((line, col)) => {
-                writeln!(f, "{}:{}:{}: {}", self.file, line, col, self.message)?;
-                writeln!(f, "    {}", self.source_line)?;
-                let (col, width) = self.marker;
-                write!(f, "    {}{}", " ".repeat(col), "^".repeat(width.min(80)))
-            }
+            Some((line, col)) => write!(f, "{}:{}:{}: {}", self.file, line, col, self.message),
         }
     }
 }
@@ -122,7 +152,7 @@ pub(crate) struct Reporter<'a> {
 impl Reporter<'_> {
     /// An error at `span`.
     pub fn error(&self, span: Span, message: impl Into<String>) -> DveError {
-        DveError::at(self.file, self.source, span, message)
+        DveError::at(self.file, span, message)
     }
 }
 
@@ -131,19 +161,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn display_shows_position_line_and_caret() {
-        let src = "byte x;\nbyte yy = zz;\n";
+    fn display_is_one_line_with_position_and_message() {
         let span = Span {
             line: 2,
             col: 11,
             start: 18,
             end: 20,
         };
-        let e = DveError::at("m.dve", src, span, "unknown identifier `zz`");
-        assert_eq!(
-            e.to_string(),
-            "m.dve:2:11: unknown identifier `zz`\n    byte yy = zz;\n              ^^"
-        );
+        let e = DveError::at("m.dve", span, "unknown identifier `zz`");
+        assert_eq!(e.to_string(), "m.dve:2:11: unknown identifier `zz`");
         assert_eq!(e.line(), Some(2));
         assert_eq!(e.column(), Some(11));
         assert_eq!(e.message(), "unknown identifier `zz`");
@@ -154,5 +180,30 @@ mod tests {
         let e = DveError::without_position("x.dve", "cannot read file: not found");
         assert_eq!(e.to_string(), "x.dve: cannot read file: not found");
         assert_eq!(e.line(), None);
+    }
+
+    #[test]
+    fn a_message_never_spans_lines() {
+        let e = DveError::at("m.dve", Span::default(), "a\nb\r\nc");
+        assert_eq!(e.to_string(), "m.dve:0:0: a b  c");
+        let e = DveError::without_position("m.dve", "x\ny");
+        assert_eq!(e.message(), "x y");
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_single_line() {
+        assert!(matches!(excerpt("short_name"), Cow::Borrowed("short_name")));
+        assert_eq!(excerpt("x + 1"), "x + 1");
+        assert_eq!(excerpt("x\n   +\t1"), "x + 1");
+        assert_eq!(excerpt("a  b"), "a b");
+        assert_eq!(excerpt("a\u{1b}[31m"), "a\\u{1b}[31m");
+        assert_eq!(excerpt(""), "");
+        let exact = "y".repeat(MAX_QUOTED_CHARS);
+        assert_eq!(excerpt(&exact), exact);
+        let long = "x".repeat(1_000_000);
+        assert_eq!(excerpt(&long), format!("{}…", "x".repeat(MAX_QUOTED_CHARS)));
+        // Characters, not bytes, are counted.
+        let wide = "é".repeat(MAX_QUOTED_CHARS + 1);
+        assert_eq!(excerpt(&wide), format!("{}…", "é".repeat(MAX_QUOTED_CHARS)));
     }
 }

@@ -2,7 +2,7 @@
 //! `/* */` comments, `\` line continuations, identifiers of `[a-zA-Z_][a-zA-Z0-9_$#]*`,
 //! decimal numbers and C-like operators.
 
-use crate::error::{DveError, Reporter, Span};
+use crate::error::{excerpt, DveError, Reporter, Span};
 
 /// What a token is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -318,7 +318,7 @@ impl Tok {
     /// How the token reads in an error message.
     pub fn describe(&self) -> String {
         match self {
-            Tok::Ident(s) => format!("identifier `{s}`"),
+            Tok::Ident(s) => format!("identifier `{}`", excerpt(s)),
             Tok::Number(n) => format!("number `{n}`"),
             Tok::Keyword(k) => format!("keyword `{}`", k.text()),
             Tok::Punct(p) => format!("`{}`", p.text()),
@@ -426,7 +426,10 @@ impl Lexer<'_> {
                         };
                         return Err(self.report.error(
                             span,
-                            format!("number `{digits}` is too large (the limit is 2147483647)"),
+                            format!(
+                                "number `{}` is too large (the limit is 2147483647)",
+                                excerpt(&digits)
+                            ),
                         ));
                     }
                 }
@@ -585,9 +588,15 @@ mod tests {
 
     #[test]
     fn rejects_unknown_characters_unclosed_comments_and_huge_numbers() {
+        assert_eq!(err("byte x @"), "t:1:8: unknown character `@`");
+        assert_eq!(err("byte x\n\u{7}"), "t:2:1: unknown character `\\u{7}`");
+        let digits = "9".repeat(1000);
         assert_eq!(
-            err("byte x @"),
-            "t:1:8: unknown character `@`\n    byte x @\n           ^"
+            err(&format!("byte x = {digits};")),
+            format!(
+                "t:1:10: number `{}…` is too large (the limit is 2147483647)",
+                "9".repeat(64)
+            )
         );
         assert!(err("x /* never").starts_with("t:1:3: unclosed comment `/*`"));
         assert!(err("x = 99999999999;")

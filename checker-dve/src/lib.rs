@@ -21,8 +21,10 @@
 //! `compile` (bytecode and per-state transition tables, run by the `eval` stack
 //! machine) → `successors` (DiVinE's successor generation, no allocation per
 //! successor) → `model` (the [`checker_core::Model`] implementation) and `render`
-//! (states and actions for traces). Every stage reports problems as one [`DveError`]
-//! with `file:line:col` and the offending text.
+//! (states and actions for traces). Every stage reports problems as one [`DveError`],
+//! one line: `file:line:col: message`, quoting the offending text (at most
+//! [`MAX_QUOTED_CHARS`] characters of it). [`read_source`] reads a model file: a
+//! regular file of at most [`MAX_SOURCE_BYTES`].
 //!
 //! ```
 //! use checker_core::{sequential, CheckOptions};
@@ -49,9 +51,11 @@ mod model;
 mod parser;
 mod render;
 mod resolve;
+mod source;
 mod state_vector;
 mod successors;
 
-pub use error::DveError;
+pub use error::{DveError, MAX_QUOTED_CHARS};
 pub use model::DveModel;
+pub use source::{read_source, MAX_SOURCE_BYTES};
 pub use state_vector::StateVector;

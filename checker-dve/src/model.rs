@@ -12,6 +12,7 @@ use crate::lexer::tokenize;
 use crate::parser::parse;
 use crate::render::{render_action, render_state};
 use crate::resolve::resolve;
+use crate::source::read_source;
 use crate::state_vector::StateVector;
 use crate::successors::{successors, with_scratch};
 
@@ -29,13 +30,12 @@ pub struct DveModel {
 }
 
 impl DveModel {
-    /// Reads, checks and compiles the DVE file at `path`. The model's name is the file
-    /// name without `.dve`.
+    /// Reads (with [`read_source`]: a regular file of at most
+    /// [`crate::MAX_SOURCE_BYTES`]), checks and compiles the DVE file at `path`. The
+    /// model's name is the file name without `.dve`.
     pub fn from_file(path: &Path) -> Result<DveModel, DveError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            DveError::without_position(&shown, format!("cannot read the model: {e}"))
-        })?;
+        let bytes = read_source(path)?;
         let source = match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => {
@@ -48,12 +48,7 @@ impl DveModel {
                     start: valid.len(),
                     end: valid.len(),
                 };
-                return Err(DveError::at(
-                    &shown,
-                    valid,
-                    span,
-                    "the file is not valid UTF-8",
-                ));
+                return Err(DveError::at(&shown, span, "the file is not valid UTF-8"));
             }
         };
         let name = path

@@ -835,7 +835,15 @@ mod tests {
     fn syntax_errors_name_the_problem_and_position() {
         assert_eq!(
             err("byte x\nprocess P { state s; init s; }\nsystem async;"),
-            "t.dve:2:1: expected `;` after the declaration, found keyword `process`\n    process P { state s; init s; }\n    ^^^^^^^"
+            "t.dve:2:1: expected `;` after the declaration, found keyword `process`"
+        );
+        let long = "a".repeat(100_000);
+        assert_eq!(
+            err(&format!("byte x {long};")),
+            format!(
+                "t.dve:1:8: expected `;` after the declaration, found identifier `{}…`",
+                "a".repeat(64)
+            )
         );
         assert!(err("process P { state s; init s; }")
             .starts_with("t.dve:1:31: missing `system async;` line at the end of the model"));

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use crate::ast::{self, ExprKind, Initializer, SyncDir, Type};
 use crate::compile::{compile_expr, MAX_TRANSITIONS};
-use crate::error::{DveError, Reporter, Span};
+use crate::error::{excerpt, DveError, Reporter, Span};
 use crate::eval::{self, Fault};
 use crate::ir::{self, Control, Expr, Layout, Place, Variable};
 
@@ -145,7 +145,9 @@ impl Resolver<'_> {
             later,
             format!(
                 "`{}` is already declared (at line {}, column {})",
-                ident.name, earlier.line, earlier.col
+                excerpt(&ident.name),
+                earlier.line,
+                earlier.col
             ),
         )
     }
@@ -166,7 +168,8 @@ impl Resolver<'_> {
                     d.name.span,
                     format!(
                         "channel `{}` has a buffer of {} messages; at most {MAX_BUFFER} are supported",
-                        d.name.name, d.buffer
+                        excerpt(&d.name.name),
+                        d.buffer
                     ),
                 ));
             }
@@ -203,7 +206,7 @@ impl Resolver<'_> {
                     p.name.span,
                     format!(
                         "process `{}` has {} states; at most {} are supported",
-                        p.name.name,
+                        excerpt(&p.name.name),
                         p.states.len(),
                         u16::MAX - 1
                     ),
@@ -222,7 +225,10 @@ impl Resolver<'_> {
             Some(id) => match self.globals.get(&id.name) {
                 Some((Symbol::Process(pi), _)) => Some(*pi),
                 _ => {
-                    return Err(self.err(id.span, format!("unknown property process `{}`", id.name)))
+                    return Err(self.err(
+                        id.span,
+                        format!("unknown property process `{}`", excerpt(&id.name)),
+                    ))
                 }
             },
         };
@@ -236,14 +242,14 @@ impl Resolver<'_> {
                 };
                 self.notices.push(format!(
                     "LTL property process `{}`{with}: liveness is not checked",
-                    p.name.name
+                    excerpt(&p.name.name)
                 ));
                 continue;
             }
             if !p.accept.is_empty() {
                 self.notices.push(format!(
                     "process `{}` has accept states: liveness is not checked",
-                    p.name.name
+                    excerpt(&p.name.name)
                 ));
             }
             self.procs[pi].system_index = Some(system.len());
@@ -302,7 +308,7 @@ impl Resolver<'_> {
                         span,
                         format!(
                             "array `{}` must have between 1 and {MAX_ARRAY} elements, not {n}",
-                            name.name
+                            excerpt(&name.name)
                         ),
                     ));
                 }
@@ -317,7 +323,7 @@ impl Resolver<'_> {
                 if items.len() > n as usize {
                     self.notices.push(format!(
                         "array `{}` has {} initial values for {n} elements; the surplus is ignored",
-                        name.name,
+                        excerpt(&name.name),
                         items.len()
                     ));
                 }
@@ -328,7 +334,7 @@ impl Resolver<'_> {
                     e.span,
                     format!(
                         "array `{}` must be initialised with a list `{{...}}`",
-                        name.name
+                        excerpt(&name.name)
                     ),
                 ))
             }
@@ -337,7 +343,7 @@ impl Resolver<'_> {
                     *span,
                     format!(
                         "scalar {kind} `{}` cannot be initialised with a list",
-                        name.name
+                        excerpt(&name.name)
                     ),
                 ))
             }
@@ -348,7 +354,10 @@ impl Resolver<'_> {
         }
         let symbol = if d.is_const {
             if values.is_empty() {
-                return Err(self.err(name.span, format!("constant `{}` has no value", name.name)));
+                return Err(self.err(
+                    name.span,
+                    format!("constant `{}` has no value", excerpt(&name.name)),
+                ));
             }
             let mut folded = Vec::new();
             for (v, span) in &values {
@@ -360,7 +369,7 @@ impl Resolver<'_> {
                             format!(
                                 "value {c} is out of range for `{}` constant `{}`",
                                 d.ty.name(),
-                                name.name
+                                excerpt(&name.name)
                             ),
                         ))
                     }
@@ -369,7 +378,7 @@ impl Resolver<'_> {
                             *span,
                             format!(
                                 "the value of constant `{}` must be computable from numbers and constants",
-                                name.name
+                                excerpt(&name.name)
                             ),
                         ))
                     }
@@ -461,7 +470,7 @@ impl Resolver<'_> {
                         *span,
                         format!(
                             "cannot compute the initial value of `{}`: {}",
-                            var.name,
+                            excerpt(&var.name),
                             fault_text(f)
                         ),
                     )
@@ -472,7 +481,7 @@ impl Resolver<'_> {
                         format!(
                             "initial value {value} is out of range for `{}` variable `{}`",
                             var.ty.name(),
-                            var.name
+                            excerpt(&var.name)
                         ),
                     ));
                 }
@@ -491,7 +500,8 @@ impl Resolver<'_> {
             s.span,
             format!(
                 "process `{}` has no state `{}`",
-                self.procs[pi].name, s.name
+                excerpt(&self.procs[pi].name),
+                excerpt(&s.name)
             ),
         )
     }
@@ -519,18 +529,19 @@ impl Resolver<'_> {
         match symbol {
             Symbol::Channel(_) => self.err(
                 id.span,
-                format!("`{}` is a channel, not a variable", id.name),
+                format!("`{}` is a channel, not a variable", excerpt(&id.name)),
             ),
             Symbol::Process(_) => self.err(
                 id.span,
                 format!(
                     "`{0}` is a process, not a variable (test its state with `{0}.state`)",
-                    id.name
+                    excerpt(&id.name)
                 ),
             ),
-            Symbol::Var(_) | Symbol::Const(_) => {
-                self.err(id.span, format!("`{}` cannot be used here", id.name))
-            }
+            Symbol::Var(_) | Symbol::Const(_) => self.err(
+                id.span,
+                format!("`{}` cannot be used here", excerpt(&id.name)),
+            ),
         }
     }
 
@@ -541,12 +552,16 @@ impl Resolver<'_> {
                     id.span,
                     format!(
                         "`{0}` is a control state, not a variable (test it with `{1}.{0}`)",
-                        id.name, self.procs[p].name
+                        excerpt(&id.name),
+                        excerpt(&self.procs[p].name)
                     ),
                 );
             }
         }
-        self.err(id.span, format!("unknown identifier `{}`", id.name))
+        self.err(
+            id.span,
+            format!("unknown identifier `{}`", excerpt(&id.name)),
+        )
     }
 
     fn check_index(
@@ -562,7 +577,7 @@ impl Resolver<'_> {
                     span,
                     format!(
                         "index {i} is out of range for array `{}` of {len} elements",
-                        array.name
+                        excerpt(&array.name)
                     ),
                 ));
             }
@@ -585,7 +600,10 @@ impl Resolver<'_> {
                     self.check_index(&ix, len, array, index.span)?;
                     Ok(Expr::LoadIndex(*v, Box::new(ix)))
                 }
-                None => Err(self.err(array.span, format!("`{}` is not an array", array.name))),
+                None => Err(self.err(
+                    array.span,
+                    format!("`{}` is not an array", excerpt(&array.name)),
+                )),
             },
             Some(Symbol::Const(ConstValue::Array(values))) => {
                 self.check_index(&ix, values.len() as u32, array, index.span)?;
@@ -594,9 +612,10 @@ impl Resolver<'_> {
                     ix => Expr::Table(values.clone(), Box::new(ix)),
                 })
             }
-            Some(Symbol::Const(ConstValue::Scalar(_))) => {
-                Err(self.err(array.span, format!("`{}` is not an array", array.name)))
-            }
+            Some(Symbol::Const(ConstValue::Scalar(_))) => Err(self.err(
+                array.span,
+                format!("`{}` is not an array", excerpt(&array.name)),
+            )),
             Some(other) => Err(self.misused(array, other)),
             None => Err(self.unknown_name(array, scope)),
         }
@@ -611,12 +630,12 @@ impl Resolver<'_> {
                     id.span,
                     format!(
                         "`{}` is the property process, which is not part of the checked system",
-                        id.name
+                        excerpt(&id.name)
                     ),
                 )),
             },
-            Some(_) => Err(self.err(id.span, format!("`{}` is not a process", id.name))),
-            None => Err(self.err(id.span, format!("unknown process `{}`", id.name))),
+            Some(_) => Err(self.err(id.span, format!("`{}` is not a process", excerpt(&id.name)))),
+            None => Err(self.err(id.span, format!("unknown process `{}`", excerpt(&id.name)))),
         }
     }
 
@@ -637,7 +656,11 @@ impl Resolver<'_> {
                 let Some((symbol, _)) = self.procs[pi].locals.get(&v.name) else {
                     return Err(self.err(
                         v.span,
-                        format!("process `{}` has no variable `{}`", p.name, v.name),
+                        format!(
+                            "process `{}` has no variable `{}`",
+                            excerpt(&p.name),
+                            excerpt(&v.name)
+                        ),
                     ));
                 };
                 match index {
@@ -678,7 +701,8 @@ impl Resolver<'_> {
                     e.span,
                     format!(
                         "cannot assign to `{}->{}`, a variable of another process",
-                        p.name, v.name
+                        excerpt(&p.name),
+                        excerpt(&v.name)
                     ),
                 ))
             }
@@ -687,7 +711,7 @@ impl Resolver<'_> {
                     e.span,
                     format!(
                         "{what} must be a variable or an array element, not `{}`",
-                        self.source_text(e.span)
+                        excerpt(self.source_text(e.span))
                     ),
                 ))
             }
@@ -703,14 +727,17 @@ impl Resolver<'_> {
                         Some(ix)
                     }
                     (Some(_), None) => {
-                        return Err(self.err(id.span, format!("`{}` is not an array", id.name)))
+                        return Err(
+                            self.err(id.span, format!("`{}` is not an array", excerpt(&id.name)))
+                        )
                     }
                 };
                 Ok(Place { var: *v, index })
             }
-            Some(Symbol::Const(_)) => {
-                Err(self.err(id.span, format!("cannot assign to constant `{}`", id.name)))
-            }
+            Some(Symbol::Const(_)) => Err(self.err(
+                id.span,
+                format!("cannot assign to constant `{}`", excerpt(&id.name)),
+            )),
             Some(other) => Err(self.misused(id, other)),
             None => Err(self.unknown_name(id, scope)),
         }
@@ -784,8 +811,12 @@ impl Resolver<'_> {
         let id = &s.channel;
         let channel = match self.globals.get(&id.name) {
             Some((Symbol::Channel(c), _)) => *c,
-            Some(_) => return Err(self.err(id.span, format!("`{}` is not a channel", id.name))),
-            None => return Err(self.err(id.span, format!("unknown channel `{}`", id.name))),
+            Some(_) => {
+                return Err(self.err(id.span, format!("`{}` is not a channel", excerpt(&id.name))))
+            }
+            None => {
+                return Err(self.err(id.span, format!("unknown channel `{}`", excerpt(&id.name))))
+            }
         };
         let count = s.values.len();
         let ch = &self.channels[channel];
@@ -795,7 +826,8 @@ impl Resolver<'_> {
                     s.span,
                     format!(
                         "channel `{}` carries {} value(s) per message, but this synchronisation has {count}",
-                        id.name, ch.arity
+                        excerpt(&id.name),
+                        ch.arity
                     ),
                 ));
             }
@@ -810,7 +842,8 @@ impl Resolver<'_> {
                         s.span,
                         format!(
                             "channel `{}` carries {first} value(s) at line {}, but {count} here",
-                            id.name, at.line
+                            excerpt(&id.name),
+                            at.line
                         ),
                     ))
                 }

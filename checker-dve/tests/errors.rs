@@ -1,13 +1,19 @@
 //! Every kind of bad input gives one error naming the problem, with `file:line:col`
-//! and the offending text, never a panic.
+//! and the offending text, in one line, never a panic.
 
-use checker_dve::DveModel;
+use std::path::{Path, PathBuf};
 
-/// The first line of the error `src` gives.
+use checker_dve::{read_source, DveModel, MAX_QUOTED_CHARS, MAX_SOURCE_BYTES};
+
+/// The error `src` gives, checked to be one line.
 fn error(src: &str) -> String {
     match DveModel::from_source("t.dve", src) {
         Ok(_) => panic!("accepted: {src}"),
-        Err(e) => e.to_string().lines().next().unwrap().to_string(),
+        Err(e) => {
+            let text = e.to_string();
+            assert!(!text.contains('\n'), "{text}");
+            text
+        }
     }
 }
 
@@ -17,14 +23,9 @@ fn with(globals: &str, body: &str) -> String {
 }
 
 #[test]
-fn the_display_has_position_message_source_line_and_caret() {
+fn the_display_is_one_line_with_position_and_message() {
     let e = DveModel::from_source("m.dve", &with("byte x;", "guard y > 0;")).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "m.dve:2:51: unknown identifier `y`\n    \
-         process P { state s; init s; trans s -> s { guard y > 0; }; }\n    \
-         \x20                                                 ^"
-    );
+    assert_eq!(e.to_string(), "m.dve:2:51: unknown identifier `y`");
     assert_eq!(
         (e.file(), e.line(), e.column()),
         ("m.dve", Some(2), Some(51))
@@ -244,7 +245,7 @@ fn syntax_errors_and_unsupported_constructs() {
 
 #[test]
 fn unreadable_files() {
-    let e = DveModel::from_file(std::path::Path::new("/nonexistent/x.dve")).unwrap_err();
+    let e = DveModel::from_file(Path::new("/nonexistent/x.dve")).unwrap_err();
     assert!(e
         .to_string()
         .starts_with("/nonexistent/x.dve: cannot read the model: "));
@@ -272,4 +273,225 @@ fn the_longest_accepted_expressions_compile_without_exhausting_the_stack() {
         error(&too_long),
         "t.dve:2:8053: expression too long (more than 2000 operators)"
     );
+}
+
+/// `x` repeated `n` times, then `…`: how a long name is quoted.
+fn cut(x: &str) -> String {
+    format!("{}…", x.repeat(MAX_QUOTED_CHARS))
+}
+
+#[test]
+fn long_names_are_quoted_with_their_first_64_characters() {
+    let long = "x".repeat(1_000_000);
+    let e = error(&with("", &format!("guard {long} > 0;")));
+    assert_eq!(e, format!("t.dve:2:51: unknown identifier `{}`", cut("x")));
+    // Every kind of message quotes names the same way.
+    assert_eq!(
+        error(&with(&format!("byte {long}; int {long};"), "")),
+        format!(
+            "t.dve:1:1000012: `{}` is already declared (at line 1, column 6)",
+            cut("x")
+        )
+    );
+    assert_eq!(
+        error(&with("", &format!("sync {long}!;"))),
+        format!("t.dve:2:50: unknown channel `{}`", cut("x"))
+    );
+    assert_eq!(
+        error(&with("", &format!("guard P.{long};"))),
+        format!("t.dve:2:53: process `P` has no state `{}`", cut("x"))
+    );
+    assert_eq!(
+        error(&format!(
+            "process {long} {{ state s; init s; trans s -> s {{ guard s; }}; }} system async;"
+        )),
+        format!(
+            "t.dve:1:1000050: `s` is a control state, not a variable (test it with `{}.s`)",
+            cut("x")
+        )
+    );
+    assert_eq!(
+        error(&format!("byte x {long};")),
+        format!(
+            "t.dve:1:8: expected `;` after the declaration, found identifier `{}`",
+            cut("x")
+        )
+    );
+    // Quoted source text is cut the same way.
+    assert_eq!(
+        error(&with("byte x;", &format!("effect x + {long} = 1;"))),
+        format!(
+            "t.dve:2:52: the left side of an assignment must be a variable or an array \
+             element, not `x + {}…`",
+            "x".repeat(MAX_QUOTED_CHARS - 4)
+        )
+    );
+}
+
+#[test]
+fn quoted_source_spanning_lines_is_shown_on_one_line() {
+    let e = error(&with("byte x;", "effect x\n  +\n  1 = 1;"));
+    assert_eq!(
+        e,
+        "t.dve:2:52: the left side of an assignment must be a variable or an array element, \
+         not `x + 1`"
+    );
+    let long_expression = format!("x{}", " +\n x".repeat(100));
+    let e = error(&with("byte x;", &format!("effect {long_expression} = 1;")));
+    assert_eq!(
+        e,
+        format!(
+            "t.dve:2:52: the left side of an assignment must be a variable or an array element, \
+             not `{}…`",
+            &format!("x{}", " + x".repeat(20))[..MAX_QUOTED_CHARS]
+        )
+    );
+}
+
+#[test]
+fn no_error_of_the_error_tests_spans_lines() {
+    // A sample over every stage; `error` itself checks for line breaks.
+    for src in [
+        "byte x @",
+        "/* open",
+        "byte x = 99999999999;",
+        "process P { state s; init s; }",
+        "byte x;\nbyte x;\nprocess P { state s; init s; } system async;",
+        "process P { state s; init s; trans s -> s { guard\n\n y; }; } system async;",
+    ] {
+        let e = error(src);
+        assert!(e.starts_with("t.dve:"), "{e}");
+    }
+}
+
+/// A fresh path in the temporary directory for this test process.
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("checker-dve-errors-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn read_source_returns_the_bytes_as_stored() {
+    let path = temp("bytes.dve");
+    let bytes = b"byte x;\r\nbyte \xff y;";
+    std::fs::write(&path, bytes).unwrap();
+    let read = read_source(&path);
+    std::fs::remove_file(&path).ok();
+    assert_eq!(read.unwrap(), bytes);
+}
+
+#[test]
+fn directories_are_not_model_files() {
+    let dir = temp("dir.dve");
+    std::fs::create_dir_all(&dir).unwrap();
+    let e = DveModel::from_file(&dir).unwrap_err();
+    let read = read_source(&dir).unwrap_err();
+    std::fs::remove_dir(&dir).ok();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: cannot read the model: not a regular file (a directory)",
+            dir.display()
+        )
+    );
+    assert_eq!(read, e);
+    assert_eq!(e.line(), None);
+}
+
+#[test]
+fn devices_are_refused_without_being_read() {
+    let zero = Path::new("/dev/zero");
+    if !zero.exists() {
+        eprintln!("skipped: no /dev/zero");
+        return;
+    }
+    assert_eq!(
+        DveModel::from_file(zero).unwrap_err().to_string(),
+        "/dev/zero: cannot read the model: not a regular file (a character device)"
+    );
+    // Through a symbolic link too, which is followed: the path is shown as given.
+    let link = temp("zero.dve");
+    std::fs::remove_file(&link).ok();
+    std::os::unix::fs::symlink(zero, &link).unwrap();
+    let e = DveModel::from_file(&link).unwrap_err();
+    std::fs::remove_file(&link).ok();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: cannot read the model: not a regular file (a character device)",
+            link.display()
+        )
+    );
+}
+
+#[test]
+fn a_link_to_a_model_file_is_read() {
+    let target = temp("target.dve");
+    let link = temp("link.dve");
+    std::fs::write(
+        &target,
+        "byte x; process P { state s; init s; } system async;",
+    )
+    .unwrap();
+    std::fs::remove_file(&link).ok();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let model = DveModel::from_file(&link);
+    std::fs::remove_file(&link).ok();
+    std::fs::remove_file(&target).ok();
+    // The model is named after the link, as given.
+    assert_eq!(
+        checker_core::Model::name(&model.unwrap()),
+        format!("checker-dve-errors-{}-link", std::process::id())
+    );
+}
+
+#[test]
+fn fifos_are_refused_without_being_opened() {
+    let fifo = temp("fifo.dve");
+    std::fs::remove_file(&fifo).ok();
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    // Opening a FIFO with no writer would block: read it on another thread, so that
+    // a regression fails the test instead of hanging it.
+    let (send, receive) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || send.send(DveModel::from_file(&path).map(|_| ())));
+    let outcome = receive.recv_timeout(std::time::Duration::from_secs(10));
+    std::fs::remove_file(&fifo).ok();
+    let e = outcome.expect("reading a FIFO blocked").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: cannot read the model: not a regular file (a FIFO)",
+            fifo.display()
+        )
+    );
+}
+
+#[test]
+fn files_over_the_limit_are_refused() {
+    assert_eq!(MAX_SOURCE_BYTES, 64 * 1024 * 1024);
+    // A sparse file: its size is over the limit, but no data is written or read.
+    let path = temp("huge.dve");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(MAX_SOURCE_BYTES + 1).unwrap();
+    drop(file);
+    let e = DveModel::from_file(&path).unwrap_err();
+    let at_limit = {
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(MAX_SOURCE_BYTES).unwrap();
+        drop(file);
+        read_source(&path).map(|bytes| bytes.len())
+    };
+    std::fs::remove_file(&path).ok();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: cannot read the model: the file is larger than 64 MiB (67108864 bytes)",
+            path.display()
+        )
+    );
+    assert_eq!(at_limit.unwrap() as u64, MAX_SOURCE_BYTES);
 }

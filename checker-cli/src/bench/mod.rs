@@ -21,6 +21,7 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 
 use crate::error::CliError;
+use crate::model_arg::with_any_model;
 use machine::Machine;
 use progress::SweepProgress;
 use runner::CheckFlags;
@@ -51,7 +52,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_deadlock: bool,
     /// Stop each run after the first level with at least N distinct states.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = crate::args::parse_positive::<u64>)]
     pub max_states: Option<u64>,
     /// Bytes per batch of states sent between workers.
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
@@ -86,15 +87,17 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         .unwrap_or_else(|| WorkerList::default_for(machine.cpus));
     let warning =
         check_against_cpus(&workers, machine.cpus, args.oversubscribe).map_err(CliError::Input)?;
+    let model_words: Vec<String> = std::iter::once(args.model.clone())
+        .chain(args.params.iter().cloned())
+        .collect();
+    // The model and its parameters are checked before anything is written.
+    with_any_model(&model_words, Builds)?;
     let runs_dir = prepare_out_dir(&args.out)?;
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Input(format!("cannot find the checker executable: {e}")))?;
     if let Some(warning) = &warning {
         eprintln!("{warning}");
     }
-    let model_words: Vec<String> = std::iter::once(args.model.clone())
-        .chain(args.params.iter().cloned())
-        .collect();
     let flags = CheckFlags {
         no_deadlock: args.no_deadlock,
         max_states: args.max_states,
@@ -180,6 +183,14 @@ fn ceiling_counts(counts: &[usize], cpus: usize) -> Vec<usize> {
         .copied()
         .filter(|&n| n >= 2 && n <= cpus)
         .collect()
+}
+
+/// A model visitor that only builds the model (so that bad parameters are reported).
+struct Builds;
+
+impl fixtures::ModelVisitor for Builds {
+    type Output = ();
+    fn visit<M: checker_core::Model + 'static>(self, _: M) {}
 }
 
 /// Creates `out` and `out/runs`; refuses a path that exists and is not a directory.
