@@ -26,7 +26,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::frontier::Frontier;
 use crate::message::LevelReport;
 use crate::parent_log::{LevelEntry, LogEntry};
-use crate::partition::ParentRef;
+use crate::partition::{owner_of, ParentRef};
 use crate::state_chunk::StateChunk;
 use crate::table::FingerprintSet;
 use crate::worker::PartialLevel;
@@ -231,7 +231,7 @@ pub fn write_worker(
     log_entries: u64,
     partial: Option<&PartialLevel>,
 ) -> Result<WorkerFile, CheckpointError> {
-    let name = format!("worker-{worker}.bin");
+    let name = worker_file_name(worker);
     let path = dir.join(&name);
     let tmp = path.with_extension("tmp");
     let file = File::create(&tmp).map_err(io_err(&tmp))?;
@@ -405,6 +405,20 @@ pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointErr
             "worker file list does not match the worker count",
         ));
     }
+    for (i, f) in manifest.worker_files.iter().enumerate() {
+        // Only the names this code writes: never a path out of the checkpoint.
+        if f.file != worker_file_name(i) {
+            return Err(invalid(
+                &path,
+                format!(
+                    "worker_files[{i}].file is `{}`, not `{}`",
+                    f.file.escape_debug(),
+                    worker_file_name(i)
+                ),
+            ));
+        }
+    }
+    check_totals(&manifest).map_err(|m| invalid(&path, m))?;
     // At most about 31,700 years: what a `Duration` made from it can hold, with room.
     if !(manifest.elapsed_s.is_finite() && (0.0..1e12).contains(&manifest.elapsed_s)) {
         return Err(invalid(
@@ -413,6 +427,57 @@ pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointErr
         ));
     }
     Ok((dir, manifest))
+}
+
+/// The name of worker `worker`'s file in a checkpoint directory.
+fn worker_file_name(worker: usize) -> String {
+    format!("worker-{worker}.bin")
+}
+
+/// Checks that the manifest's totals agree with each other and with its worker files:
+/// a level size per level up to the frontier's (none empty), adding up to the distinct
+/// states, which the parent logs hold between them.
+fn check_totals(manifest: &Manifest) -> Result<(), String> {
+    let totals = &manifest.totals;
+    let levels = totals.level_sizes.len();
+    if levels != manifest.depth as usize + 1 {
+        return Err(format!(
+            "totals.level_sizes lists {levels} levels, but depth {} needs {}",
+            manifest.depth,
+            u64::from(manifest.depth) + 1
+        ));
+    }
+    if totals.level_sizes.contains(&0) {
+        return Err("totals.level_sizes lists an empty level".into());
+    }
+    let states = totals
+        .level_sizes
+        .iter()
+        .try_fold(0u64, |a, &b| a.checked_add(b));
+    if states != Some(totals.distinct) {
+        return Err(format!(
+            "totals.level_sizes do not add up to totals.distinct ({})",
+            totals.distinct
+        ));
+    }
+    // Every distinct state was generated at least once (initial states included).
+    if totals.generated < totals.distinct || totals.deadlocks > totals.distinct {
+        return Err(format!(
+            "totals of {} generated states and {} deadlocks do not fit {} distinct states",
+            totals.generated, totals.deadlocks, totals.distinct
+        ));
+    }
+    let logged = manifest
+        .worker_files
+        .iter()
+        .try_fold(0u64, |a, f| a.checked_add(f.log_entries));
+    if logged != Some(totals.distinct) {
+        return Err(format!(
+            "the worker files' log_entries do not add up to totals.distinct ({})",
+            totals.distinct
+        ));
+    }
+    Ok(())
 }
 
 /// Builds a manifest for the current build.
@@ -452,13 +517,17 @@ pub struct LoadedWorker {
     pub partial: Option<PartialLevel>,
 }
 
-/// Reads worker `worker`'s file described by `entry` from checkpoint directory `dir`,
-/// verifying its size and checksum first. `frontier` and `next_frontier` receive the
-/// frontier's states and, for a level interrupted part-way, the next level's (they may
-/// spill).
+/// Reads worker `worker`'s file (of a run of `workers`) described by `entry` from
+/// checkpoint directory `dir`, verifying its size and checksum first, then its
+/// contents: every fingerprint is one this worker owns, the table holds exactly the
+/// states of the parent log and of the partial level, the frontier ends the log, and
+/// a partial level's report names states it can. `frontier` and `next_frontier`
+/// receive the frontier's states and, for a level interrupted part-way, the next
+/// level's (they may spill).
 pub fn read_worker(
     dir: &Path,
     worker: usize,
+    workers: usize,
     entry: &WorkerFile,
     frontier: Frontier,
     next_frontier: Frontier,
@@ -506,9 +575,16 @@ pub fn read_worker(
         if fp == 0 || !table.insert(fp) {
             return Err(invalid(&path, "table holds a zero or repeated fingerprint"));
         }
+        if owner_of(fp, workers) != worker {
+            return Err(invalid(
+                &path,
+                format!("the table holds fingerprint {fp:#018x}, which is not worker {worker}'s"),
+            ));
+        }
     }
     let first_index = r.word()?;
-    let mut frontier = r.frontier(frontier)?;
+    // The frontier's states are stored ones: no more than the table holds.
+    let mut frontier = r.frontier(frontier, table_len)?;
     if first_index.checked_add(frontier.len()) != Some(entry.log_entries) {
         // The frontier holds the end of the log's last level, in log order.
         return Err(invalid(&path, "frontier does not end the parent log"));
@@ -518,6 +594,15 @@ pub fn read_worker(
         0 => None,
         1 => {
             let expanded = r.word()?;
+            if expanded > frontier.len() {
+                return Err(invalid(
+                    &path,
+                    format!(
+                        "the partial level has expanded {expanded} states of a frontier of {}",
+                        frontier.len()
+                    ),
+                ));
+            }
             let mut report = LevelReport {
                 expanded: r.word()?,
                 generated: r.word()?,
@@ -526,6 +611,17 @@ pub fn read_worker(
             };
             let deadlock = r.word()?;
             if deadlock != 0 {
+                // A state of the frontier: in this worker's table if it is this
+                // worker's (a state of another worker's frontier may have been
+                // expanded here as part of a share).
+                if owner_of(deadlock, workers) == worker && !table.contains(deadlock) {
+                    return Err(invalid(
+                        &path,
+                        format!(
+                            "the partial level reports a deadlock of state {deadlock:#018x}, which the table does not hold"
+                        ),
+                    ));
+                }
                 report.errors.note_deadlock(deadlock);
             }
             let (fp, index) = (r.word()?, r.word()?);
@@ -535,6 +631,15 @@ pub fn read_worker(
                 report.errors.note_invariant(fp, index);
             }
             let entries = r.count(24)?;
+            if table_len.checked_sub(entries) != Some(entry.log_entries) {
+                return Err(invalid(
+                    &path,
+                    format!(
+                        "the table holds {table_len} states, the parent log and the partial level {} between them",
+                        u128::from(entry.log_entries) + u128::from(entries)
+                    ),
+                ));
+            }
             let mut log = Vec::with_capacity(entries as usize);
             for _ in 0..entries {
                 let fp = r.word()?;
@@ -551,7 +656,24 @@ pub fn read_worker(
                     parent_fp,
                 });
             }
-            let mut next = r.frontier(next_frontier)?;
+            let mut fps: Vec<u64> = log.iter().map(|e| e.entry.fp).collect();
+            fps.sort_unstable();
+            if fps.windows(2).any(|w| w[0] == w[1]) {
+                return Err(invalid(&path, "a partial level holds a state twice"));
+            }
+            if let Some((fp, _)) = report.errors.invariant {
+                // Found among the states this worker stored in the level.
+                if fps.binary_search(&fp).is_err() {
+                    return Err(invalid(
+                        &path,
+                        format!(
+                            "the partial level reports an invariant violation by state {fp:#018x}, which is not among its states"
+                        ),
+                    ));
+                }
+            }
+            drop(fps);
+            let mut next = r.frontier(next_frontier, entries)?;
             if next.len() != entries {
                 return Err(invalid(&path, "partial level: state count disagrees"));
             }
@@ -566,6 +688,15 @@ pub fn read_worker(
         }
         _ => return Err(invalid(&path, "malformed partial-level flag")),
     };
+    if partial.is_none() && table_len != entry.log_entries {
+        return Err(invalid(
+            &path,
+            format!(
+                "the table holds {table_len} states, the parent log {}",
+                entry.log_entries
+            ),
+        ));
+    }
     Ok(LoadedWorker {
         table,
         frontier,
@@ -597,15 +728,29 @@ impl Reader<'_> {
         Ok(n)
     }
 
-    fn frontier(&mut self, mut into: Frontier) -> Result<Frontier, CheckpointError> {
+    /// A frontier of at most `most` states.
+    fn frontier(&mut self, mut into: Frontier, most: u64) -> Result<Frontier, CheckpointError> {
         let len = self.word()?;
+        if len > most {
+            return Err(invalid(
+                self.path,
+                format!("a frontier of {len} states, more than the {most} stored"),
+            ));
+        }
         let mut chunk = StateChunk::new();
         let mut raw = Vec::new();
+        let mut read = 0u64;
         loop {
             let count = self.word()?;
             if count == u64::MAX {
                 break;
             }
+            // Checked before the states are copied: a count of empty states is
+            // bounded by nothing else.
+            read = read
+                .checked_add(count)
+                .filter(|&n| n <= len)
+                .ok_or_else(|| invalid(self.path, "frontier length disagrees with its header"))?;
             let layout = self.word()?;
             let bytes = self.count(1)?;
             raw.resize(bytes as usize, 0);

@@ -12,20 +12,21 @@ use crossbeam_utils::CachePadded;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Barrier, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use checker_core::level::{build_violation, CounterexampleError};
-use checker_core::{CheckOptions, Fingerprint, Model, Outcome, Progress, StopReason, Verdict};
+use checker_core::level::{build_violation, CounterexampleError, ViolationKindIndex};
+use checker_core::{CheckOptions, Model, Outcome, Progress, StopReason, Verdict};
 
 use crate::checkpoint::{self, CheckpointError, Manifest, RunIdentity, SearchSettings, WorkerFile};
 use crate::frontier::Frontier;
 use crate::mailbox::{mailbox, MailboxReceiver, MailboxSender};
+use crate::mailbox_memory::refuse_oversized_mailboxes;
 use crate::message::Message;
-use crate::parent_log::ParentLog;
-use crate::partition::{owner_of, MAX_WORKERS};
+use crate::parent_log::{chain_to, ChainError, ParentLog};
+use crate::partition::MAX_WORKERS;
 use crate::placement::{pin_current_thread, plan, PlacementPlan};
-use crate::setup_barrier::set_up_together;
+use crate::setup_barrier::{set_up_together, SetupBarrier};
 use crate::table::FingerprintSet;
 use crate::telemetry::{Telemetry, WorkerTelemetry};
 use crate::topology::{detect, Topology};
@@ -61,7 +62,10 @@ pub struct EngineConfig {
     pub pin: bool,
     /// The machine's topology; detected when `None`.
     pub topology: Option<Topology>,
-    /// Bytes of memory the run may use; past it the run checkpoints and stops.
+    /// Bytes of memory the run may use; past it the run checkpoints and stops. A worker
+    /// count whose mailboxes alone ([`mailbox_memory`](crate::mailbox_memory::mailbox_memory)) need more than the budget, and
+    /// more than 64 MiB, is refused before anything is allocated (as is one whose
+    /// mailboxes exceed the machine's memory or the address-space limit, budget or not).
     pub memory_budget: Option<u64>,
     /// Bytes of a frontier kept in memory before it spills to the work directory;
     /// defaults to a quarter of each worker's share of the memory budget.
@@ -104,6 +108,11 @@ pub enum EngineError {
     /// A counterexample failed to replay: a bug in the engine or a nondeterministic model.
     #[error(transparent)]
     Counterexample(#[from] CounterexampleError),
+    /// The parent logs in the work directory do not lead from the reported state back to
+    /// an initial state (a damaged or foreign `log-<w>.bin`), or the path they give does
+    /// not replay: the counts are right, but no counterexample can be rebuilt.
+    #[error("{0}")]
+    DamagedLog(String),
     /// A worker thread panicked.
     #[error("worker {0} panicked")]
     WorkerPanicked(usize),
@@ -174,6 +183,7 @@ pub fn check<M: Model>(
             "at most {MAX_WORKERS} workers are supported, got {workers}"
         )));
     }
+    refuse_oversized_mailboxes(workers, config.ring_capacity, config.memory_budget)?;
     if let Some(p) = persistence {
         std::fs::create_dir_all(&p.workdir)
             .map_err(|e| EngineError::Io(format!("{}: {e}", p.workdir.display())))?;
@@ -282,6 +292,7 @@ pub fn check<M: Model>(
         return finish(
             model,
             &mut results,
+            persistence.map(|p| p.workdir.as_path()),
             plan,
             elapsed_before + started.elapsed(),
             keep_checkpoint.then_some(checkpoint).flatten(),
@@ -318,12 +329,20 @@ fn resume_point<M: Model>(
     let (dir, manifest) = checkpoint::read_current(&p.workdir)?;
     let theirs = &manifest.identity;
     let ours = &p.identity;
-    if theirs.model_name != model.name() || theirs.model_spec != ours.model_spec {
+    if theirs.model_spec != ours.model_spec {
         return Err(EngineError::Config(format!(
             "the checkpoint in {} is for `{}`, not `{}`",
             p.workdir.display(),
             theirs.model_spec.join(" "),
             ours.model_spec.join(" ")
+        )));
+    }
+    if theirs.model_name != model.name() {
+        return Err(EngineError::Config(format!(
+            "the checkpoint in {} is for the model named `{}`, this is `{}`",
+            p.workdir.display(),
+            theirs.model_name,
+            model.name()
         )));
     }
     if theirs.model_digest != ours.model_digest {
@@ -369,7 +388,7 @@ impl<M: Model> Segment<'_, M> {
         // leaves the sending ends here for their senders to pick up.
         let grid: Vec<Mutex<Option<MailboxSender<Message>>>> =
             (0..workers * workers).map(|_| Mutex::new(None)).collect();
-        let wired = Barrier::new(workers);
+        let wired = SetupBarrier::new(workers);
         let setup_failed = AtomicBool::new(false);
         let setup_error: Mutex<Option<EngineError>> = Mutex::new(None);
         // Workers wake the monitor when they end, so a short run does not wait out
@@ -380,76 +399,84 @@ impl<M: Model> Segment<'_, M> {
         // forever, so they panic too when they next wait (see `WorkerSetup::abandoned`).
         let abandoned = AtomicBool::new(false);
         let results: Vec<std::thread::Result<Option<WorkerResult>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = self
-                .plan
-                .workers
-                .iter()
-                .zip(sources)
-                .map(|(placement, source)| {
-                    let (grid, wired, progress) = (&grid, &wired, &progress);
-                    let (setup_failed, setup_error) = (&setup_failed, &setup_error);
-                    let (driver, finished, abandoned) = (driver.clone(), &finished, &abandoned);
-                    scope.spawn(move || {
-                        let _wake = WakeOnDrop(driver, finished, abandoned);
-                        let id = placement.worker;
-                        let (pinned, state, receivers) =
-                            set_up_together(wired, setup_failed, || {
-                                let pinned = self.config.pin && pin_current_thread(placement);
-                                let state = self.state_for(id, source);
-                                let mut receivers: Vec<Option<MailboxReceiver<Message>>> =
-                                    Vec::new();
-                                for from in 0..workers {
-                                    if from == id {
-                                        receivers.push(None);
-                                        continue;
-                                    }
-                                    let (tx, rx) = mailbox(self.config.ring_capacity);
-                                    *grid[from * workers + id].lock().expect("setup lock") =
-                                        Some(tx);
-                                    receivers.push(Some(rx));
-                                }
-                                match state {
-                                    Ok(state) => Some((pinned, state, receivers)),
-                                    Err(e) => {
-                                        setup_error.lock().expect("setup lock").get_or_insert(e);
-                                        None
-                                    }
-                                }
-                            })?;
-                        let senders = (0..workers)
-                            .map(|to| grid[id * workers + to].lock().expect("setup lock").take())
-                            .collect();
-                        let telemetry = WorkerTelemetry {
-                            worker: id,
-                            node: placement.node,
-                            cpu: if pinned { placement.cpu } else { None },
-                            ..Default::default()
-                        };
-                        let setup = WorkerSetup {
-                            id,
-                            workers,
-                            model: self.model,
-                            options: self.options,
-                            batch_bytes: self.config.batch_bytes,
-                            senders,
-                            receivers,
-                            progress,
-                            share_expansion: self.config.share_expansion,
-                            oversubscribed: self.plan.oversubscribed,
-                            telemetry,
-                            memory_share: self.memory_share(),
-                            checkpoints: self.checkpoints.clone(),
-                            interrupt: self.options.interrupt,
-                            abandoned,
-                            totals: self.totals.clone(),
-                        };
-                        Some(Worker::new(setup, state).run())
-                    })
-                })
-                .collect();
+            let mut handles = Vec::with_capacity(workers);
+            for (placement, source) in self.plan.workers.iter().zip(sources) {
+                let (grid, wired, progress) = (&grid, &wired, &progress);
+                let (setup_failed, setup_error) = (&setup_failed, &setup_error);
+                let (driver, finished, abandoned) = (driver.clone(), &finished, &abandoned);
+                let body = move || {
+                    let _wake = WakeOnDrop(driver, finished, abandoned);
+                    let id = placement.worker;
+                    let (pinned, state, receivers) = set_up_together(wired, setup_failed, || {
+                        let pinned = self.config.pin && pin_current_thread(placement);
+                        let state = self.state_for(id, source);
+                        let mut receivers: Vec<Option<MailboxReceiver<Message>>> = Vec::new();
+                        for from in 0..workers {
+                            if from == id {
+                                receivers.push(None);
+                                continue;
+                            }
+                            let (tx, rx) = mailbox(self.config.ring_capacity);
+                            *grid[from * workers + id].lock().expect("setup lock") = Some(tx);
+                            receivers.push(Some(rx));
+                        }
+                        match state {
+                            Ok(state) => Some((pinned, state, receivers)),
+                            Err(e) => {
+                                setup_error.lock().expect("setup lock").get_or_insert(e);
+                                None
+                            }
+                        }
+                    })?;
+                    let senders = (0..workers)
+                        .map(|to| grid[id * workers + to].lock().expect("setup lock").take())
+                        .collect();
+                    let telemetry = WorkerTelemetry {
+                        worker: id,
+                        node: placement.node,
+                        cpu: if pinned { placement.cpu } else { None },
+                        ..Default::default()
+                    };
+                    let setup = WorkerSetup {
+                        id,
+                        workers,
+                        model: self.model,
+                        options: self.options,
+                        batch_bytes: self.config.batch_bytes,
+                        senders,
+                        receivers,
+                        progress,
+                        share_expansion: self.config.share_expansion,
+                        oversubscribed: self.plan.oversubscribed,
+                        telemetry,
+                        memory_share: self.memory_share(),
+                        checkpoints: self.checkpoints.clone(),
+                        interrupt: self.options.interrupt,
+                        abandoned,
+                        totals: self.totals.clone(),
+                    };
+                    Some(Worker::new(setup, state).run())
+                };
+                match spawn_worker(scope, placement.worker, body) {
+                    Ok(handle) => handles.push(handle),
+                    Err(e) => {
+                        // The threads started wait at the barrier for this one: let
+                        // them go, as failed, and start no more.
+                        setup_error.lock().expect("setup lock").get_or_insert_with(|| {
+                            EngineError::Config(format!(
+                                "cannot start the thread of worker {} of {workers}: {e}; use fewer workers",
+                                placement.worker
+                            ))
+                        });
+                        setup_failed.store(true, Ordering::SeqCst);
+                        wired.cancel();
+                        break;
+                    }
+                }
+            }
             monitor(
                 &finished,
-                workers,
+                handles.len(),
                 &progress,
                 self.options,
                 self.started,
@@ -521,11 +548,28 @@ impl<M: Model> Segment<'_, M> {
                 let loaded = checkpoint::read_worker(
                     &dir,
                     id,
+                    self.plan.workers.len(),
                     &file,
                     frontier("frontier-a"),
                     frontier("frontier-b"),
                 )?;
-                let path = log_path.expect("resuming needs a work directory");
+                let invariants = self.model.invariant_names().len();
+                let reported = loaded
+                    .partial
+                    .as_ref()
+                    .and_then(|p| p.report.errors.invariant);
+                if let Some((_, index)) = reported.filter(|&(_, i)| i as usize >= invariants) {
+                    return Err(CheckpointError::Invalid {
+                        path: dir.join(&file.file),
+                        message: format!(
+                            "the partial level reports a violation of invariant {index}, but the model has {invariants} invariants"
+                        ),
+                    }
+                    .into());
+                }
+                let path = log_path.ok_or_else(|| {
+                    EngineError::Config("resuming a checkpoint needs its work directory".into())
+                })?;
                 let log = ParentLog::reopen(&path, file.log_entries).map_err(io(&path))?;
                 Ok(WorkerState {
                     table: loaded.table,
@@ -544,6 +588,7 @@ impl<M: Model> Segment<'_, M> {
 fn finish<M: Model>(
     model: &M,
     results: &mut [WorkerResult],
+    workdir: Option<&Path>,
     plan: PlacementPlan,
     elapsed: Duration,
     checkpoint: Option<PathBuf>,
@@ -559,11 +604,26 @@ fn finish<M: Model>(
         Ending::Limit(reason) => Verdict::Partial { reason },
         Ending::Error => {
             let (fp, kind) = errors.choose().expect("an error ending has an error");
+            let reached = &results[0].totals;
+            // A deadlock is a state of the level expanded last; a violation of an
+            // invariant is one of the states that level found (or an initial state).
+            let depth = match kind {
+                ViolationKindIndex::Deadlock => reached.depth,
+                ViolationKindIndex::Invariant(_) if reached.started => reached.depth + 1,
+                ViolationKindIndex::Invariant(_) => 0,
+            };
             let mut logs: Vec<&mut ParentLog> =
                 results.iter_mut().map(|r| &mut r.state.log).collect();
-            let chain = chain_to(&mut logs, fp)
-                .map_err(|e| EngineError::Io(format!("reading the parent log: {e}")))?;
-            Verdict::Violated(Box::new(build_violation(model, kind, &chain)?))
+            let chain = chain_to(&mut logs, fp, depth).map_err(|e| chain_error(&logs, e))?;
+            let violation = build_violation(model, kind, &chain).map_err(|e| match workdir {
+                // Files nothing checksums lead to the chain: blame them first.
+                Some(dir) => EngineError::DamagedLog(format!(
+                    "the parent logs in {} may be damaged: {e}; the counts are right but no counterexample can be rebuilt",
+                    dir.display()
+                )),
+                None => EngineError::Counterexample(e),
+            })?;
+            Verdict::Violated(Box::new(violation))
         }
         Ending::Checkpoint | Ending::Failed => {
             unreachable!("handled by the driver")
@@ -592,6 +652,22 @@ fn finish<M: Model>(
         checkpoint,
         checkpoints_written,
     })
+}
+
+/// Starts worker `id`'s thread in `scope`; an error, not a panic, when the system
+/// refuses another thread.
+fn spawn_worker<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    id: usize,
+    body: impl FnOnce() -> T + Send + 'scope,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, T>> {
+    #[cfg(test)]
+    if tests::REFUSED_THREAD.with(|refused| refused.get()) == Some(id) {
+        return Err(std::io::Error::other("refused by the test"));
+    }
+    #[cfg(not(test))]
+    let _ = id;
+    std::thread::Builder::new().spawn_scoped(scope, body)
 }
 
 /// Counts a worker as finished and unparks the driver when the worker's thread ends,
@@ -643,21 +719,21 @@ fn monitor(
     }
 }
 
-/// Follows parent references across the workers' logs from the state `fp` back to an
-/// initial state; returns the fingerprints from the initial state on.
-fn chain_to(logs: &mut [&mut ParentLog], fp: Fingerprint) -> std::io::Result<Vec<Fingerprint>> {
-    let owner = owner_of(fp, logs.len());
-    let index = logs[owner]
-        .find_newest(fp)?
-        .expect("the reported state is stored by its owner");
-    let mut entry = logs[owner].get(index)?;
-    let mut chain = vec![entry.fp];
-    while let Some(worker) = entry.parent.worker() {
-        entry = logs[worker].get(entry.parent.index())?;
-        chain.push(entry.fp);
+/// The error for a counterexample that the parent logs do not give, naming the file.
+fn chain_error(logs: &[&mut ParentLog], e: ChainError) -> EngineError {
+    let name = |worker: usize| match logs[worker].path() {
+        Some(path) => path.display().to_string(),
+        None => format!("of worker {worker}"),
+    };
+    match e {
+        ChainError::Io { worker, error } => {
+            EngineError::Io(format!("reading the parent log {}: {error}", name(worker)))
+        }
+        ChainError::Damaged { worker, problem } => EngineError::DamagedLog(format!(
+            "parent log {} is damaged: {problem}; the counts are right but no counterexample can be rebuilt",
+            name(worker)
+        )),
     }
-    chain.reverse();
-    Ok(chain)
 }
 
 /// The states a worker's visited table is first sized for: a 64th of its memory share
@@ -676,7 +752,103 @@ fn initial_table_states(share: Option<u64>, workers: usize) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::initial_table_states;
+    use super::*;
+    use checker_core::Action;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// The worker whose thread `spawn_worker` refuses to start, on this (driver)
+        /// thread, as the system does when it has no room for another.
+        pub(super) static REFUSED_THREAD: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    /// A counter that counts to 50 and stops there (a deadlock).
+    struct Counter;
+
+    impl Model for Counter {
+        type State = u8;
+        fn name(&self) -> String {
+            "counter".into()
+        }
+        fn initial_states(&self, emit: &mut dyn FnMut(&u8)) {
+            emit(&0)
+        }
+        fn successors(&self, s: &u8, emit: &mut dyn FnMut(Action, &u8)) {
+            if *s < 50 {
+                emit(Action(0), &(s + 1));
+            }
+        }
+        fn invariant_names(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn check_invariant(&self, _: usize, _: &u8) -> bool {
+            true
+        }
+        fn action_label(&self, _: Action) -> String {
+            "Inc".into()
+        }
+        fn pack(&self, s: &u8, out: &mut Vec<u8>) {
+            out.push(*s)
+        }
+        fn unpack(&self, b: &[u8]) -> u8 {
+            b[0]
+        }
+        fn render(&self, s: &u8) -> String {
+            format!("x = {s}")
+        }
+    }
+
+    fn counter_config(workers: usize) -> EngineConfig {
+        EngineConfig {
+            workers,
+            pin: false,
+            ..EngineConfig::default()
+        }
+    }
+
+    /// A thread the system refuses to start ends the run with an error; the threads
+    /// already started, waiting at the setup barrier for it, are let go (a hang here
+    /// fails the test run).
+    #[test]
+    fn a_thread_that_cannot_start_is_an_error_not_a_hang() {
+        for (workers, refused) in [(8, 5), (8, 0), (3, 2), (1, 0)] {
+            REFUSED_THREAD.with(|r| r.set(Some(refused)));
+            let got = check(&Counter, &CheckOptions::default(), &counter_config(workers));
+            REFUSED_THREAD.with(|r| r.set(None));
+            let Err(e) = got else {
+                panic!("{workers} workers ran without worker {refused}'s thread")
+            };
+            assert!(matches!(e, EngineError::Config(_)), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                format!("cannot start the thread of worker {refused} of {workers}: refused by the test; use fewer workers")
+            );
+        }
+        // The same configuration runs when every thread starts.
+        let got = check(&Counter, &CheckOptions::default(), &counter_config(8)).unwrap();
+        assert_eq!(got.outcome.distinct, 51);
+        assert_eq!(got.outcome.depth, 51);
+        let deadlock = got.outcome.violation().expect("50 has no successor");
+        assert_eq!(deadlock.trace.transitions(), 50);
+    }
+
+    /// A budget too small for the mailboxes of 4,000 workers refuses the run before
+    /// anything is allocated or any thread started.
+    #[test]
+    fn four_thousand_workers_do_not_fit_a_gib() {
+        let config = EngineConfig {
+            memory_budget: Some(1 << 30),
+            ..counter_config(4_000)
+        };
+        let e = check(&Counter, &CheckOptions::default(), &config).unwrap_err();
+        let need =
+            crate::mailbox_memory::size_text(crate::mailbox_memory::mailbox_memory(4_000, 16), 1);
+        assert!(need.ends_with(" GiB"), "{need}");
+        assert_eq!(
+            e.to_string(),
+            format!("4000 workers need about {need} for their mailboxes alone, more than the memory budget of 1.0 GiB; use fewer workers")
+        );
+    }
 
     #[test]
     fn tables_start_at_a_64th_of_the_share_within_bounds_and_a_total_cap() {

@@ -16,6 +16,7 @@ pub mod frontier;
 pub mod hints;
 pub mod level_index;
 pub mod mailbox;
+pub mod mailbox_memory;
 pub mod message;
 pub mod parent_log;
 pub mod partition;

@@ -11,7 +11,7 @@
 //! consumer and the link keeps the ring's guarantees: no shared write, no atomic
 //! read-modify-write (see [`crate::ring`] for the memory orderings).
 
-use crate::ring::{ring, Consumer, Producer};
+use crate::ring::{ring, ring_bytes, Consumer, Producer};
 
 /// Creates a link that holds up to `capacity` batches in flight towards the receiver.
 ///
@@ -47,6 +47,12 @@ pub fn mailbox<T: Send>(capacity: usize) -> (MailboxSender<T>, MailboxReceiver<T
             recycled: empty_tx,
         },
     )
+}
+
+/// Bytes that [`mailbox`]`::<T>(capacity)` allocates: both rings (see
+/// [`ring_bytes`]), not the batches that later travel through them.
+pub fn mailbox_bytes<T>(capacity: usize) -> u64 {
+    ring_bytes::<T>(capacity).saturating_add(ring_bytes::<T>(capacity.saturating_add(2)))
 }
 
 /// The sending worker's end of a link: sends full batches, takes emptied ones back.

@@ -8,16 +8,20 @@
 //! access). When the level is complete
 //! they are sealed: appended to the store, which is a plain vector or an append-only
 //! file in the run's work directory (so traces cost no RAM on long runs).
+//!
+//! Nothing checksums those files, and a resumed run reads what an earlier one wrote, so
+//! [`chain_to`] checks every reference before following it and bounds the walk by the
+//! reported state's depth: a damaged log is an error, never a loop or a panic.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use checker_core::Fingerprint;
 
 use crate::hints::prefetch_read;
-use crate::partition::ParentRef;
+use crate::partition::{owner_of, ParentRef};
 
 /// Bytes of one entry on disk: fingerprint and parent reference, little-endian.
 pub const ENTRY_BYTES: u64 = 16;
@@ -58,7 +62,11 @@ pub struct LevelEntry {
 
 enum Store {
     Memory(Vec<LogEntry>),
-    File { writer: BufWriter<File> },
+    File {
+        writer: BufWriter<File>,
+        /// Where the file is, to name it in errors.
+        path: PathBuf,
+    },
 }
 
 /// A worker's parent log.
@@ -88,7 +96,7 @@ impl ParentLog {
             .read(true)
             .truncate(true)
             .open(path)?;
-        Ok(Self::with_file(file, 0))
+        Ok(Self::with_file(file, path, 0))
     }
 
     /// Reopens the log file at `path` holding at least `entries` entries, dropping any
@@ -96,7 +104,20 @@ impl ParentLog {
     pub fn reopen(path: &Path, entries: u64) -> io::Result<Self> {
         let file = OpenOptions::new().write(true).read(true).open(path)?;
         let bytes = file.metadata()?.len();
-        if bytes < entries * ENTRY_BYTES {
+        // A parent reference holds an index of 48 bits; no log can have more entries.
+        let needed = entries
+            .checked_mul(ENTRY_BYTES)
+            .filter(|_| entries < 1 << 48)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: the checkpoint claims {entries} parent-log entries, more than a log can hold",
+                        path.display()
+                    ),
+                )
+            })?;
+        if bytes < needed {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
@@ -106,18 +127,29 @@ impl ParentLog {
                 ),
             ));
         }
-        file.set_len(entries * ENTRY_BYTES)?;
-        Ok(Self::with_file(file, entries))
+        file.set_len(needed)?;
+        Ok(Self::with_file(file, path, entries))
     }
 
-    fn with_file(file: File, sealed: u64) -> Self {
+    fn with_file(file: File, path: &Path, sealed: u64) -> Self {
         let mut writer = BufWriter::with_capacity(1 << 20, file);
         // Appends go to the end; `reopen` has just cut the file there.
         let _ = io::Seek::seek(writer.get_mut(), io::SeekFrom::End(0));
         ParentLog {
             sealed,
             level: Vec::new(),
-            store: Store::File { writer },
+            store: Store::File {
+                writer,
+                path: path.to_path_buf(),
+            },
+        }
+    }
+
+    /// The log's file; `None` for a log kept in memory.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Memory(_) => None,
+            Store::File { path, .. } => Some(path),
         }
     }
 
@@ -200,8 +232,15 @@ impl ParentLog {
         Ok(())
     }
 
-    /// Entry `index`, sealed or not.
+    /// Entry `index`, sealed or not; an `InvalidInput` error if the log has no such
+    /// entry.
     pub fn get(&mut self, index: u64) -> io::Result<LogEntry> {
+        if index >= self.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("no entry {index} in a log of {} entries", self.len()),
+            ));
+        }
         if index >= self.sealed {
             return Ok(self.level[(index - self.sealed) as usize].entry);
         }
@@ -216,6 +255,13 @@ impl ParentLog {
                 Ok(LogEntry::from_bytes(&b))
             }
         }
+    }
+
+    /// The fingerprint of the parent of entry `index`, where the log still knows it:
+    /// for an entry of the level being built (sealed entries keep only the reference).
+    pub fn parent_fp(&self, index: u64) -> Option<Fingerprint> {
+        let pos = usize::try_from(index.checked_sub(self.sealed)?).ok()?;
+        self.level.get(pos).map(|e| e.parent_fp)
     }
 
     /// Searches the log from its newest entry backwards for fingerprint `fp` (a
@@ -257,6 +303,143 @@ impl ParentLog {
     }
 }
 
+/// Why a counterexample could not be rebuilt from the workers' parent logs.
+#[derive(Debug)]
+pub enum ChainError {
+    /// Reading worker `worker`'s log failed.
+    Io {
+        /// The worker whose log could not be read.
+        worker: usize,
+        /// What failed.
+        error: io::Error,
+    },
+    /// Worker `worker`'s log contradicts itself, another log or the search's result:
+    /// a damaged (or foreign) log file.
+    Damaged {
+        /// The worker whose log holds the entry at fault.
+        worker: usize,
+        /// What is wrong, in a phrase.
+        problem: String,
+    },
+}
+
+/// Follows parent references across the workers' `logs` (one per worker, in worker
+/// order) from the state `fp`, found at depth `depth` of the search, back to an initial
+/// state; returns the `depth + 1` fingerprints from the initial state on.
+///
+/// The logs come from files that nothing checksums, so every step is checked before it
+/// is taken: the reported state is in its owner's log; each entry's fingerprint is one
+/// its log's worker owns (never 0); each reference names an existing worker and an
+/// existing entry of its log, one before the child when both share a log; a parent's
+/// fingerprint is the one the child recorded, where the log still holds it (entries
+/// of an unsealed level); and the chain reaches an initial state in exactly `depth`
+/// steps. So the walk ends after at most `depth + 1` reads, whatever the files hold.
+pub fn chain_to(
+    logs: &mut [&mut ParentLog],
+    fp: Fingerprint,
+    depth: u32,
+) -> Result<Vec<Fingerprint>, ChainError> {
+    let workers = logs.len();
+    let owner = owner_of(fp, workers);
+    let damaged = |worker: usize, problem: String| ChainError::Damaged { worker, problem };
+    let io = |worker: usize| move |error: io::Error| ChainError::Io { worker, error };
+    let stored: u64 = logs.iter().map(|l| l.len()).sum();
+    if u64::from(depth) >= stored {
+        return Err(damaged(
+            owner,
+            format!(
+                "the reported state is at depth {depth}, but the logs hold only {stored} states"
+            ),
+        ));
+    }
+    let Some(mut index) = logs[owner].find_newest(fp).map_err(io(owner))? else {
+        return Err(damaged(
+            owner,
+            format!("the reported state {fp:#018x} is not in it"),
+        ));
+    };
+    let mut worker = owner;
+    // The fingerprint the entry must hold, where it is known: the reported state's,
+    // then the parent fingerprint a child recorded beside its reference (entries of an
+    // unsealed level). Elsewhere any state its log's worker owns will do here, and
+    // replaying the chain through the model checks the rest.
+    let mut expected = Some(fp);
+    let mut chain = Vec::new();
+    loop {
+        let entry = logs[worker].get(index).map_err(io(worker))?;
+        if let Some(wanted) = expected.filter(|&w| w != entry.fp) {
+            return Err(damaged(
+                worker,
+                format!(
+                    "entry {index} holds fingerprint {:#018x}, but its child names its parent {wanted:#018x}",
+                    entry.fp
+                ),
+            ));
+        }
+        if entry.fp == 0 || owner_of(entry.fp, workers) != worker {
+            return Err(damaged(
+                worker,
+                format!(
+                    "entry {index} holds fingerprint {:#018x}, which is not worker {worker}'s",
+                    entry.fp
+                ),
+            ));
+        }
+        chain.push(entry.fp);
+        let Some(parent_worker) = entry.parent.worker() else {
+            break;
+        };
+        let parent_index = entry.parent.index();
+        if parent_worker >= workers {
+            return Err(damaged(
+                worker,
+                format!(
+                    "entry {index} names worker {parent_worker} as its parent's owner, but the run has {workers} workers"
+                ),
+            ));
+        }
+        let parent_log_len = logs[parent_worker].len();
+        if parent_index >= parent_log_len {
+            return Err(damaged(
+                worker,
+                format!(
+                    "entry {index} names entry {parent_index} of worker {parent_worker}'s log as its parent, but that log holds {parent_log_len} entries"
+                ),
+            ));
+        }
+        if parent_worker == worker && parent_index >= index {
+            return Err(damaged(
+                worker,
+                format!(
+                    "entry {index} names entry {parent_index} of the same log as its parent, not an earlier one"
+                ),
+            ));
+        }
+        if chain.len() > depth as usize {
+            return Err(damaged(
+                worker,
+                format!(
+                    "entry {index} names a parent, but it lies as many steps from the reported state as that state's depth ({depth}), so it must be an initial state (the references go round in a cycle or skip levels)"
+                ),
+            ));
+        }
+        expected = logs[worker].parent_fp(index);
+        worker = parent_worker;
+        index = parent_index;
+    }
+    if chain.len() != depth as usize + 1 {
+        return Err(damaged(
+            worker,
+            format!(
+                "entry {index} is an initial state (it names no parent), but the reported state at depth {depth} is only {} steps from it",
+                chain.len() - 1
+            ),
+        ));
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +470,251 @@ mod tests {
         assert_eq!(log.find_newest(entry(2).fp).unwrap(), Some(2));
         assert_eq!(log.find_newest(12345).unwrap(), None);
         log
+    }
+
+    /// Fingerprints that worker 0 (low) and worker 1 (high) own among 2 workers.
+    const LOW: u64 = 0x10;
+    const HIGH: u64 = 0x8000_0000_0000_0010;
+
+    /// Two workers' sealed logs: `0 → 1 → 2` alternating between them (`LOW`, then
+    /// `HIGH + 1`, then `LOW + 2`), then `filler` initial states in each.
+    fn two_logs(filler: u64) -> [ParentLog; 2] {
+        let mut zero = ParentLog::in_memory();
+        let mut one = ParentLog::in_memory();
+        zero.push(
+            LogEntry {
+                fp: LOW,
+                parent: ParentRef::NONE,
+            },
+            0,
+        );
+        one.push(
+            LogEntry {
+                fp: HIGH + 1,
+                parent: ParentRef::new(0, 0),
+            },
+            LOW,
+        );
+        zero.push(
+            LogEntry {
+                fp: LOW + 2,
+                parent: ParentRef::new(1, 0),
+            },
+            HIGH + 1,
+        );
+        for i in 0..filler {
+            zero.push(
+                LogEntry {
+                    fp: LOW + 100 + i,
+                    parent: ParentRef::NONE,
+                },
+                0,
+            );
+            one.push(
+                LogEntry {
+                    fp: HIGH + 100 + i,
+                    parent: ParentRef::NONE,
+                },
+                0,
+            );
+        }
+        zero.seal_level().unwrap();
+        one.seal_level().unwrap();
+        [zero, one]
+    }
+
+    fn walk(logs: &mut [ParentLog; 2], fp: Fingerprint, depth: u32) -> Result<Vec<u64>, String> {
+        let [zero, one] = logs;
+        chain_to(&mut [zero, one], fp, depth).map_err(|e| match e {
+            ChainError::Damaged { worker, problem } => format!("log {worker}: {problem}"),
+            ChainError::Io { worker, error } => format!("log {worker} unreadable: {error}"),
+        })
+    }
+
+    #[test]
+    fn a_chain_is_followed_across_logs_to_its_initial_state() {
+        let mut logs = two_logs(0);
+        assert_eq!(
+            walk(&mut logs, LOW + 2, 2),
+            Ok(vec![LOW, HIGH + 1, LOW + 2])
+        );
+        assert_eq!(walk(&mut logs, HIGH + 1, 1), Ok(vec![LOW, HIGH + 1]));
+        assert_eq!(walk(&mut logs, LOW, 0), Ok(vec![LOW]));
+    }
+
+    #[test]
+    fn a_chain_of_another_length_than_the_depth_is_damage() {
+        let mut logs = two_logs(4);
+        assert_eq!(
+            walk(&mut logs, LOW + 2, 3),
+            Err("log 0: entry 0 is an initial state (it names no parent), but the reported state at depth 3 is only 2 steps from it".into())
+        );
+        assert_eq!(
+            walk(&mut logs, LOW + 2, 1),
+            Err("log 1: entry 0 names a parent, but it lies as many steps from the reported state as that state's depth (1), so it must be an initial state (the references go round in a cycle or skip levels)".into())
+        );
+        assert_eq!(
+            walk(&mut logs, LOW + 2, 11),
+            Err(
+                "log 0: the reported state is at depth 11, but the logs hold only 11 states".into()
+            )
+        );
+        assert_eq!(
+            walk(&mut logs, LOW + 3, 2),
+            Err("log 0: the reported state 0x0000000000000013 is not in it".into())
+        );
+    }
+
+    /// References that go round in a cycle are followed only as far as the depth.
+    #[test]
+    fn a_cycle_ends_at_the_depth() {
+        let mut zero = ParentLog::in_memory();
+        let mut one = ParentLog::in_memory();
+        zero.push(
+            LogEntry {
+                fp: LOW,
+                parent: ParentRef::new(1, 0),
+            },
+            0,
+        );
+        one.push(
+            LogEntry {
+                fp: HIGH,
+                parent: ParentRef::new(0, 0),
+            },
+            0,
+        );
+        for i in 0..1000 {
+            zero.push(
+                LogEntry {
+                    fp: LOW + 100 + i,
+                    parent: ParentRef::NONE,
+                },
+                0,
+            );
+        }
+        zero.seal_level().unwrap();
+        one.seal_level().unwrap();
+        let mut logs = [zero, one];
+        assert_eq!(
+            walk(&mut logs, LOW, 500),
+            Err("log 0: entry 0 names a parent, but it lies as many steps from the reported state as that state's depth (500), so it must be an initial state (the references go round in a cycle or skip levels)".into())
+        );
+    }
+
+    #[test]
+    fn references_out_of_range_or_to_foreign_states_are_damage() {
+        let damage = |worker: usize, index: u64, entry: LogEntry| {
+            let mut logs = two_logs(2);
+            let mut entries: Vec<LogEntry> = (0..logs[worker].len())
+                .map(|i| logs[worker].get(i).unwrap())
+                .collect();
+            entries[index as usize] = entry;
+            logs[worker] = ParentLog::in_memory();
+            for e in entries {
+                logs[worker].push(e, 0);
+            }
+            logs[worker].seal_level().unwrap();
+            walk(&mut logs, LOW + 2, 2)
+        };
+        assert_eq!(
+            damage(1, 0, LogEntry { fp: HIGH + 1, parent: ParentRef(0x4242 << 48) }),
+            Err("log 1: entry 0 names worker 16962 as its parent's owner, but the run has 2 workers".into())
+        );
+        assert_eq!(
+            damage(1, 0, LogEntry { fp: HIGH + 1, parent: ParentRef::new(0, 99) }),
+            Err("log 1: entry 0 names entry 99 of worker 0's log as its parent, but that log holds 4 entries".into())
+        );
+        assert_eq!(
+            damage(
+                0,
+                0,
+                LogEntry {
+                    fp: HIGH + 7,
+                    parent: ParentRef::NONE
+                }
+            ),
+            Err(
+                "log 0: entry 0 holds fingerprint 0x8000000000000017, which is not worker 0's"
+                    .into()
+            )
+        );
+        assert_eq!(
+            damage(
+                0,
+                0,
+                LogEntry {
+                    fp: 0,
+                    parent: ParentRef::new(0, 0)
+                }
+            ),
+            Err(
+                "log 0: entry 0 holds fingerprint 0x0000000000000000, which is not worker 0's"
+                    .into()
+            )
+        );
+        assert_eq!(
+            damage(
+                0,
+                1,
+                LogEntry {
+                    fp: LOW + 2,
+                    parent: ParentRef::new(0, 1)
+                }
+            ),
+            Err(
+                "log 0: entry 1 names entry 1 of the same log as its parent, not an earlier one"
+                    .into()
+            )
+        );
+    }
+
+    /// In a level not sealed yet, an entry keeps its parent's fingerprint: the parent
+    /// the reference leads to must have it.
+    #[test]
+    fn an_unsealed_entry_s_parent_fingerprint_is_checked() {
+        let mut logs = two_logs(0);
+        logs[0].push(
+            LogEntry {
+                fp: LOW + 3,
+                parent: ParentRef::new(1, 0),
+            },
+            HIGH + 1,
+        );
+        assert_eq!(
+            walk(&mut logs, LOW + 3, 2),
+            Ok(vec![LOW, HIGH + 1, LOW + 3])
+        );
+        logs[0].push(
+            LogEntry {
+                fp: LOW + 4,
+                parent: ParentRef::new(1, 0),
+            },
+            HIGH + 9,
+        );
+        assert_eq!(
+            walk(&mut logs, LOW + 4, 2),
+            Err("log 1: entry 0 holds fingerprint 0x8000000000000011, but its child names its parent 0x8000000000000019".into())
+        );
+    }
+
+    #[test]
+    fn an_entry_past_the_end_is_an_error() {
+        let mut log = ParentLog::in_memory();
+        log.push(entry(0), 0);
+        assert_eq!(log.get(0).unwrap(), entry(0));
+        let e = log.get(1).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(e.to_string(), "no entry 1 in a log of 1 entries");
+        log.seal_level().unwrap();
+        assert_eq!(
+            log.get(7).unwrap_err().to_string(),
+            "no entry 7 in a log of 1 entries"
+        );
+        assert_eq!(log.parent_fp(0), None);
+        log.push(entry(1), 77);
+        assert_eq!(log.parent_fp(1), Some(77));
+        assert_eq!(log.parent_fp(2), None);
     }
 
     #[test]

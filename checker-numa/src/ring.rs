@@ -167,6 +167,21 @@ impl<T> Drop for Shared<T> {
     }
 }
 
+/// Bytes that [`ring`]`::<T>(capacity)` allocates: the slot buffer and the shared
+/// header (the `Arc`'s two counts followed by both padded indices and the slice
+/// pointer, laid out as the `Arc` lays them out). Saturates rather than overflows for
+/// absurd capacities.
+pub fn ring_bytes<T>(capacity: usize) -> u64 {
+    use std::alloc::Layout;
+    let header = Layout::new::<[usize; 2]>()
+        .extend(Layout::new::<Shared<T>>())
+        .map_or(usize::MAX, |(layout, _)| layout.pad_to_align().size());
+    let slot = std::mem::size_of::<UnsafeCell<MaybeUninit<T>>>();
+    (capacity as u64)
+        .saturating_mul(slot as u64)
+        .saturating_add(header as u64)
+}
+
 /// Creates a ring that holds up to `capacity` items, returning its two ends.
 ///
 /// Any capacity of at least 1 works (powers of two are not required). The slot buffer

@@ -6,10 +6,63 @@
 //! arrive, and the others would wait at the barrier forever. [`set_up_together`]
 //! catches the panic, arrives anyway, says that setup failed, and only then resumes the
 //! panic, so every worker leaves the barrier and the engine reports the panic.
+//!
+//! A worker whose thread could not be started at all (the system refused another
+//! thread) would never arrive either: the driver then [cancels](SetupBarrier::cancel)
+//! the barrier, which lets the workers already waiting go, as failed.
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Barrier;
+use std::sync::{Condvar, Mutex, PoisonError};
+
+/// A one-time barrier for a fixed number of threads that can also be cancelled: then
+/// every thread waiting at it, and every one that comes later, goes on at once.
+#[derive(Debug)]
+pub struct SetupBarrier {
+    parties: usize,
+    /// Threads arrived so far, and whether the barrier was cancelled.
+    state: Mutex<(usize, bool)>,
+    released: Condvar,
+}
+
+impl SetupBarrier {
+    /// A barrier that lets its threads go once `parties` of them wait at it.
+    pub fn new(parties: usize) -> Self {
+        SetupBarrier {
+            parties,
+            state: Mutex::new((0, false)),
+            released: Condvar::new(),
+        }
+    }
+
+    /// Waits until every party has arrived or the barrier is cancelled. Everything a
+    /// thread wrote before it arrived (or before it cancelled) is visible to every
+    /// thread after this returns.
+    pub fn wait(&self) {
+        // Nothing panics while the lock is held, but a poisoned lock is no reason to
+        // leave the others waiting.
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 += 1;
+        if state.0 >= self.parties || state.1 {
+            self.released.notify_all();
+            return;
+        }
+        while state.0 < self.parties && !state.1 {
+            state = self
+                .released
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Lets every waiting thread go, and every later one pass without waiting: some
+    /// party will never arrive.
+    pub fn cancel(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.1 = true;
+        self.released.notify_all();
+    }
+}
 
 /// Runs `set_up` (one worker's setup), then waits at `barrier` for the other workers'
 /// setups. `set_up` returns `None` when it failed (having recorded why). Returns the
@@ -18,9 +71,10 @@ use std::sync::Barrier;
 /// and resumes once this worker is past the barrier.
 ///
 /// Every worker of a run must call this with the same `barrier` (sized for all of
-/// them) and the same `failed` flag.
+/// them) and the same `failed` flag. Whoever cancels the barrier must set `failed`
+/// first, so that the workers it lets go give up.
 pub fn set_up_together<T>(
-    barrier: &Barrier,
+    barrier: &SetupBarrier,
     failed: &AtomicBool,
     set_up: impl FnOnce() -> Option<T>,
 ) -> Option<T> {
@@ -30,7 +84,8 @@ pub fn set_up_together<T>(
     if !matches!(outcome, Ok(Some(_))) {
         failed.store(true, Ordering::SeqCst);
     }
-    // The barrier orders every store to `failed` before every load below.
+    // The barrier orders every store to `failed` before every load below (a
+    // cancellation included: its store comes before the cancel).
     barrier.wait();
     match outcome {
         Err(panic) => resume_unwind(panic),
@@ -55,7 +110,7 @@ mod tests {
     ) -> Option<Vec<String>> {
         let (done, ended) = mpsc::channel();
         std::thread::spawn(move || {
-            let barrier = Barrier::new(workers);
+            let barrier = SetupBarrier::new(workers);
             let failed = AtomicBool::new(false);
             let results: Vec<String> = std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..workers)
@@ -81,6 +136,56 @@ mod tests {
             let _ = done.send(results);
         });
         ended.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    /// Starts `started` of a barrier's `parties` threads through `set_up_together`,
+    /// then, like the driver when the system refuses a thread, sets the failure flag
+    /// and cancels the barrier; returns each started thread's result, or `None` if they
+    /// had not all ended after 10 s.
+    fn run_with_missing_threads(parties: usize, started: usize) -> Option<Vec<String>> {
+        let (done, ended) = mpsc::channel();
+        std::thread::spawn(move || {
+            let barrier = SetupBarrier::new(parties);
+            let failed = AtomicBool::new(false);
+            let results: Vec<String> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..started)
+                    .map(|id| {
+                        let (barrier, failed) = (&barrier, &failed);
+                        scope.spawn(move || set_up_together(barrier, failed, || Some(id)))
+                    })
+                    .collect();
+                // Let some of them reach the barrier first; the others come after.
+                std::thread::sleep(Duration::from_millis(20));
+                failed.store(true, Ordering::SeqCst);
+                barrier.cancel();
+                handles
+                    .into_iter()
+                    .map(|h| match h.join() {
+                        Ok(Some(v)) => format!("ready {v}"),
+                        Ok(None) => "not started".to_string(),
+                        Err(_) => "panicked".to_string(),
+                    })
+                    .collect()
+            });
+            let _ = done.send(results);
+        });
+        ended.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    #[test]
+    fn a_cancelled_barrier_lets_every_waiting_worker_go_as_failed() {
+        let results = run_with_missing_threads(8, 5).expect("no worker was left waiting");
+        assert_eq!(results, ["not started"; 5]);
+        let results = run_with_missing_threads(3, 0).expect("nothing to wait for");
+        assert!(results.is_empty());
+    }
+
+    #[test]
+    fn a_cancelled_barrier_does_not_hold_a_late_thread() {
+        let barrier = SetupBarrier::new(2);
+        barrier.cancel();
+        barrier.wait();
+        barrier.wait();
     }
 
     #[test]

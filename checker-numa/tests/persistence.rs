@@ -11,7 +11,6 @@ use common_graph::RandomGraph;
 use common_outcome::same;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Duration;
 
 fn workdir(name: &str) -> PathBuf {
