@@ -218,10 +218,15 @@ fn mem_available() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Asks SIGINT and SIGTERM to set the returned flag; a second signal exits at once.
+/// Asks SIGINT, SIGTERM and SIGHUP (the terminal went away) to set the returned flag;
+/// a second signal exits at once.
 fn interrupt_flag() -> Result<Arc<AtomicBool>, CliError> {
     let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         // Order matters: the conditional shutdown sees the flag set by the first signal.
         signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag))
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&flag)))

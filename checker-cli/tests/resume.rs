@@ -386,3 +386,28 @@ fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
     assert!(stdout.contains("distinct states:       201"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A closed terminal (SIGHUP) stops the run with a checkpoint, as SIGINT does.
+#[test]
+fn sighup_writes_a_checkpoint_and_exits_3() {
+    let dir = scratch("sighup");
+    let workdir = dir.join("work");
+    let child = checker()
+        .args(["check", "twophase", "9", "--workers", "2", "--workdir"])
+        .arg(&workdir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let kill = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("the run was interrupted"), "{stdout}");
+    assert!(workdir.join("CURRENT").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,7 +14,8 @@ pub enum StopReason {
     MaxStates,
     /// `--max-depth` was reached with states left unexpanded.
     MaxDepth,
-    /// The user interrupted the run (SIGINT/SIGTERM); a checkpoint was written.
+    /// The run was interrupted (the CLI: SIGINT, SIGTERM or SIGHUP); the parallel engine
+    /// wrote a checkpoint if it has a work directory.
     Interrupted,
     /// The memory budget would have been exceeded; a checkpoint was written.
     MemoryBudget,
