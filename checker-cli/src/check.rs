@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use checker_core::{sequential, CheckOptions, Model, StopReason, Verdict};
 use checker_numa::checkpoint::{RunIdentity, SearchSettings};
+use checker_numa::mailbox_memory::meminfo_bytes;
 use checker_numa::{EngineConfig, Persistence, Telemetry};
 use fixtures::ModelVisitor;
 
@@ -21,10 +22,6 @@ use crate::report;
 const DEFAULT_MEMORY_SHARE: f64 = 0.75;
 /// The longest `--progress-every` taken, in seconds (about 31 years).
 const MAX_PROGRESS_EVERY_S: f64 = 1e9;
-/// `--workers`, `--batch-bytes` and `--ring-capacity` when not given.
-const DEFAULT_WORKERS: usize = 0;
-const DEFAULT_BATCH_BYTES: u64 = 8 * 1024;
-const DEFAULT_RING_CAPACITY: u64 = 16;
 
 /// Runs `checker check`; returns the exit code.
 pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
@@ -210,14 +207,6 @@ impl ModelVisitor for CheckVisitor<'_> {
     }
 }
 
-/// MemAvailable from /proc/meminfo, in bytes.
-fn mem_available() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 /// Asks SIGINT, SIGTERM and SIGHUP (the terminal went away) to set the returned flag;
 /// a second signal exits at once.
 fn interrupt_flag() -> Result<Arc<AtomicBool>, CliError> {
@@ -297,13 +286,18 @@ fn check_model<M: Model>(
                 } else {
                     workdir(args)?
                 };
-                let memory_budget = args
-                    .memory
-                    .or_else(|| mem_available().map(|m| (m as f64 * DEFAULT_MEMORY_SHARE) as u64));
+                let memory_budget = args.memory.or_else(|| {
+                    meminfo_bytes("MemAvailable").map(|m| (m as f64 * DEFAULT_MEMORY_SHARE) as u64)
+                });
+                let defaults = EngineConfig::default();
                 let config = EngineConfig {
-                    workers: args.workers.unwrap_or(DEFAULT_WORKERS),
-                    batch_bytes: args.batch_bytes.unwrap_or(DEFAULT_BATCH_BYTES) as usize,
-                    ring_capacity: args.ring_capacity.unwrap_or(DEFAULT_RING_CAPACITY) as usize,
+                    workers: args.workers.unwrap_or(defaults.workers),
+                    batch_bytes: args
+                        .batch_bytes
+                        .map_or(defaults.batch_bytes, |b| b as usize),
+                    ring_capacity: args
+                        .ring_capacity
+                        .map_or(defaults.ring_capacity, |n| n as usize),
                     pin: !args.no_pin,
                     share_expansion: !args.no_share,
                     memory_budget,
@@ -313,7 +307,7 @@ fn check_model<M: Model>(
                         resume: args.resume.is_some(),
                         identity,
                     }),
-                    ..EngineConfig::default()
+                    ..defaults
                 };
                 let result = checker_numa::check(model, &options, &config);
                 if auto && result.as_ref().map_or(true, |r| r.checkpoint.is_none()) {

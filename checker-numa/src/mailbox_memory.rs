@@ -147,12 +147,20 @@ fn sizes_apart(need: u64, limit: u64) -> (String, String) {
 
 /// The machine's memory (`MemTotal` in `/proc/meminfo`); `None` where it cannot be read.
 fn machine_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_mem_total(&text)
+    meminfo_bytes("MemTotal")
 }
 
-fn parse_mem_total(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:"))?;
+/// A `/proc/meminfo` field (`MemTotal`, `MemAvailable`, ...) in bytes; `None` where it
+/// cannot be read.
+pub fn meminfo_bytes(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_meminfo(&text, field)
+}
+
+fn parse_meminfo(meminfo: &str, field: &str) -> Option<u64> {
+    let line = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
     let kib = line.trim().strip_suffix("kB")?.trim().parse::<u64>().ok()?;
     kib.checked_mul(1024)
 }
@@ -282,11 +290,15 @@ mod tests {
     #[test]
     fn memory_limits_are_read_from_proc() {
         assert_eq!(
-            parse_mem_total("MemTotal:       131890804 kB\nMemFree: 1 kB\n"),
+            parse_meminfo("MemTotal:       131890804 kB\nMemFree: 1 kB\n", "MemTotal"),
             Some(131_890_804 * 1024)
         );
-        assert_eq!(parse_mem_total("MemFree: 1 kB\n"), None);
-        assert_eq!(parse_mem_total("MemTotal: lots kB\n"), None);
+        assert_eq!(parse_meminfo("MemFree: 1 kB\n", "MemTotal"), None);
+        assert_eq!(parse_meminfo("MemTotal: lots kB\n", "MemTotal"), None);
+        assert_eq!(
+            parse_meminfo("MemFree: 1 kB\nMemAvailable: 2 kB\n", "MemAvailable"),
+            Some(2048)
+        );
         let limits =
             "Limit                     Soft Limit           Hard Limit           Units     \n\
             Max stack size            8388608              unlimited            bytes     \n\
