@@ -5,77 +5,22 @@
 
 mod common_graph;
 mod common_outcome;
+mod common_workdir;
 
 use checker_core::{sequential, CheckOptions, Outcome};
-use checker_numa::checkpoint::RunIdentity;
 use checker_numa::partition::owner_of;
-use checker_numa::{check, EngineConfig, EngineError, Persistence};
+use checker_numa::{check, EngineError};
 use common_graph::RandomGraph;
 use common_outcome::same;
+use common_workdir::{
+    checkpointed_at_once, config, current_dir, edit_manifest, graph, interrupted_at_once,
+    resume_error, workdir,
+};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-
-fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("checker-damaged-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// 40,000 states with a bad one 10 levels deep.
-fn graph() -> RandomGraph {
-    RandomGraph {
-        bad: Some(39_999),
-        ..RandomGraph::new(40_000, 3, 21)
-    }
-}
-
-fn identity(m: &RandomGraph) -> RunIdentity {
-    RunIdentity {
-        model_name: checker_core::Model::name(m),
-        model_spec: vec!["graph".into(), m.seed.to_string()],
-        model_digest: None,
-    }
-}
-
-fn config(workers: usize, dir: &Path, m: &RandomGraph, resume: bool) -> EngineConfig {
-    EngineConfig {
-        workers,
-        pin: false,
-        batch_bytes: 512,
-        persistence: Some(Persistence {
-            workdir: dir.to_path_buf(),
-            checkpoint_every: None,
-            resume,
-            identity: identity(m),
-        }),
-        ..EngineConfig::default()
-    }
-}
-
-/// Options whose interrupt flag is set from the start: the run stops at its first
-/// look at it.
-fn interrupted_at_once() -> CheckOptions<'static> {
-    static SET: AtomicBool = AtomicBool::new(true);
-    CheckOptions {
-        interrupt: Some(&SET),
-        ..CheckOptions::default()
-    }
-}
 
 fn resume(m: &RandomGraph, dir: &Path) -> Result<Outcome, EngineError> {
     check(m, &CheckOptions::default(), &config(2, dir, m, true)).map(|o| o.outcome)
-}
-
-fn resume_error(m: &RandomGraph, dir: &Path) -> String {
-    match resume(m, dir) {
-        Err(e) => e.to_string(),
-        Ok(o) => panic!("resumed a damaged work directory: {:?}", o.verdict),
-    }
-}
-
-fn current_dir(dir: &Path) -> PathBuf {
-    dir.join(std::fs::read_to_string(dir.join("CURRENT")).unwrap().trim())
 }
 
 /// A run of [`graph`] at 2 workers that checkpoints at every level end, up to the
@@ -99,15 +44,6 @@ fn checkpointed_before_the_violation(name: &str) -> (RandomGraph, PathBuf, Outco
 /// [`checkpointed_before_the_violation`] without the reference outcome.
 fn before_the_violation(name: &str) -> (RandomGraph, PathBuf) {
     let (m, dir, _) = checkpointed_before_the_violation(name);
-    (m, dir)
-}
-
-/// A run of [`graph`] at 2 workers checkpointed after its first level (the initial
-/// states): the resumed run does all the rest, the violation included.
-fn checkpointed_at_once(name: &str) -> (RandomGraph, PathBuf) {
-    let m = graph();
-    let dir = workdir(name);
-    check(&m, &interrupted_at_once(), &config(2, &dir, &m, false)).unwrap();
     (m, dir)
 }
 
@@ -278,19 +214,6 @@ fn a_chain_that_does_not_replay_blames_the_logs() {
     );
     assert!(!e.contains('\n'), "one line: {e}");
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// Rewrites the manifest of the current checkpoint of `dir` through `edit` and
-/// recomputes its checksum, as a tool that knows the format would.
-fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
-    let manifest = current_dir(dir).join("manifest.json");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    let (json, _) = text.trim_end().rsplit_once('\n').unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
-    edit(&mut value);
-    let json = serde_json::to_string_pretty(&value).unwrap();
-    let sum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
-    std::fs::write(&manifest, format!("{json}\n{sum:016x}\n")).unwrap();
 }
 
 /// Rewrites worker `worker`'s file of the current checkpoint of `dir` through `edit`

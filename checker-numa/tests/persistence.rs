@@ -3,28 +3,18 @@
 
 mod common_graph;
 mod common_outcome;
+mod common_workdir;
 
 use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
-use checker_numa::checkpoint::RunIdentity;
-use checker_numa::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};
+use checker_numa::{check, EngineError, ParallelOutcome};
 use common_graph::RandomGraph;
 use common_outcome::same;
-use std::path::{Path, PathBuf};
+use common_workdir::{
+    checkpointed_at_once, config, current_dir, edit_manifest, graph, interrupted_at_once,
+    resume_error, workdir,
+};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-
-fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("checker-persist-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn graph() -> RandomGraph {
-    RandomGraph {
-        bad: Some(39_999),
-        ..RandomGraph::new(40_000, 3, 21)
-    }
-}
 
 /// [`graph`]'s shape with another size and seed and no invariant violation.
 fn graph_without_violation(size: u64, seed: u64) -> RandomGraph {
@@ -43,30 +33,6 @@ fn assert_stopped_by_the_budget(outcome: &Outcome) {
             reason: StopReason::MemoryBudget
         }
     );
-}
-
-fn identity(m: &RandomGraph) -> RunIdentity {
-    use checker_core::Model;
-    RunIdentity {
-        model_name: m.name(),
-        model_spec: vec!["graph".into(), m.seed.to_string()],
-        model_digest: None,
-    }
-}
-
-fn config(workers: usize, dir: &Path, m: &RandomGraph, resume: bool) -> EngineConfig {
-    EngineConfig {
-        workers,
-        pin: false,
-        batch_bytes: 512,
-        persistence: Some(Persistence {
-            workdir: dir.to_path_buf(),
-            checkpoint_every: None,
-            resume,
-            identity: identity(m),
-        }),
-        ..EngineConfig::default()
-    }
 }
 
 #[test]
@@ -221,15 +187,6 @@ fn resume_refuses_another_worker_count_or_model() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Makes a checkpoint after the first level and returns the directory.
-fn checkpointed(name: &str) -> (RandomGraph, PathBuf) {
-    let m = graph();
-    let dir = workdir(name);
-    let c = config(2, &dir, &m, false);
-    check(&m, &interrupted_at_once(), &c).unwrap();
-    (m, dir)
-}
-
 /// A run checkpointed with deadlock checking off is not resumed with it on, nor the
 /// other way round: levels already expanded were checked one way.
 #[test]
@@ -257,31 +214,10 @@ fn resume_keeps_the_deadlock_setting() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Options whose interrupt flag is set from the start: the run stops at its first
-/// look at it.
-fn interrupted_at_once() -> CheckOptions<'static> {
-    static SET: AtomicBool = AtomicBool::new(true);
-    CheckOptions {
-        interrupt: Some(&SET),
-        ..CheckOptions::default()
-    }
-}
-
-fn resume_error(m: &RandomGraph, dir: &Path) -> String {
-    match check(m, &CheckOptions::default(), &config(2, dir, m, true)) {
-        Err(e) => e.to_string(),
-        Ok(o) => panic!("resumed a damaged checkpoint: {:?}", o.outcome.verdict),
-    }
-}
-
-fn current_dir(dir: &Path) -> PathBuf {
-    dir.join(std::fs::read_to_string(dir.join("CURRENT")).unwrap().trim())
-}
-
 #[test]
 fn corrupted_checkpoints_are_refused() {
     // A flipped byte in a worker file.
-    let (m, dir) = checkpointed("flip");
+    let (m, dir) = checkpointed_at_once("flip");
     let file = current_dir(&dir).join("worker-1.bin");
     let mut bytes = std::fs::read(&file).unwrap();
     let mid = bytes.len() / 2;
@@ -294,7 +230,7 @@ fn corrupted_checkpoints_are_refused() {
     );
 
     // A truncated worker file.
-    let (m, dir) = checkpointed("truncate");
+    let (m, dir) = checkpointed_at_once("truncate");
     let file = current_dir(&dir).join("worker-0.bin");
     let len = std::fs::metadata(&file).unwrap().len();
     std::fs::OpenOptions::new()
@@ -308,7 +244,7 @@ fn corrupted_checkpoints_are_refused() {
     assert!(e.contains("(truncated?)"), "{e}");
 
     // A damaged manifest.
-    let (m, dir) = checkpointed("manifest");
+    let (m, dir) = checkpointed_at_once("manifest");
     let manifest = current_dir(&dir).join("manifest.json");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, text.replacen("\"depth\": ", "\"depth\": 1", 1)).unwrap();
@@ -316,14 +252,9 @@ fn corrupted_checkpoints_are_refused() {
     assert!(e.contains("manifest.json: checksum mismatch"), "{e}");
 
     // Another format version, with a valid checksum.
-    let (m, dir) = checkpointed("version");
-    let manifest = current_dir(&dir).join("manifest.json");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    let (json, _) = text.trim_end().rsplit_once('\n').unwrap();
+    let (m, dir) = checkpointed_at_once("version");
     let version = checker_numa::checkpoint::FORMAT_VERSION;
-    let json = json.replacen(&format!("\"version\": {version}"), "\"version\": 99", 1);
-    let sum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
-    std::fs::write(&manifest, format!("{json}\n{sum:016x}\n")).unwrap();
+    edit_manifest(&dir, |m| m["version"] = 99.into());
     let e = resume_error(&m, &dir);
     assert!(
         e.contains(&format!(
@@ -333,20 +264,13 @@ fn corrupted_checkpoints_are_refused() {
     );
 
     // An elapsed time that is no duration, with a valid checksum.
-    let (m, dir) = checkpointed("elapsed");
-    let manifest = current_dir(&dir).join("manifest.json");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    let (json, _) = text.trim_end().rsplit_once('\n').unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
-    value["elapsed_s"] = (-1.0).into();
-    let json = serde_json::to_string_pretty(&value).unwrap();
-    let sum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
-    std::fs::write(&manifest, format!("{json}\n{sum:016x}\n")).unwrap();
+    let (m, dir) = checkpointed_at_once("elapsed");
+    edit_manifest(&dir, |m| m["elapsed_s"] = (-1.0).into());
     let e = resume_error(&m, &dir);
     assert!(e.contains("elapsed time -1 s is not a duration"), "{e}");
 
     // A CURRENT file whose name goes on past the checkpoint's.
-    let (m, dir) = checkpointed("current");
+    let (m, dir) = checkpointed_at_once("current");
     let name = std::fs::read_to_string(dir.join("CURRENT")).unwrap();
     std::fs::write(dir.join("CURRENT"), format!("{}\nfoo\n", name.trim())).unwrap();
     let e = resume_error(&m, &dir);
@@ -357,7 +281,7 @@ fn corrupted_checkpoints_are_refused() {
     assert!(!e.contains('\n'), "one line: {e}");
 
     // A parent log shorter than the checkpoint says.
-    let (m, dir) = checkpointed("shortlog");
+    let (m, dir) = checkpointed_at_once("shortlog");
     std::fs::OpenOptions::new()
         .write(true)
         .open(dir.join("log-1.bin"))
