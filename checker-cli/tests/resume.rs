@@ -127,24 +127,30 @@ fn kill_9_at_random_moments_then_resume_gives_the_uninterrupted_counts() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn sigint_writes_a_checkpoint_and_exits_3() {
-    let dir = scratch("sigint");
-    let (expected, _) = reference(&dir);
-    let workdir = dir.join("work");
+/// A 2-worker `twophase 9` run in `workdir`, sent `signal` (as `kill` spells it) after
+/// 0.7 s, waited for.
+fn signalled_run(workdir: &Path, signal: &str) -> std::process::Output {
     let child = checker()
         .args(["check", "twophase", "9", "--workers", "2", "--workdir"])
-        .arg(&workdir)
+        .arg(workdir)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(700));
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn sigint_writes_a_checkpoint_and_exits_3() {
+    let dir = scratch("sigint");
+    let (expected, _) = reference(&dir);
+    let workdir = dir.join("work");
+    let out = signalled_run(&workdir, "-INT");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("the run was interrupted"), "{stdout}");
@@ -392,19 +398,7 @@ fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
 fn sighup_writes_a_checkpoint_and_exits_3() {
     let dir = scratch("sighup");
     let workdir = dir.join("work");
-    let child = checker()
-        .args(["check", "twophase", "9", "--workers", "2", "--workdir"])
-        .arg(&workdir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    let kill = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
+    let out = signalled_run(&workdir, "-HUP");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("the run was interrupted"), "{stdout}");

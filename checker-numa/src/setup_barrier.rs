@@ -108,11 +108,10 @@ mod tests {
         panicking: Option<usize>,
         failing: Option<usize>,
     ) -> Option<Vec<String>> {
-        let (done, ended) = mpsc::channel();
-        std::thread::spawn(move || {
+        within_ten_seconds(move || {
             let barrier = SetupBarrier::new(workers);
             let failed = AtomicBool::new(false);
-            let results: Vec<String> = std::thread::scope(|scope| {
+            std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..workers)
                     .map(|id| {
                         let (barrier, failed) = (&barrier, &failed);
@@ -124,18 +123,30 @@ mod tests {
                         })
                     })
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| match h.join() {
-                        Ok(Some(v)) => format!("ready {v}"),
-                        Ok(None) => "not started".to_string(),
-                        Err(_) => "panicked".to_string(),
-                    })
-                    .collect()
-            });
-            let _ = done.send(results);
+                handles.into_iter().map(describe).collect()
+            })
+        })
+    }
+
+    /// `run`'s result, from a thread of its own, or `None` if it had not ended after
+    /// 10 s (some worker was left waiting).
+    fn within_ten_seconds(
+        run: impl FnOnce() -> Vec<String> + Send + 'static,
+    ) -> Option<Vec<String>> {
+        let (done, ended) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(run());
         });
         ended.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    /// How a worker's thread ended: ready with its value, not started, or panicked.
+    fn describe(handle: std::thread::ScopedJoinHandle<'_, Option<usize>>) -> String {
+        match handle.join() {
+            Ok(Some(v)) => format!("ready {v}"),
+            Ok(None) => "not started".to_string(),
+            Err(_) => "panicked".to_string(),
+        }
     }
 
     /// Starts `started` of a barrier's `parties` threads through `set_up_together`,
@@ -143,11 +154,10 @@ mod tests {
     /// and cancels the barrier; returns each started thread's result, or `None` if they
     /// had not all ended after 10 s.
     fn run_with_missing_threads(parties: usize, started: usize) -> Option<Vec<String>> {
-        let (done, ended) = mpsc::channel();
-        std::thread::spawn(move || {
+        within_ten_seconds(move || {
             let barrier = SetupBarrier::new(parties);
             let failed = AtomicBool::new(false);
-            let results: Vec<String> = std::thread::scope(|scope| {
+            std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..started)
                     .map(|id| {
                         let (barrier, failed) = (&barrier, &failed);
@@ -158,18 +168,9 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(20));
                 failed.store(true, Ordering::SeqCst);
                 barrier.cancel();
-                handles
-                    .into_iter()
-                    .map(|h| match h.join() {
-                        Ok(Some(v)) => format!("ready {v}"),
-                        Ok(None) => "not started".to_string(),
-                        Err(_) => "panicked".to_string(),
-                    })
-                    .collect()
-            });
-            let _ = done.send(results);
-        });
-        ended.recv_timeout(Duration::from_secs(10)).ok()
+                handles.into_iter().map(describe).collect()
+            })
+        })
     }
 
     #[test]
