@@ -97,8 +97,9 @@ pub struct CheckArgs {
     /// with (deadlock checking, and `--max-states`/`--max-depth` unless given again).
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
-    /// Memory the run may use, e.g. `8G`, `512M` (default: 75% of MemAvailable). Past
-    /// it the run writes a checkpoint and stops.
+    /// Memory the run may use, e.g. `8G`, `512M` (default: 75% of MemAvailable),
+    /// lowered to fit `ulimit -v`, `ulimit -d`, a cgroup memory limit and strict
+    /// overcommit. Past it the run writes a checkpoint and stops.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory: Option<u64>,
     /// Seconds between progress reports.

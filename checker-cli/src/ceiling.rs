@@ -15,6 +15,7 @@
 //! the search's own, not the disk's. The copies together need N times the memory of
 //! one 1-worker check.
 
+use crate::stdout::outln;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -191,7 +192,7 @@ impl ModelVisitor for Measure<'_> {
                 copies_s: together.iter().map(|&(s, _)| s).collect(),
             };
             let shown: Vec<String> = this.copies_s.iter().map(|t| format!("{t:.3}")).collect();
-            println!(
+            outln!(
                 "round {round}: alone {:.3} s, {copies} cop{} {} s",
                 this.alone_s,
                 if copies == 1 { "y" } else { "ies" },
@@ -200,7 +201,7 @@ impl ModelVisitor for Measure<'_> {
             rounds.push(this);
         }
         let result = Ceiling::of(&rounds, copies);
-        println!(
+        outln!(
             "{}: {} distinct states; median of {} round{}: alone {:.3} s, {copies} at once {:.3} s (the last to end; the first {:.3} s); slowdown {:.3}, {copies}-worker ceiling {:.2}x",
             model.name(),
             crate::report::thousands(distinct.unwrap_or_default()),

@@ -1,5 +1,6 @@
 //! `checker check`: builds the model, runs the chosen engine, prints the result.
 
+use crate::stdout::{out, outln};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use checker_core::{sequential, CheckOptions, Model, StopReason, Verdict};
 use checker_numa::checkpoint::{RunIdentity, SearchSettings};
-use checker_numa::mailbox_memory::meminfo_bytes;
+use checker_numa::process_limits::{BudgetSource, MemoryBudget, MemoryLimits};
 use checker_numa::{EngineConfig, Persistence, Telemetry};
 use fixtures::ModelVisitor;
 
@@ -18,8 +19,6 @@ use crate::model_arg::{is_dve_path, with_any_model};
 use crate::progress::ProgressPrinter;
 use crate::report;
 
-/// Share of MemAvailable used when `--memory` is not given.
-const DEFAULT_MEMORY_SHARE: f64 = 0.75;
 /// The longest `--progress-every` taken, in seconds (about 31 years).
 const MAX_PROGRESS_EVERY_S: f64 = 1e9;
 
@@ -224,6 +223,17 @@ fn interrupt_flag() -> Result<Arc<AtomicBool>, CliError> {
     Ok(flag)
 }
 
+/// What to add to the resume command of a run stopped at a budget that `source` set.
+fn how_to_raise(source: BudgetSource) -> &'static str {
+    match source {
+        BudgetSource::Given | BudgetSource::Available => " --memory LARGER",
+        BudgetSource::AddressSpace => ", after raising `ulimit -v`",
+        BudgetSource::DataSize => ", after raising `ulimit -d`",
+        BudgetSource::Cgroup => ", with a larger cgroup memory limit",
+        BudgetSource::Commit => ", once more memory can be committed",
+    }
+}
+
 /// The work directory: given, resumed, or fresh under the current one (`auto`).
 fn workdir(args: &CheckArgs) -> Result<(PathBuf, bool), CliError> {
     if let Some(dir) = &args.resume {
@@ -277,6 +287,7 @@ fn check_model<M: Model>(
         interrupt: Some(&interrupt),
     };
     let mut checkpoints_written = 0;
+    let mut memory_budget: Option<MemoryBudget> = None;
     let (outcome, telemetry, checkpoint): (_, Option<Telemetry>, Option<PathBuf>) =
         match args.engine {
             Engine::Sequential => (sequential::check(model, &options)?, None, None),
@@ -286,9 +297,6 @@ fn check_model<M: Model>(
                 } else {
                     workdir(args)?
                 };
-                let memory_budget = args.memory.or_else(|| {
-                    meminfo_bytes("MemAvailable").map(|m| (m as f64 * DEFAULT_MEMORY_SHARE) as u64)
-                });
                 let defaults = EngineConfig::default();
                 let config = EngineConfig {
                     workers: args.workers.unwrap_or(defaults.workers),
@@ -300,7 +308,14 @@ fn check_model<M: Model>(
                         .map_or(defaults.ring_capacity, |n| n as usize),
                     pin: !args.no_pin,
                     share_expansion: !args.no_share,
-                    memory_budget,
+                    memory_budget: args.memory,
+                    // Without `--memory`, the budget is a share of the memory
+                    // available; either way it fits the process's limits.
+                    memory_limits: if args.memory.is_some() {
+                        MemoryLimits::Process
+                    } else {
+                        MemoryLimits::ProcessAndAvailable
+                    },
                     persistence: (!args.memory_log).then(|| Persistence {
                         workdir: workdir.clone(),
                         checkpoint_every: args.checkpoint_every,
@@ -315,33 +330,41 @@ fn check_model<M: Model>(
                 }
                 let result = result?;
                 checkpoints_written = result.checkpoints_written;
+                memory_budget = result.memory_budget;
                 (result.outcome, Some(result.telemetry), result.checkpoint)
             }
         };
     printer.finish();
-    print!(
+    out!(
         "{}",
         report::render(&outcome, telemetry.as_ref(), args.engine)
     );
     if checkpoints_written > 0 {
-        println!("  checkpoints written:   {checkpoints_written}");
+        outln!("  checkpoints written:   {checkpoints_written}");
     }
     if let Verdict::Partial {
         reason: reason @ (StopReason::MemoryBudget | StopReason::Interrupted),
     } = &outcome.verdict
     {
-        let why = match reason {
-            StopReason::MemoryBudget => "the memory budget is reached",
-            _ => "the run was interrupted",
+        let why = match (reason, memory_budget) {
+            (StopReason::MemoryBudget, Some(budget)) => {
+                format!("the memory budget ({budget}) is reached")
+            }
+            (StopReason::MemoryBudget, None) => "the memory budget is reached".to_string(),
+            _ => "the run was interrupted".to_string(),
         };
         match &checkpoint {
-            Some(dir) => println!(
+            Some(dir) => outln!(
                 "Stopped because {why}. Checkpoint written to {}; continue with: checker check --resume {}{}",
                 dir.display(),
                 dir.display(),
-                if *reason == StopReason::MemoryBudget { " --memory LARGER" } else { "" }
+                match (reason, memory_budget) {
+                    (StopReason::MemoryBudget, Some(budget)) => how_to_raise(budget.source),
+                    (StopReason::MemoryBudget, None) => " --memory LARGER",
+                    _ => "",
+                }
             ),
-            None => println!(
+            None => outln!(
                 "Stopped because {why}. No checkpoint: {}",
                 if args.engine == Engine::Sequential {
                     "the sequential checker writes none"
@@ -356,6 +379,9 @@ fn check_model<M: Model>(
             serde_json::from_str(&report::json(&outcome, telemetry.as_ref(), args.engine))
                 .expect("the report is JSON");
         json["checkpoints_written"] = checkpoints_written.into();
+        if let Some(budget) = memory_budget {
+            json["memory_budget"] = serde_json::to_value(budget).expect("a budget serialises");
+        }
         let json = serde_json::to_string_pretty(&json).expect("the report serialises") + "\n";
         file.set_len(0)
             .and_then(|()| file.write_all(json.as_bytes()))

@@ -12,12 +12,14 @@ mod error;
 mod model_arg;
 mod progress;
 mod report;
+mod stdout;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 use args::{Cli, Command};
 use error::CliError;
+use stdout::{out, outln};
 
 fn main() -> ExitCode {
     allocator::apply();
@@ -62,14 +64,14 @@ fn usage_error_line(e: &clap::Error) -> String {
 fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::List => {
-            print!("{}", report::catalogue_table());
+            out!("{}", report::catalogue_table());
             Ok(0)
         }
         Command::Topology { workers } => {
             let topology = checker_numa::topology::detect();
             let plan = checker_numa::placement::plan(&topology, workers);
-            println!("{topology}");
-            println!("{plan}");
+            outln!("{topology}");
+            outln!("{plan}");
             Ok(0)
         }
         Command::Check(args) => check::run(&args),

@@ -1,6 +1,7 @@
 //! The MODEL argument of `check` and `ceiling` (and so of `bench`, whose children they
 //! are): a bundled model and its parameters, or the path of a DVE file.
 
+use crate::stdout::outln;
 use std::path::Path;
 
 use fixtures::ModelVisitor;
@@ -32,7 +33,7 @@ pub fn with_any_model<V: ModelVisitor>(spec: &[String], visitor: V) -> Result<V:
     let model = checker_dve::DveModel::from_file(Path::new(name))
         .map_err(|e| CliError::Input(e.to_string()))?;
     for notice in model.notices() {
-        println!("Note: {notice}");
+        outln!("Note: {notice}");
     }
     Ok(visitor.visit(model))
 }

@@ -1,6 +1,7 @@
 //! Progress reports in the style of TLC's progress lines, or a live status line when
 //! stdout is a terminal.
 
+use crate::stdout::outln;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -58,7 +59,7 @@ impl ProgressPrinter {
         );
         match &self.bar {
             Some(bar) => bar.set_message(line),
-            None => println!("{line}"),
+            None => outln!("{line}"),
         }
         *last = Some(p.clone());
     }

@@ -301,3 +301,46 @@ fn twophase_9_prints_ten_million_states() {
         stdout(&o)
     );
 }
+
+/// A reader that stops reading (`checker check ... | head`) costs the report, not the
+/// run: no panic, the JSON file is written and the exit code is the verdict's, for
+/// both engines and for a violation's trace.
+#[test]
+fn a_closed_stdout_is_no_panic_and_the_json_is_still_written() {
+    let dir = std::env::temp_dir().join(format!("checker-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (args, code, distinct) in [
+        (
+            &["check", "twophase", "7", "--workers", "2"][..],
+            0,
+            296_448,
+        ),
+        (
+            &["check", "twophase", "7", "--engine", "sequential"],
+            0,
+            296_448,
+        ),
+        (&["check", "diehard", "--workers", "2"], 1, 14),
+    ] {
+        let json = dir.join("out.json");
+        let _ = std::fs::remove_file(&json);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_checker"))
+            .args(args)
+            .arg("--json")
+            .arg(&json)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the report is printed.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(report["distinct"], distinct, "{args:?}: {report}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -405,3 +405,55 @@ fn sighup_writes_a_checkpoint_and_exits_3() {
     assert!(workdir.join("CURRENT").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Under `ulimit -v` the budget is lowered to fit what the address-space limit leaves,
+/// so the run stops with a checkpoint at a level end instead of aborting when an
+/// allocation fails (which lost the whole run); resumed without the limit, it ends
+/// with the full counts.
+#[test]
+fn an_address_space_limit_stops_the_run_with_a_checkpoint_instead_of_an_abort() {
+    let dir = scratch("ulimit");
+    let work = dir.join("work");
+    let json = dir.join("stopped.json");
+    // 160 MiB: the two workers' stacks and malloc arenas reserve about 136 MiB of
+    // address space, and this model needs more than the rest (its last levels hold
+    // millions of states: before the budget fitted the limit and was looked at
+    // part-way through a level, the run aborted with "memory allocation of 50331648
+    // bytes failed").
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -v 163840 && exec "$@""#)
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_checker"))
+        .args(["check", "synthetic", "states=6000000", "branching=3"])
+        .args(["--workers", "2", "--no-pin", "--workdir"])
+        .arg(&work)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(
+        stdout
+            .contains("of the address space `ulimit -v` leaves) is reached. Checkpoint written to")
+            && stdout.contains(", after raising `ulimit -v`"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        report["memory_budget"]["source"], "address_space",
+        "{report}"
+    );
+    let budget = report["memory_budget"]["bytes"].as_u64().unwrap();
+    assert!(budget > 0 && budget < 160 << 20, "{budget}");
+    let stopped_at = report["distinct"].as_u64().unwrap();
+    assert!(stopped_at < 6_000_000, "{stopped_at}");
+    assert_eq!(
+        run_counts(&["check", "--no-pin"], Some(&work)),
+        (6_000_000, 18_000_001, 15, 0)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

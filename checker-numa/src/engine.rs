@@ -21,11 +21,14 @@ use checker_core::{CheckOptions, Model, Outcome, Progress, StopReason, Verdict};
 use crate::checkpoint::{self, CheckpointError, Manifest, RunIdentity, SearchSettings, WorkerFile};
 use crate::frontier::Frontier;
 use crate::mailbox::{mailbox, MailboxReceiver, MailboxSender};
-use crate::mailbox_memory::refuse_oversized_mailboxes;
+use crate::mailbox_memory::{
+    mailbox_memory, refuse_oversized_mailboxes, thread_address_space, thread_stacks,
+};
 use crate::message::Message;
 use crate::parent_log::{chain_to, ChainError, ParentLog};
 use crate::partition::MAX_WORKERS;
 use crate::placement::{pin_current_thread, plan, PlacementPlan};
+use crate::process_limits::{Headroom, MemoryBudget, MemoryLimits};
 use crate::setup_barrier::{set_up_together, SetupBarrier};
 use crate::table::FingerprintSet;
 use crate::telemetry::{Telemetry, WorkerTelemetry};
@@ -67,6 +70,11 @@ pub struct EngineConfig {
     /// more than 64 MiB, is refused before anything is allocated (as is one whose
     /// mailboxes exceed the machine's memory or the address-space limit, budget or not).
     pub memory_budget: Option<u64>,
+    /// Which of the process's limits the budget is lowered to fit when the run starts
+    /// ([`process_limits`](crate::process_limits)): by default those past which the
+    /// process would be killed or aborted (`ulimit -v`, `ulimit -d`, the cgroup's
+    /// memory limit, strict overcommit), so that it checkpoints and stops instead.
+    pub memory_limits: MemoryLimits,
     /// Bytes of a frontier kept in memory before it spills to the work directory;
     /// defaults to a quarter of each worker's share of the memory budget.
     pub frontier_spill_bytes: Option<usize>,
@@ -86,6 +94,7 @@ impl Default for EngineConfig {
             pin: true,
             topology: None,
             memory_budget: None,
+            memory_limits: MemoryLimits::default(),
             frontier_spill_bytes: None,
             persistence: None,
             share_expansion: true,
@@ -132,6 +141,8 @@ pub struct ParallelOutcome {
     pub checkpoint: Option<PathBuf>,
     /// Checkpoints written during the run.
     pub checkpoints_written: u64,
+    /// The memory budget the run worked to, and what set it; `None` if it had none.
+    pub memory_budget: Option<MemoryBudget>,
 }
 
 /// Where a worker's state comes from at the start of a segment.
@@ -184,6 +195,12 @@ pub fn check<M: Model>(
         )));
     }
     refuse_oversized_mailboxes(workers, config.ring_capacity, config.memory_budget)?;
+    let memory_budget = Headroom::read(
+        thread_address_space(workers),
+        thread_stacks(workers),
+        mailbox_memory(workers, config.ring_capacity),
+    )
+    .budget(config.memory_budget, config.memory_limits);
     if let Some(p) = persistence {
         std::fs::create_dir_all(&p.workdir)
             .map_err(|e| EngineError::Io(format!("{}: {e}", p.workdir.display())))?;
@@ -236,6 +253,7 @@ pub fn check<M: Model>(
             totals: totals.clone(),
             started,
             elapsed_before,
+            memory_budget: memory_budget.map(|b| b.bytes),
         };
         let mut results = segment.run(sources)?;
         // Telemetry covers the whole run: add the earlier segments' figures.
@@ -297,7 +315,11 @@ pub fn check<M: Model>(
             elapsed_before + started.elapsed(),
             keep_checkpoint.then_some(checkpoint).flatten(),
             checkpoints_written,
-        );
+        )
+        .map(|outcome| ParallelOutcome {
+            memory_budget,
+            ..outcome
+        });
     }
 }
 
@@ -376,6 +398,8 @@ struct Segment<'a, M: Model> {
     totals: GlobalTotals,
     started: Instant,
     elapsed_before: Duration,
+    /// Bytes all the workers may use together.
+    memory_budget: Option<u64>,
 }
 
 impl<M: Model> Segment<'_, M> {
@@ -398,12 +422,16 @@ impl<M: Model> Segment<'_, M> {
         // Set when a worker's thread panics: the others would wait for its messages
         // forever, so they panic too when they next wait (see `WorkerSetup::abandoned`).
         let abandoned = AtomicBool::new(false);
+        // Set by the first worker whose memory would pass its share part-way through a
+        // level (see `WorkerSetup::memory_exhausted`).
+        let memory_exhausted = AtomicBool::new(false);
         let results: Vec<std::thread::Result<Option<WorkerResult>>> = std::thread::scope(|scope| {
             let mut handles = Vec::with_capacity(workers);
             for (placement, source) in self.plan.workers.iter().zip(sources) {
                 let (grid, wired, progress) = (&grid, &wired, &progress);
                 let (setup_failed, setup_error) = (&setup_failed, &setup_error);
                 let (driver, finished, abandoned) = (driver.clone(), &finished, &abandoned);
+                let memory_exhausted = &memory_exhausted;
                 let body = move || {
                     let _wake = WakeOnDrop(driver, finished, abandoned);
                     let id = placement.worker;
@@ -453,6 +481,7 @@ impl<M: Model> Segment<'_, M> {
                         checkpoints: self.checkpoints.clone(),
                         interrupt: self.options.interrupt,
                         abandoned,
+                        memory_exhausted,
                         totals: self.totals.clone(),
                     };
                     Some(Worker::new(setup, state).run())
@@ -503,8 +532,7 @@ impl<M: Model> Segment<'_, M> {
     }
 
     fn memory_share(&self) -> Option<u64> {
-        self.config
-            .memory_budget
+        self.memory_budget
             .map(|b| b / self.plan.workers.len() as u64)
     }
 
@@ -651,6 +679,7 @@ fn finish<M: Model>(
         plan,
         checkpoint,
         checkpoints_written,
+        memory_budget: None,
     })
 }
 

@@ -22,6 +22,7 @@ pub mod parent_log;
 pub mod partition;
 pub mod pin;
 pub mod placement;
+pub mod process_limits;
 pub mod ring;
 pub mod setup_barrier;
 pub mod short_eq;

@@ -20,7 +20,7 @@ const MAILBOXES_WITHIN_ANY_BUDGET: u64 = 64 << 20;
 /// its entry in the setup grid, the two ends that the workers keep, and the sender's
 /// batch for the receiver (its buffer comes later, with the first state). Every item
 /// is measured from the types; rings are per pair, so this grows with the square of
-/// the worker count (about 3 KiB per pair with 16-message rings). Saturates rather
+/// the worker count (about 3.6 KiB per pair with 16-message rings). Saturates rather
 /// than overflows.
 pub fn mailbox_memory(workers: usize, ring_capacity: usize) -> u64 {
     use std::mem::size_of;
@@ -57,26 +57,30 @@ pub(crate) fn refuse_oversized_mailboxes(
 }
 
 /// Address space that `workers` worker threads reserve before they allocate anything:
-/// each its stack (Rust's 2 MiB, or `RUST_MIN_STACK`) with a little over for guard
-/// pages and the signal stack and, with glibc, a malloc arena of 64 MiB for each
+/// their stacks ([`thread_stacks`]) and, with glibc, a malloc arena of 64 MiB for each
 /// thread up to 8 per CPU. Nothing of it is memory in use until touched, but all of it
 /// counts against `ulimit -v`.
-fn thread_address_space(workers: usize) -> u64 {
+pub(crate) fn thread_address_space(workers: usize) -> u64 {
+    let arenas = if cfg!(target_env = "gnu") {
+        const ARENA: u64 = 64 << 20;
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        (workers as u64).min(8 * cpus).saturating_mul(ARENA)
+    } else {
+        0
+    };
+    thread_stacks(workers).saturating_add(arenas)
+}
+
+/// The stacks of `workers` worker threads: each Rust's 2 MiB (or `RUST_MIN_STACK`)
+/// with a little over for guard pages and the signal stack. Writable private memory,
+/// so charged against `ulimit -d` and strict overcommit's commit limit.
+pub(crate) fn thread_stacks(workers: usize) -> u64 {
     const STACK_OVERHEAD: u64 = 64 << 10;
     let stack = std::env::var("RUST_MIN_STACK")
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(2 << 20);
-    let threads = workers as u64;
-    let stacks = threads.saturating_mul(stack.saturating_add(STACK_OVERHEAD));
-    let arenas = if cfg!(target_env = "gnu") {
-        const ARENA: u64 = 64 << 20;
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-        threads.min(8 * cpus).saturating_mul(ARENA)
-    } else {
-        0
-    };
-    stacks.saturating_add(arenas)
+    (workers as u64).saturating_mul(stack.saturating_add(STACK_OVERHEAD))
 }
 
 /// What the mailboxes' memory is compared with.

@@ -295,11 +295,16 @@ impl ParentLog {
 
     /// Bytes of RAM the log holds.
     pub fn memory_bytes(&self) -> u64 {
-        let level = (self.level.capacity() * std::mem::size_of::<LevelEntry>()) as u64;
-        match &self.store {
-            Store::Memory(v) => level + (v.capacity() * std::mem::size_of::<LogEntry>()) as u64,
-            Store::File { .. } => level + (1 << 20),
-        }
+        self.level_bytes()
+            + match &self.store {
+                Store::Memory(v) => (v.capacity() * std::mem::size_of::<LogEntry>()) as u64,
+                Store::File { .. } => 1 << 20,
+            }
+    }
+
+    /// Bytes held by the entries of the level being built (its capacity).
+    pub fn level_bytes(&self) -> u64 {
+        (self.level.capacity() * std::mem::size_of::<LevelEntry>()) as u64
     }
 }
 

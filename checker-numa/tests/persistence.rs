@@ -6,7 +6,8 @@ mod common_outcome;
 mod common_workdir;
 
 use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
-use checker_numa::{check, EngineError, ParallelOutcome};
+use checker_numa::frontier::Frontier;
+use checker_numa::{check, checkpoint, EngineError, ParallelOutcome};
 use common_graph::RandomGraph;
 use common_outcome::same;
 use common_workdir::{
@@ -390,5 +391,53 @@ fn memory_budget_counts_the_batch_buffers() {
         reference.level_sizes[..3],
         "stopped at the third level end"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A level that outgrows a worker's share many times over stops the run part-way
+/// through it, with the level saved in the checkpoint: growing to the level's end
+/// before looking at the budget (as the engine once did) needed memory the process
+/// might not get, and an allocation that fails aborts the run with nothing saved.
+/// Resumed with a larger budget, the run ends with the reference's counts.
+#[test]
+fn a_level_larger_than_the_budget_stops_part_way_with_a_checkpoint() {
+    // 30 successors a state: the fifth level has most of the states, whose log
+    // entries alone (24 bytes each) pass an 8 MiB share.
+    let m = RandomGraph::new(500_000, 30, 12);
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    assert!(
+        reference.level_sizes[4] > 400_000,
+        "{:?}",
+        reference.level_sizes
+    );
+    let dir = workdir("mid-level-budget");
+    let mut c = config(2, &dir, &m, false);
+    c.memory_budget = Some(16 << 20);
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    assert_stopped_by_the_budget(&got.outcome);
+    let done = got.outcome.level_sizes.len();
+    assert_eq!(got.outcome.level_sizes, reference.level_sizes[..done]);
+    assert!(done < reference.level_sizes.len(), "{done} levels");
+    let (generation, manifest) = checkpoint::read_current(&dir).unwrap();
+    for (worker, file) in manifest.worker_files.iter().enumerate() {
+        let loaded = checkpoint::read_worker(
+            &generation,
+            worker,
+            2,
+            file,
+            Frontier::in_memory(),
+            Frontier::in_memory(),
+        )
+        .unwrap();
+        let partial = loaded.partial.expect("the level is saved part-way");
+        assert!(
+            !partial.next.is_empty(),
+            "worker {worker} saved no state of it"
+        );
+    }
+    let mut c = config(2, &dir, &m, true);
+    c.memory_budget = Some(1 << 30);
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    same(&got.outcome, &reference, "resumed with a larger budget");
     std::fs::remove_dir_all(&dir).unwrap();
 }

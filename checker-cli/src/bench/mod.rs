@@ -17,6 +17,7 @@ mod sweep;
 mod table;
 mod workers;
 
+use crate::stdout::{out, outln};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -151,7 +152,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         plot::draw_workers(&workers_svg, &title, split).map_err(|e| svg_error(&workers_svg, e))?;
     }
     let first = &sweep.runs[0].report;
-    println!(
+    outln!(
         "{title}: {} distinct, {} generated states, {} levels ({}); {} repeat{} per configuration",
         crate::report::thousands(first.distinct),
         crate::report::thousands(first.generated),
@@ -160,15 +161,15 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         args.repeat,
         if args.repeat == 1 { "" } else { "s" }
     );
-    println!("machine: {}", info.machine.summary());
-    print!("{}", table::render(&figures.summary));
+    outln!("machine: {}", info.machine.summary());
+    out!("{}", table::render(&figures.summary));
     if let Some(line) = table::idle_line(&figures.summary) {
-        println!("{line}");
+        outln!("{line}");
     }
     if let Some(warning) = &warning {
-        println!("{warning}");
+        outln!("{warning}");
     }
-    println!(
+    outln!(
         "wrote {0}/results.csv, {0}/results.json, {0}/scaling.svg, {0}/workers.svg and {0}/runs/",
         out.display()
     );

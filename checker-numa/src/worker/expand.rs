@@ -1,8 +1,6 @@
 //! Expansion: a worker's own frontier, chunk by chunk, and each state's successors
 //! into the batch of their owner (this worker's own batch included).
 
-use std::sync::atomic::Ordering;
-
 use checker_core::short_copy::pack_buffer;
 use checker_core::{fingerprint, Model};
 
@@ -87,9 +85,10 @@ impl<M: Model> Worker<'_, M> {
                     }
                 }
                 self.publish_progress(*left);
-                // On an interrupt, stop after this batch of states: the rest of the
-                // level is saved and expanded when the run is resumed.
-                if self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+                // On an interrupt, or once memory runs short, stop after this batch
+                // of states: the rest of the level is saved and expanded when the run
+                // is resumed.
+                if self.should_pause() {
                     self.pausing = true;
                     break;
                 }

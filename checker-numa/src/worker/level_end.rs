@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use checker_core::{Model, StopReason};
 
-use super::{batch_room, Ending, PartialLevel, Worker};
+use super::{batch_room, Ending, PartialLevel, Worker, MEMORY_CHECK_EVERY};
 use crate::checkpoint::{self, WorkerFile};
 use crate::frontier::Frontier;
 use crate::message::{LevelSummary, Message, SummaryFlags};
@@ -41,9 +41,6 @@ impl<M: Model> Worker<'_, M> {
             self.io_error
                 .get_or_insert_with(|| format!("spilling the frontier: {e}"));
         }
-        let memory = self.memory_in_use();
-        // Stop before the table's next doubling would not fit the share.
-        let projected = memory + self.state.table.memory_bytes() as u64 / 2;
         SummaryFlags {
             interrupt: self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)),
             // One clock decides for everyone: worker 0's.
@@ -53,10 +50,50 @@ impl<M: Model> Worker<'_, M> {
                     .checkpoints
                     .every
                     .is_some_and(|every| self.segment_start.elapsed() >= every),
-            over_budget: self.memory_share.is_some_and(|share| projected > share),
+            over_budget: self
+                .memory_share
+                .is_some_and(|share| self.projected_memory() > share)
+                || self.memory_exhausted.load(Ordering::Relaxed),
             paused: self.pausing,
             failed: self.io_error.is_some(),
         }
+    }
+
+    /// The memory this worker uses, plus what the next doubling of each structure
+    /// that grows by doubling would add: the table (counted as half of it), the
+    /// level's log entries and its index. Past the share, the run stops before that
+    /// growth, at the level end or part-way through the level.
+    pub(super) fn projected_memory(&self) -> u64 {
+        self.memory_in_use()
+            + self.state.table.memory_bytes() as u64 / 2
+            + self.state.log.level_bytes()
+            + self.level_index.memory_bytes() as u64
+    }
+
+    /// Every [`MEMORY_CHECK_EVERY`] stored batches, part-way through a level: if this
+    /// worker's projected memory passes its share, tells every worker to stop
+    /// expanding (see [`WorkerSetup::memory_exhausted`](super::WorkerSetup)).
+    #[inline]
+    pub(super) fn check_memory(&mut self) {
+        self.memory_check_in -= 1;
+        if self.memory_check_in > 0 {
+            return;
+        }
+        self.memory_check_in = MEMORY_CHECK_EVERY;
+        if self
+            .memory_share
+            .is_some_and(|share| self.projected_memory() > share)
+            && !self.memory_exhausted.load(Ordering::Relaxed)
+        {
+            self.memory_exhausted.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether to stop expanding: the user interrupted the run, or some worker's
+    /// memory would pass its share.
+    pub(super) fn should_pause(&self) -> bool {
+        self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed))
+            || self.memory_exhausted.load(Ordering::Relaxed)
     }
 
     fn memory_in_use(&self) -> u64 {
@@ -85,7 +122,11 @@ impl<M: Model> Worker<'_, M> {
                 log: self.state.log.take_level(),
                 next: std::mem::replace(&mut self.state.next, Frontier::in_memory()),
             });
-            return Some(Ending::Limit(StopReason::Interrupted));
+            return Some(Ending::Limit(if self.level_summary.flags.over_budget {
+                StopReason::MemoryBudget
+            } else {
+                StopReason::Interrupted
+            }));
         }
         self.state.counters.generated += self.own_report.generated;
         self.state.counters.expanded += self.own_report.expanded;

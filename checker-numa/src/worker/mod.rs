@@ -52,6 +52,11 @@ use store::{PendingOffer, OFFER_WINDOW};
 /// frontier or of a share).
 const POLL_EVERY: usize = 64;
 
+/// Batches stored between two comparisons of a worker's memory with its share, part-way
+/// through a level: a few hundred KiB of states at most, against structures that grow
+/// by doubling.
+const MEMORY_CHECK_EVERY: u32 = 16;
+
 /// Bits of [`ProgressSlot::unexpanded`] that hold the count (the level tag is above).
 const UNEXPANDED_COUNT_BITS: u32 = 40;
 const UNEXPANDED_COUNT_MASK: u64 = (1 << UNEXPANDED_COUNT_BITS) - 1;
@@ -201,6 +206,12 @@ pub struct WorkerSetup<'a, M: Model> {
     /// messages this worker waits for will never come, so it panics too when it next
     /// waits, and the run ends with the panic instead of hanging.
     pub abandoned: &'a AtomicBool,
+    /// Set by the first worker whose memory, with the next doubling of its growing
+    /// structures, would pass its share part-way through a level (a level can outgrow
+    /// a share many times over, and an allocation past the process's limits aborts
+    /// it): every worker then stops expanding, as on an interrupt, and the level is
+    /// saved part-way with the run's checkpoint.
+    pub memory_exhausted: &'a AtomicBool,
     /// The agreed totals so far (default for a fresh run).
     pub totals: GlobalTotals,
 }
@@ -272,6 +283,9 @@ pub struct Worker<'a, M: Model> {
     checkpoints: CheckpointPlan,
     interrupt: Option<&'a AtomicBool>,
     abandoned: &'a AtomicBool,
+    memory_exhausted: &'a AtomicBool,
+    /// Stored batches until the memory is next compared with the share.
+    memory_check_in: u32,
     segment_start: Instant,
     io_error: Option<String>,
     /// States of the current frontier to skip (expanded before an interrupt).
@@ -282,7 +296,7 @@ pub struct Worker<'a, M: Model> {
     /// frontier holds (the rest of) the last sealed level, in log order, so the
     /// `i`-th state gone through has log index `frontier_base + i`.
     frontier_base: u64,
-    /// This worker saw the interrupt and stopped expanding.
+    /// This worker saw the interrupt (or the memory run out) and stopped expanding.
     pausing: bool,
 }
 
@@ -335,6 +349,8 @@ impl<'a, M: Model> Worker<'a, M> {
             checkpoints: setup.checkpoints,
             interrupt: setup.interrupt,
             abandoned: setup.abandoned,
+            memory_exhausted: setup.memory_exhausted,
+            memory_check_in: MEMORY_CHECK_EVERY,
             segment_start: Instant::now(),
             io_error: None,
             skip: 0,

@@ -235,7 +235,7 @@ impl<M: Model> Worker<'_, M> {
     /// The worker, other than this one and those that refused a share in this level,
     /// with the most unexpanded states, if it has enough to share.
     fn richest_worker(&self) -> Victim {
-        if self.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+        if self.should_pause() {
             return Victim::NoneLeft;
         }
         choose_victim(

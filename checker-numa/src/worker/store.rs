@@ -83,6 +83,7 @@ impl<M: Model> Worker<'_, M> {
         }
         self.scratch = scratch;
         self.settle_offers();
+        self.check_memory();
     }
 
     /// Holds a parent offered to a state stored earlier in this level (see
