@@ -24,12 +24,12 @@ pub fn write(text: Arguments<'_>) {
     }
 }
 
-/// `print!` without the panic when stdout is closed ([`write`]).
+/// `print!` without the panic when stdout is closed ([`write()`]).
 macro_rules! out {
     ($($arg:tt)*) => { $crate::stdout::write(format_args!($($arg)*)) };
 }
 
-/// `println!` without the panic when stdout is closed ([`write`]).
+/// `println!` without the panic when stdout is closed ([`write()`]).
 macro_rules! outln {
     ($($arg:tt)*) => { $crate::stdout::write(format_args!("{}\n", format_args!($($arg)*))) };
 }

@@ -66,7 +66,7 @@ pub struct EngineConfig {
     /// The machine's topology; detected when `None`.
     pub topology: Option<Topology>,
     /// Bytes of memory the run may use; past it the run checkpoints and stops. A worker
-    /// count whose mailboxes alone ([`mailbox_memory`](crate::mailbox_memory::mailbox_memory)) need more than the budget, and
+    /// count whose mailboxes alone ([`mailbox_memory`]) need more than the budget, and
     /// more than 64 MiB, is refused before anything is allocated (as is one whose
     /// mailboxes exceed the machine's memory or the address-space limit, budget or not).
     pub memory_budget: Option<u64>,

@@ -105,7 +105,8 @@ impl<T> MailboxReceiver<T> {
 
     /// Hands an emptied `batch` back to the sender for reuse.
     ///
-    /// The caller clears the batch first (keeping its allocation). If the return ring is
+    /// The sender clears the batch when it takes it back ([`MailboxSender::take_recycled`]'s
+    /// caller), keeping its allocation. If the return ring is
     /// full, which the sizing in [`mailbox`] rules out under the engine's discipline, the
     /// batch is dropped here instead: memory stays bounded and the sender just allocates.
     pub fn recycle(&mut self, batch: T) {

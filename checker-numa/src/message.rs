@@ -84,7 +84,7 @@ impl LevelReport {
 /// What one worker asks of all at the end of a level; any worker asking is enough.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SummaryFlags {
-    /// The user asked the run to stop (SIGINT/SIGTERM).
+    /// The user asked the run to stop (SIGINT, SIGTERM or SIGHUP).
     pub interrupt: bool,
     /// A periodic checkpoint is due (decided by worker 0's clock alone).
     pub checkpoint_due: bool,

@@ -101,7 +101,7 @@ pub enum Ending {
     Failed,
 }
 
-/// A level interrupted part-way (SIGINT/SIGTERM), as a checkpoint saves it: resuming
+/// A level interrupted part-way (by a signal, or memory running short), as a checkpoint saves it: resuming
 /// skips the frontier's first `expanded` states and carries on with the rest.
 pub struct PartialLevel {
     /// States of the frontier already expanded (in frontier order).
