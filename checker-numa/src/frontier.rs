@@ -136,7 +136,11 @@ impl Frontier {
         let fresh = self.pool.pop().unwrap_or_else(Self::new_chunk);
         let chunk = std::mem::replace(&mut self.filling, fresh);
         let in_memory = self.memory_bytes() + chunk.byte_len();
-        if in_memory > self.limit && self.spill_path.is_some() {
+        // Once a chunk has spilled, every later one spills too: the chunks in memory
+        // must stay a prefix of the frontier, since they are read first. (Chunks run
+        // past `CHUNK_BYTES` by different amounts, so a later, smaller one could fit
+        // under the limit where an earlier one did not.)
+        if (in_memory > self.limit || self.spilled_chunks() > 0) && self.spill_path.is_some() {
             if let Err(e) = self.spill_chunk(&chunk) {
                 self.error.get_or_insert(e);
                 self.full.push_back(chunk);
