@@ -10,12 +10,13 @@ use std::time::Duration;
 use checker_core::{sequential, CheckOptions, Model, StopReason, Verdict};
 use checker_numa::checkpoint::{RunIdentity, SearchSettings};
 use checker_numa::process_limits::{BudgetSource, MemoryBudget, MemoryLimits};
-use checker_numa::{EngineConfig, Persistence, Telemetry};
+use checker_numa::{EngineConfig, ParallelOutcome, Persistence, Telemetry};
 use fixtures::ModelVisitor;
 
 use crate::args::{CheckArgs, Engine};
 use crate::error::CliError;
 use crate::model_arg::{is_dve_path, with_any_model};
+use crate::owned_workdir::OwnedWorkdir;
 use crate::progress::ProgressPrinter;
 use crate::report;
 
@@ -234,10 +235,11 @@ fn how_to_raise(source: BudgetSource) -> &'static str {
     }
 }
 
-/// The work directory: given, resumed, or fresh under the current one (`auto`).
-fn workdir(args: &CheckArgs) -> Result<(PathBuf, bool), CliError> {
+/// The work directory: given, resumed, or fresh under the current one (then owned by
+/// this run, and removed after it unless it holds a checkpoint).
+fn workdir(args: &CheckArgs) -> Result<(PathBuf, Option<OwnedWorkdir>), CliError> {
     if let Some(dir) = &args.resume {
-        return Ok((dir.clone(), false));
+        return Ok((dir.clone(), None));
     }
     if let Some(dir) = &args.workdir {
         if dir.exists() && !dir.is_dir() {
@@ -253,14 +255,12 @@ fn workdir(args: &CheckArgs) -> Result<(PathBuf, bool), CliError> {
                 dir.display()
             )));
         }
-        return Ok((dir.clone(), false));
+        return Ok((dir.clone(), None));
     }
     let cwd =
         std::env::current_dir().map_err(|e| CliError::Input(format!("current directory: {e}")))?;
-    Ok((
-        cwd.join(format!("checker-work-{}", std::process::id())),
-        true,
-    ))
+    let dir = cwd.join(format!("checker-work-{}", std::process::id()));
+    Ok((dir.clone(), Some(OwnedWorkdir::new(dir))))
 }
 
 /// Checks one concrete model as `args` ask; a resumed run keeps the `saved` settings
@@ -292,8 +292,8 @@ fn check_model<M: Model>(
         match args.engine {
             Engine::Sequential => (sequential::check(model, &options)?, None, None),
             Engine::Parallel => {
-                let (workdir, auto) = if args.memory_log {
-                    (PathBuf::new(), false)
+                let (workdir, owned) = if args.memory_log {
+                    (PathBuf::new(), None)
                 } else {
                     workdir(args)?
                 };
@@ -325,8 +325,15 @@ fn check_model<M: Model>(
                     ..defaults
                 };
                 let result = checker_numa::check(model, &options, &config);
-                if auto && result.as_ref().map_or(true, |r| r.checkpoint.is_none()) {
-                    let _ = std::fs::remove_dir_all(&workdir);
+                if let (
+                    Some(owned),
+                    Ok(ParallelOutcome {
+                        checkpoint: Some(_),
+                        ..
+                    }),
+                ) = (owned, &result)
+                {
+                    owned.keep();
                 }
                 let result = result?;
                 checkpoints_written = result.checkpoints_written;

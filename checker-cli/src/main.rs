@@ -10,6 +10,7 @@ mod ceiling;
 mod check;
 mod error;
 mod model_arg;
+mod owned_workdir;
 mod progress;
 mod report;
 mod stdout;
