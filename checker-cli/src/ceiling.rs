@@ -15,7 +15,7 @@
 //! the search's own, not the disk's. The copies together need N times the memory of
 //! one 1-worker check.
 
-use crate::stdout::outln;
+use crate::output::outln;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! `checker check`: builds the model, runs the chosen engine, prints the result.
 
-use crate::stdout::{out, outln};
+use crate::output::{out, outln};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;

@@ -10,17 +10,17 @@ mod ceiling;
 mod check;
 mod error;
 mod model_arg;
+mod output;
 mod owned_workdir;
 mod progress;
 mod report;
-mod stdout;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 use args::{Cli, Command};
 use error::CliError;
-use stdout::{out, outln};
+use output::{errln, out, outln};
 
 fn main() -> ExitCode {
     allocator::apply();
@@ -33,14 +33,14 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            eprintln!("{}", usage_error_line(&e));
+            errln!("{}", usage_error_line(&e));
             return ExitCode::from(2);
         }
     };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(2)
         }
     }

@@ -1,7 +1,7 @@
 //! The MODEL argument of `check` and `ceiling` (and so of `bench`, whose children they
 //! are): a bundled model and its parameters, or the path of a DVE file.
 
-use crate::stdout::outln;
+use crate::output::outln;
 use std::path::Path;
 
 use fixtures::ModelVisitor;

@@ -1,7 +1,7 @@
 //! Progress reports in the style of TLC's progress lines, or a live status line when
 //! stdout is a terminal.
 
-use crate::stdout::outln;
+use crate::output::outln;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;

@@ -344,3 +344,36 @@ fn a_closed_stdout_is_no_panic_and_the_json_is_still_written() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A closed stderr is no panic either: a usage error still exits 2, and a run still
+/// writes its JSON and exits with its verdict's code.
+#[test]
+fn a_closed_stderr_is_no_panic() {
+    let dir = std::env::temp_dir().join(format!("checker-cli-stderr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("out.json");
+    for (args, code) in [
+        (&["check", "nosuchmodel"][..], 2),
+        (&["check", "twophase", "3", "--max-states", "abc"], 2),
+        (&["check", "diehard", "--workers", "2", "--json"], 1),
+    ] {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_checker"));
+        command.args(args);
+        if args.last() == Some(&"--json") {
+            command.arg(&json);
+        }
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["distinct"], 14);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -28,7 +28,7 @@ use crate::message::Message;
 use crate::parent_log::{chain_to, ChainError, ParentLog};
 use crate::partition::MAX_WORKERS;
 use crate::placement::{pin_current_thread, plan, PlacementPlan};
-use crate::process_limits::{Headroom, MemoryBudget, MemoryLimits};
+use crate::process_limits::{Headroom, MemoryBudget, MemoryLimits, Reserved};
 use crate::setup_barrier::{set_up_together, SetupBarrier};
 use crate::table::FingerprintSet;
 use crate::telemetry::{Telemetry, WorkerTelemetry};
@@ -65,15 +65,17 @@ pub struct EngineConfig {
     pub pin: bool,
     /// The machine's topology; detected when `None`.
     pub topology: Option<Topology>,
-    /// Bytes of memory the run may use; past it the run checkpoints and stops. A worker
-    /// count whose mailboxes alone ([`mailbox_memory`]) need more than the budget, and
-    /// more than 64 MiB, is refused before anything is allocated (as is one whose
-    /// mailboxes exceed the machine's memory or the address-space limit, budget or not).
+    /// Bytes of memory the run may use; past it the run checkpoints and stops (`None`:
+    /// no budget, unless `memory_limits` sets one). A worker count whose mailboxes
+    /// alone ([`mailbox_memory`]) need more than the budget (as lowered by
+    /// `memory_limits`), and more than 64 MiB, is refused before anything is
+    /// allocated (as is one whose mailboxes exceed the machine's memory or the
+    /// address-space limit, budget or not).
     pub memory_budget: Option<u64>,
     /// Which of the process's limits the budget is lowered to fit when the run starts
-    /// ([`process_limits`](crate::process_limits)): by default those past which the
-    /// process would be killed or aborted (`ulimit -v`, `ulimit -d`, the cgroup's
-    /// memory limit, strict overcommit), so that it checkpoints and stops instead.
+    /// ([`process_limits`](crate::process_limits)); none by default. With them, a run
+    /// checkpoints and stops before it would be killed or aborted for memory, and a
+    /// limit that leaves too little for the workers to start is refused.
     pub memory_limits: MemoryLimits,
     /// Bytes of a frontier kept in memory before it spills to the work directory;
     /// defaults to a quarter of each worker's share of the memory budget.
@@ -194,13 +196,22 @@ pub fn check<M: Model>(
             "at most {MAX_WORKERS} workers are supported, got {workers}"
         )));
     }
-    refuse_oversized_mailboxes(workers, config.ring_capacity, config.memory_budget)?;
-    let memory_budget = Headroom::read(
-        thread_address_space(workers),
-        thread_stacks(workers),
-        mailbox_memory(workers, config.ring_capacity),
-    )
+    let memory_budget = Headroom::read(&Reserved {
+        address_space: thread_address_space(workers),
+        stacks: thread_stacks(workers),
+        mailboxes: mailbox_memory(workers, config.ring_capacity),
+    })
     .budget(config.memory_budget, config.memory_limits);
+    refuse_oversized_mailboxes(
+        workers,
+        config.ring_capacity,
+        memory_budget.map(|b| b.bytes),
+    )?;
+    if let Some(budget) = memory_budget {
+        budget
+            .refuse_if_too_small(workers, config.batch_bytes)
+            .map_err(EngineError::Config)?;
+    }
     if let Some(p) = persistence {
         std::fs::create_dir_all(&p.workdir)
             .map_err(|e| EngineError::Io(format!("{}: {e}", p.workdir.display())))?;

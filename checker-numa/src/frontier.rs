@@ -39,6 +39,9 @@ pub struct Frontier {
     full: VecDeque<StateChunk>,
     /// Emptied chunks, reused before allocating.
     pool: Vec<StateChunk>,
+    /// Bytes allocated by the chunks of `full` and `pool` (kept as they move, so that
+    /// [`Frontier::allocated_bytes`] costs nothing however many chunks there are).
+    listed_bytes: usize,
     /// Bytes kept in memory before full chunks spill; `usize::MAX` never spills.
     limit: usize,
     spill_path: Option<PathBuf>,
@@ -68,6 +71,7 @@ impl Frontier {
             filling: StateChunk::new(),
             full: VecDeque::new(),
             pool: Vec::new(),
+            listed_bytes: 0,
             limit,
             spill_path: path,
             spill: None,
@@ -109,12 +113,23 @@ impl Frontier {
 
     /// Bytes allocated, emptied chunks included.
     pub fn allocated_bytes(&self) -> usize {
-        [&self.filling]
-            .into_iter()
-            .chain(&self.full)
-            .chain(&self.pool)
-            .map(|c| c.capacity())
-            .sum()
+        self.listed_bytes + self.filling.capacity()
+    }
+
+    /// A chunk from the pool, or a new one.
+    fn take_from_pool(&mut self) -> StateChunk {
+        match self.pool.pop() {
+            Some(chunk) => {
+                self.listed_bytes -= chunk.capacity();
+                chunk
+            }
+            None => Self::new_chunk(),
+        }
+    }
+
+    fn push_full(&mut self, chunk: StateChunk) {
+        self.listed_bytes += chunk.capacity();
+        self.full.push_back(chunk);
     }
 
     /// Appends a state.
@@ -123,7 +138,7 @@ impl Frontier {
         if self.filling.capacity() == 0 {
             // Chunks are allocated whole, never grown by doubling (which would leave
             // half of each unused but kept).
-            self.filling = self.pool.pop().unwrap_or_else(Self::new_chunk);
+            self.filling = self.take_from_pool();
         }
         self.filling.push(state);
         self.len += 1;
@@ -133,7 +148,7 @@ impl Frontier {
     }
 
     fn seal_chunk(&mut self) {
-        let fresh = self.pool.pop().unwrap_or_else(Self::new_chunk);
+        let fresh = self.take_from_pool();
         let chunk = std::mem::replace(&mut self.filling, fresh);
         let in_memory = self.memory_bytes() + chunk.byte_len();
         // Once a chunk has spilled, every later one spills too: the chunks in memory
@@ -143,12 +158,12 @@ impl Frontier {
         if (in_memory > self.limit || self.spilled_chunks() > 0) && self.spill_path.is_some() {
             if let Err(e) = self.spill_chunk(&chunk) {
                 self.error.get_or_insert(e);
-                self.full.push_back(chunk);
+                self.push_full(chunk);
                 return;
             }
             self.recycle(chunk);
         } else {
-            self.full.push_back(chunk);
+            self.push_full(chunk);
         }
     }
 
@@ -162,13 +177,22 @@ impl Frontier {
     /// `other` holds full ones in memory plus one (the next level is rarely much
     /// larger than the one just stored, and memory freed here returns to the system).
     pub fn adopt_pool(&mut self, other: &mut Frontier) {
+        let moved: usize = other.pool.iter().map(StateChunk::capacity).sum();
+        other.listed_bytes -= moved;
+        self.listed_bytes += moved;
         self.pool.append(&mut other.pool);
-        self.pool.truncate(other.full.len() + 1);
+        let keep = other.full.len() + 1;
+        if self.pool.len() > keep {
+            let dropped: usize = self.pool[keep..].iter().map(StateChunk::capacity).sum();
+            self.listed_bytes -= dropped;
+            self.pool.truncate(keep);
+        }
     }
 
     /// Takes a chunk another frontier is done with, empties it, and keeps it for reuse.
     pub fn recycle(&mut self, mut chunk: StateChunk) {
         chunk.clear();
+        self.listed_bytes += chunk.capacity();
         self.pool.push(chunk);
     }
 
@@ -205,6 +229,7 @@ impl Frontier {
     pub fn clear(&mut self) {
         let full = std::mem::take(&mut self.full);
         for chunk in full {
+            self.listed_bytes -= chunk.capacity();
             self.recycle(chunk);
         }
         self.filling.clear();
@@ -273,6 +298,7 @@ impl Frontier {
     /// [`Frontier::recycle`] (which empties it).
     pub fn consume_front_chunk(&mut self) -> Option<StateChunk> {
         let (count, chunk) = if let Some(chunk) = self.full.pop_front() {
+            self.listed_bytes -= chunk.capacity();
             (chunk.len(), Some(chunk))
         } else if self.spilled_chunks() > 0 {
             let count = self.spilled[self.spilled_consumed].count as usize;
@@ -300,6 +326,55 @@ mod tests {
         })
         .unwrap();
         out
+    }
+
+    /// What `allocated_bytes` keeps count of, walked chunk by chunk.
+    fn walked_bytes(f: &Frontier) -> usize {
+        [&f.filling]
+            .into_iter()
+            .chain(&f.full)
+            .chain(&f.pool)
+            .map(|c| c.capacity())
+            .sum()
+    }
+
+    /// The count kept as chunks move agrees with a walk over them after every kind of
+    /// move: filling, a wide state growing the filling chunk, spilling, consuming and
+    /// handing chunks to the next frontier, adopting a pool, clearing.
+    #[test]
+    fn allocated_bytes_are_kept_as_chunks_move() {
+        let dir = std::env::temp_dir().join(format!("frontier-count-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut f = Frontier::spilling(3 * CHUNK_BYTES, Some(dir.join("f.spill")));
+        let mut next = Frontier::in_memory();
+        let check = |f: &Frontier, next: &Frontier, at: &str| {
+            assert_eq!(f.allocated_bytes(), walked_bytes(f), "{at}");
+            assert_eq!(next.allocated_bytes(), walked_bytes(next), "{at}");
+        };
+        for i in 0..12_000u64 {
+            // Mostly 500 bytes, now and then 20 KiB (more than a chunk's spare room).
+            let len = if i % 997 == 0 { 20_000 } else { 500 };
+            f.push(&vec![i as u8; len]);
+        }
+        assert!(f.spilled_chunks() > 0);
+        check(&f, &next, "filled and spilled");
+        while f.front_chunk().unwrap().is_some() {
+            if let Some(done) = f.consume_front_chunk() {
+                next.recycle(done);
+            }
+            check(&f, &next, "consumed");
+        }
+        next.adopt_pool(&mut f);
+        check(&f, &next, "pool adopted");
+        for i in 0..5_000u64 {
+            next.push(&i.to_le_bytes().repeat(40));
+        }
+        check(&f, &next, "refilled");
+        f.adopt_pool(&mut next);
+        check(&f, &next, "pool adopted back");
+        next.clear();
+        check(&f, &next, "cleared");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use crate::mailbox::{mailbox_bytes, MailboxReceiver, MailboxSender};
 use crate::message::{Batch, Message};
+use crate::process_limits::{meminfo_bytes, process_limit};
 use crate::EngineError;
 
 /// Mailboxes of at most this many bytes are never refused for the memory budget: a
@@ -42,7 +43,7 @@ pub(crate) fn refuse_oversized_mailboxes(
     ring_capacity: usize,
     budget: Option<u64>,
 ) -> Result<(), EngineError> {
-    let limits = MemoryLimits {
+    let limits = MailboxLimits {
         budget,
         machine: machine_memory(),
         address_space: address_space_limit(),
@@ -85,7 +86,7 @@ pub(crate) fn thread_stacks(workers: usize) -> u64 {
 
 /// What the mailboxes' memory is compared with.
 #[derive(Clone, Copy, Debug, Default)]
-struct MemoryLimits {
+struct MailboxLimits {
     /// [`EngineConfig::memory_budget`].
     budget: Option<u64>,
     /// The machine's memory, where known.
@@ -94,7 +95,7 @@ struct MemoryLimits {
     address_space: Option<u64>,
 }
 
-impl MemoryLimits {
+impl MailboxLimits {
     /// Whether `workers` workers whose mailboxes need `mailboxes` bytes, and whose
     /// threads reserve `threads` bytes of address space, can start; the message says
     /// why not.
@@ -135,6 +136,8 @@ pub(crate) fn size_text(bytes: u64, decimals: usize) -> String {
         format!("{:.decimals$} GiB", bytes as f64 / GIB as f64)
     } else if bytes >= MIB {
         format!("{:.decimals$} MiB", bytes as f64 / MIB as f64)
+    } else if bytes == 1 {
+        "1 byte".to_string()
     } else {
         format!("{bytes} bytes")
     }
@@ -154,33 +157,10 @@ fn machine_memory() -> Option<u64> {
     meminfo_bytes("MemTotal")
 }
 
-/// A `/proc/meminfo` field (`MemTotal`, `MemAvailable`, ...) in bytes; `None` where it
-/// cannot be read.
-pub fn meminfo_bytes(field: &str) -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_meminfo(&text, field)
-}
-
-fn parse_meminfo(meminfo: &str, field: &str) -> Option<u64> {
-    let line = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
-    let kib = line.trim().strip_suffix("kB")?.trim().parse::<u64>().ok()?;
-    kib.checked_mul(1024)
-}
-
-/// The process's soft address-space limit (`Max address space` in
-/// `/proc/self/limits`); `None` when unlimited or unknown.
+/// The process's soft address-space limit (`ulimit -v`); `None` when unlimited or
+/// unknown.
 fn address_space_limit() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
-    parse_address_space_limit(&text)
-}
-
-fn parse_address_space_limit(limits: &str) -> Option<u64> {
-    let line = limits
-        .lines()
-        .find_map(|l| l.strip_prefix("Max address space"))?;
-    line.split_whitespace().next()?.parse::<u64>().ok()
+    process_limit("Max address space")
 }
 
 #[cfg(test)]
@@ -219,7 +199,7 @@ mod tests {
     #[test]
     fn mailboxes_over_the_budget_the_machine_or_the_address_space_are_refused() {
         let gib = 1u64 << 30;
-        let limits = MemoryLimits {
+        let limits = MailboxLimits {
             budget: Some(gib),
             machine: Some(16 * gib),
             address_space: None,
@@ -231,16 +211,16 @@ mod tests {
         );
         // A budget below every run's mailboxes stops the run at its first level end
         // instead (the engine's `--memory 1` runs).
-        let tiny = MemoryLimits {
+        let tiny = MailboxLimits {
             budget: Some(1),
             ..limits
         };
         assert_eq!(tiny.check(2, 6_000, 0), Ok(()));
         assert_eq!(
             tiny.check(200, 100 << 20, 0),
-            Err("200 workers need about 100.0 MiB for their mailboxes alone, more than the memory budget of 1 bytes; use fewer workers".into())
+            Err("200 workers need about 100.0 MiB for their mailboxes alone, more than the memory budget of 1 byte; use fewer workers".into())
         );
-        let unbudgeted = MemoryLimits {
+        let unbudgeted = MailboxLimits {
             budget: None,
             ..limits
         };
@@ -250,7 +230,7 @@ mod tests {
             unbudgeted.check(65_535, 20 * gib, 0),
             Err("65535 workers need about 20.0 GiB for their mailboxes alone, more than this machine's 16.0 GiB of memory; use fewer workers".into())
         );
-        let limited = MemoryLimits {
+        let limited = MailboxLimits {
             address_space: Some(3_000_000 << 10),
             ..unbudgeted
         };
@@ -265,7 +245,10 @@ mod tests {
             limited.check(500, gib, (3_000_000 << 10) - gib + (3 << 20)),
             Err("500 workers need about 2.864 GiB of address space for their mailboxes and threads alone, more than the 2.861 GiB this process may use (`ulimit -v`); use fewer workers".into())
         );
-        assert_eq!(MemoryLimits::default().check(9, u64::MAX, u64::MAX), Ok(()));
+        assert_eq!(
+            MailboxLimits::default().check(9, u64::MAX, u64::MAX),
+            Ok(())
+        );
     }
 
     #[test]
@@ -289,33 +272,5 @@ mod tests {
             many as u64 * (one - arena) + 8 * cpus * arena
         );
         assert_eq!(thread_address_space(usize::MAX), u64::MAX);
-    }
-
-    #[test]
-    fn memory_limits_are_read_from_proc() {
-        assert_eq!(
-            parse_meminfo("MemTotal:       131890804 kB\nMemFree: 1 kB\n", "MemTotal"),
-            Some(131_890_804 * 1024)
-        );
-        assert_eq!(parse_meminfo("MemFree: 1 kB\n", "MemTotal"), None);
-        assert_eq!(parse_meminfo("MemTotal: lots kB\n", "MemTotal"), None);
-        assert_eq!(
-            parse_meminfo("MemFree: 1 kB\nMemAvailable: 2 kB\n", "MemAvailable"),
-            Some(2048)
-        );
-        let limits =
-            "Limit                     Soft Limit           Hard Limit           Units     \n\
-            Max stack size            8388608              unlimited            bytes     \n\
-            Max address space         3072000000           unlimited            bytes     \n";
-        assert_eq!(parse_address_space_limit(limits), Some(3_072_000_000));
-        assert_eq!(
-            parse_address_space_limit(
-                "Max address space         unlimited            unlimited            bytes\n"
-            ),
-            None
-        );
-        // Whatever this machine says, reading it does not fail.
-        assert!(machine_memory().is_none_or(|m| m > 0));
-        let _ = address_space_limit();
     }
 }

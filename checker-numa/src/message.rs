@@ -92,8 +92,11 @@ pub struct SummaryFlags {
     pub over_budget: bool,
     /// The worker met an I/O error in the work directory.
     pub failed: bool,
-    /// The worker stopped expanding part-way on an interrupt.
+    /// The worker stopped expanding part-way on an interrupt or a memory stop.
     pub paused: bool,
+    /// Some worker's memory passed its share part-way through the level (so a pause
+    /// is the memory budget's, not the user's).
+    pub memory_exhausted: bool,
 }
 
 impl SummaryFlags {
@@ -103,6 +106,7 @@ impl SummaryFlags {
         self.over_budget |= other.over_budget;
         self.failed |= other.failed;
         self.paused |= other.paused;
+        self.memory_exhausted |= other.memory_exhausted;
     }
 }
 

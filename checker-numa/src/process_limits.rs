@@ -14,12 +14,18 @@
 //!
 //! Everything is read from `/proc` and `/sys/fs/cgroup` (cgroup v2, or v1's `memory`
 //! controller at `/sys/fs/cgroup/memory`); a limit that cannot be read is taken as
-//! absent.
+//! absent. A cgroup's use counts its file cache, which the kernel reclaims before it
+//! kills anything, so the inactive part of that cache is not counted as used (as
+//! container runtimes reckon a working set).
+//!
+//! The engine applies none of these unless asked ([`MemoryLimits::Ignored`] is the
+//! default): the limits belong to the process, not to one check, so a library that
+//! runs several checks at once decides for itself. The CLI asks for them.
 
 use std::fmt;
 use std::path::Path;
 
-use crate::mailbox_memory::{meminfo_bytes, size_text};
+use crate::mailbox_memory::size_text;
 
 /// Share of what a limit leaves that the run's budget may take.
 pub const HEADROOM_SHARE: f64 = 0.75;
@@ -28,10 +34,10 @@ pub const HEADROOM_SHARE: f64 = 0.75;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MemoryLimits {
     /// None: only [`EngineConfig::memory_budget`](crate::EngineConfig::memory_budget).
+    #[default]
     Ignored,
     /// The ones whose breach kills the run: the address-space and data-size limits,
     /// the cgroup's memory limit, and the commit limit under strict overcommit.
-    #[default]
     Process,
     /// Those, and the memory available on the machine (`MemAvailable`), as for a run
     /// given no budget of its own: past it the machine swaps, or the kernel's
@@ -91,18 +97,56 @@ impl fmt::Display for MemoryBudget {
     }
 }
 
-/// Bytes each limit leaves the run when it starts, after what the workers' threads
-/// and mailboxes will take of it; `None` where there is no such limit.
+/// What the workers will take of the limits before they store a state: their threads'
+/// address space and stacks, and their mailboxes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reserved {
+    /// Address space the threads reserve (stacks and malloc arenas).
+    pub address_space: u64,
+    /// The threads' stacks (writable memory).
+    pub stacks: u64,
+    /// The mailboxes.
+    pub mailboxes: u64,
+}
+
+impl MemoryBudget {
+    /// Refuses a budget set by a limit (not one given) that leaves `workers` workers,
+    /// whose batches hold `batch_bytes`, less than the least they take to run at
+    /// all: then the run could not store a level, and the allocator might fail before
+    /// the first check. A given budget, however small, stops the run at its first
+    /// level end instead, with a checkpoint.
+    pub fn refuse_if_too_small(&self, workers: usize, batch_bytes: usize) -> Result<(), String> {
+        // Frontier chunks, the parent log's write buffer, the smallest table, and one
+        // batch buffer for each destination.
+        const FIXED_PER_WORKER: u64 = 4 << 20;
+        let workers = workers as u64;
+        let least = workers.saturating_mul(
+            FIXED_PER_WORKER.saturating_add(workers.saturating_mul(batch_bytes as u64)),
+        );
+        if self.source == BudgetSource::Given || self.bytes >= least {
+            return Ok(());
+        }
+        Err(format!(
+            "the memory budget of {} ({}) is less than the {} that {workers} workers need to start; raise that limit or use fewer workers",
+            size_text(self.bytes, 1),
+            self.source,
+            size_text(least, 1)
+        ))
+    }
+}
+
+/// Bytes each limit leaves the run when it starts, after what the workers will take
+/// of it ([`Reserved`]); `None` where there is no such limit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Headroom {
-    /// `MemAvailable`.
+    /// `MemAvailable` less the mailboxes.
     pub available: Option<u64>,
     /// `ulimit -v` less the address space in use and the threads' and mailboxes'.
     pub address_space: Option<u64>,
     /// `ulimit -d` less the data in use and the threads' stacks and mailboxes.
     pub data_size: Option<u64>,
-    /// The tightest cgroup memory limit above the process, less that cgroup's use and
-    /// the mailboxes.
+    /// The tightest cgroup memory limit above the process, less that cgroup's use
+    /// (without its inactive file cache) and the mailboxes.
     pub cgroup: Option<u64>,
     /// Under strict overcommit, the commit limit less the charge, the stacks and the
     /// mailboxes.
@@ -110,10 +154,13 @@ pub struct Headroom {
 }
 
 impl Headroom {
-    /// Reads the limits as they stand, for a run whose threads reserve `threads`
-    /// bytes of address space (`stacks` of it their stacks) and whose mailboxes take
-    /// `mailboxes` bytes.
-    pub fn read(threads: u64, stacks: u64, mailboxes: u64) -> Self {
+    /// Reads the limits as they stand, for a run whose workers take `reserved`.
+    pub fn read(reserved: &Reserved) -> Self {
+        let Reserved {
+            address_space: threads,
+            stacks,
+            mailboxes,
+        } = *reserved;
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
         let left = |limit: Option<u64>, used: Option<u64>, also: u64| {
@@ -126,15 +173,15 @@ impl Headroom {
         let strict = std::fs::read_to_string("/proc/sys/vm/overcommit_memory")
             .is_ok_and(|mode| mode.trim() == "2");
         Headroom {
-            available: meminfo_bytes("MemAvailable"),
+            available: meminfo_bytes("MemAvailable").map(|m| m.saturating_sub(mailboxes)),
             address_space: left(
                 soft_limit(&limits, "Max address space"),
-                status_bytes(&status, "VmSize"),
+                kib_field(&status, "VmSize"),
                 threads.saturating_add(mailboxes),
             ),
             data_size: left(
                 soft_limit(&limits, "Max data size"),
-                status_bytes(&status, "VmData"),
+                kib_field(&status, "VmData"),
                 stacks.saturating_add(mailboxes),
             ),
             cgroup: std::fs::read_to_string("/proc/self/cgroup")
@@ -189,6 +236,18 @@ impl Headroom {
     }
 }
 
+/// A `/proc/meminfo` field (`MemTotal`, `MemAvailable`, ...) in bytes; `None` where it
+/// cannot be read.
+pub fn meminfo_bytes(field: &str) -> Option<u64> {
+    kib_field(&std::fs::read_to_string("/proc/meminfo").ok()?, field)
+}
+
+/// The process's soft limit named `name` in `/proc/self/limits` (`Max address
+/// space`, ...); `None` when unlimited or unknown.
+pub(crate) fn process_limit(name: &str) -> Option<u64> {
+    soft_limit(&std::fs::read_to_string("/proc/self/limits").ok()?, name)
+}
+
 /// The soft limit on the `name` line of `/proc/self/limits`; `None` when unlimited
 /// or absent.
 fn soft_limit(limits: &str, name: &str) -> Option<u64> {
@@ -196,8 +255,8 @@ fn soft_limit(limits: &str, name: &str) -> Option<u64> {
     line.split_whitespace().next()?.parse::<u64>().ok()
 }
 
-/// A `kB` field of `/proc/self/status`, in bytes.
-fn status_bytes(status: &str, field: &str) -> Option<u64> {
+/// A `kB` field of `/proc/meminfo` or `/proc/self/status`, in bytes.
+fn kib_field(status: &str, field: &str) -> Option<u64> {
     let line = status
         .lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
@@ -208,15 +267,17 @@ fn status_bytes(status: &str, field: &str) -> Option<u64> {
 /// What the tightest memory limit among the process's cgroup and its ancestors
 /// leaves, with the cgroup file system mounted at `root` and `membership` read from
 /// `/proc/self/cgroup`: cgroup v2's `memory.max` less `memory.current`, or v1's
-/// `memory.limit_in_bytes` less `memory.usage_in_bytes`.
+/// `memory.limit_in_bytes` less `memory.usage_in_bytes`, the use without the inactive
+/// file cache that `memory.stat` reports.
 fn cgroup_headroom(root: &Path, membership: &str) -> Option<u64> {
     let (v2, v1) = cgroup_paths(membership);
     let mut tightest: Option<u64> = None;
-    let mut consider = |dir: &Path, limit_file: &str, usage_file: &str| {
+    let mut consider = |dir: &Path, files: &CgroupFiles| {
         for dir in dir.ancestors() {
             let read = |file: &str| std::fs::read_to_string(dir.join(file)).ok();
-            if let (Some(limit), Some(usage)) = (read(limit_file), read(usage_file)) {
-                if let Some(left) = cgroup_left(&limit, &usage) {
+            if let (Some(limit), Some(usage)) = (read(files.limit), read(files.usage)) {
+                let stat = read("memory.stat").unwrap_or_default();
+                if let Some(left) = cgroup_left(&limit, &usage, &stat, files.inactive_file) {
                     tightest = Some(tightest.map_or(left, |t| t.min(left)));
                 }
             }
@@ -226,21 +287,38 @@ fn cgroup_headroom(root: &Path, membership: &str) -> Option<u64> {
         }
     };
     if let Some(path) = v2 {
-        consider(&root.join(path), "memory.max", "memory.current");
+        consider(&root.join(path), &CGROUP_V2);
     }
     if let Some(path) = v1 {
         let mount = root.join("memory");
-        consider(
-            &mount.join(path),
-            "memory.limit_in_bytes",
-            "memory.usage_in_bytes",
-        );
+        consider(&mount.join(path), &CGROUP_V1);
         // In a container the controller's mount often is the container's own cgroup,
         // whatever path the membership names.
-        consider(&mount, "memory.limit_in_bytes", "memory.usage_in_bytes");
+        consider(&mount, &CGROUP_V1);
     }
     tightest
 }
+
+/// The files of one cgroup version's memory controller.
+struct CgroupFiles {
+    limit: &'static str,
+    usage: &'static str,
+    /// Keys of `memory.stat` for the inactive file cache, the first found taken.
+    inactive_file: &'static [&'static str],
+}
+
+const CGROUP_V2: CgroupFiles = CgroupFiles {
+    limit: "memory.max",
+    usage: "memory.current",
+    inactive_file: &["inactive_file"],
+};
+
+const CGROUP_V1: CgroupFiles = CgroupFiles {
+    limit: "memory.limit_in_bytes",
+    usage: "memory.usage_in_bytes",
+    // v1 gives the hierarchy's total beside the cgroup's own.
+    inactive_file: &["total_inactive_file", "inactive_file"],
+};
 
 /// The process's cgroup v2 path and v1 `memory` path (relative, without the leading
 /// `/`) from `/proc/self/cgroup`.
@@ -255,6 +333,11 @@ fn cgroup_paths(membership: &str) -> (Option<&str>, Option<&str>) {
             continue;
         };
         let path = path.trim_start_matches('/');
+        // A path that climbs (`..`, as a cgroup namespace can show one) names nothing
+        // under the mount.
+        if path.split('/').any(|part| part == "..") {
+            continue;
+        }
         if id == "0" && controllers.is_empty() {
             v2 = Some(path);
         } else if controllers.split(',').any(|c| c == "memory") {
@@ -264,16 +347,27 @@ fn cgroup_paths(membership: &str) -> (Option<&str>, Option<&str>) {
     (v2, v1)
 }
 
-/// What a cgroup's limit leaves beside its usage, given the two files' contents;
-/// `None` when unlimited (`max`, or v1's near-2^63 page-rounded maximum) or unreadable.
-fn cgroup_left(limit: &str, usage: &str) -> Option<u64> {
+/// What a cgroup's limit leaves beside its usage, given the limit and usage files'
+/// contents and `memory.stat`'s (whose first `inactive_file` key found is not counted
+/// as used); `None` when unlimited (`max`, or v1's near-2^63 page-rounded maximum) or
+/// unreadable.
+fn cgroup_left(limit: &str, usage: &str, stat: &str, inactive_file: &[&str]) -> Option<u64> {
     const UNLIMITED_V1: u64 = 1 << 62;
     let limit = limit.trim().parse::<u64>().ok()?;
     if limit >= UNLIMITED_V1 {
         return None;
     }
     let usage = usage.trim().parse::<u64>().ok()?;
-    Some(limit.saturating_sub(usage))
+    let inactive = inactive_file
+        .iter()
+        .find_map(|key| {
+            stat.lines().find_map(|line| {
+                let (name, value) = line.split_once(' ')?;
+                (name == *key).then(|| value.trim().parse::<u64>().ok())?
+            })
+        })
+        .unwrap_or(0);
+    Some(limit.saturating_sub(usage.saturating_sub(inactive)))
 }
 
 #[cfg(test)]
@@ -352,6 +446,32 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_that_leaves_too_little_to_start_is_refused() {
+        let budget = |bytes, source| MemoryBudget { bytes, source };
+        // Two workers with 8 KiB batches need 2 x (4 MiB + 2 x 8 KiB).
+        let least = 2 * ((4 << 20) + 2 * 8192);
+        assert_eq!(
+            budget(least, BudgetSource::AddressSpace).refuse_if_too_small(2, 8192),
+            Ok(())
+        );
+        assert_eq!(
+            budget(2 * MIB, BudgetSource::AddressSpace).refuse_if_too_small(2, 8192),
+            Err("the memory budget of 2.0 MiB (75% of the address space `ulimit -v` leaves) is less than the 8.0 MiB that 2 workers need to start; raise that limit or use fewer workers".into())
+        );
+        assert!(budget(0, BudgetSource::Cgroup)
+            .refuse_if_too_small(1, 8192)
+            .unwrap_err()
+            .contains(
+                "the memory budget of 0 bytes (75% of what the cgroup's memory limit leaves)"
+            ));
+        // A budget given, however small, stops the run at its first level end instead.
+        assert_eq!(
+            budget(1, BudgetSource::Given).refuse_if_too_small(64, 8192),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn budgets_say_what_set_them() {
         let budget = MemoryBudget {
             bytes: 300 * MIB,
@@ -379,9 +499,17 @@ mod tests {
         assert_eq!(soft_limit("", "Max data size"), None);
         let status =
             "Name:\tchecker\nVmPeak:\t  20000 kB\nVmSize:\t   16384 kB\nVmData:\t 2048 kB\n";
-        assert_eq!(status_bytes(status, "VmSize"), Some(16 * MIB));
-        assert_eq!(status_bytes(status, "VmData"), Some(2 * MIB));
-        assert_eq!(status_bytes(status, "VmRSS"), None);
+        assert_eq!(kib_field(status, "VmSize"), Some(16 * MIB));
+        assert_eq!(kib_field(status, "VmData"), Some(2 * MIB));
+        assert_eq!(kib_field(status, "VmRSS"), None);
+        assert_eq!(
+            kib_field("MemTotal:       131890804 kB\nMemFree: 1 kB\n", "MemTotal"),
+            Some(131_890_804 * 1024)
+        );
+        assert_eq!(kib_field("MemTotal: lots kB\n", "MemTotal"), None);
+        // Whatever this machine says, reading it does not fail.
+        assert!(meminfo_bytes("MemTotal").is_none_or(|m| m > 0));
+        let _ = process_limit("Max address space");
     }
 
     #[test]
@@ -393,15 +521,40 @@ mod tests {
         let shared = "5:cpu,memory,blkio:/docker/abc\n";
         assert_eq!(cgroup_paths(shared), (None, Some("docker/abc")));
         assert_eq!(cgroup_paths("garbage\n"), (None, None));
+        // A path that climbs out of the mount names nothing there.
+        assert_eq!(cgroup_paths("0::/../elsewhere\n"), (None, None));
     }
 
     #[test]
     fn a_cgroup_limit_leaves_its_limit_less_its_usage() {
-        assert_eq!(cgroup_left("max\n", "123\n"), None);
-        assert_eq!(cgroup_left("9223372036854771712\n", "5\n"), None);
-        assert_eq!(cgroup_left("1073741824\n", "268435456\n"), Some(768 * MIB));
-        assert_eq!(cgroup_left("100\n", "200\n"), Some(0));
-        assert_eq!(cgroup_left("100\n", "lots\n"), None);
+        let v2 = CGROUP_V2.inactive_file;
+        assert_eq!(cgroup_left("max\n", "123\n", "", v2), None);
+        assert_eq!(cgroup_left("9223372036854771712\n", "5\n", "", v2), None);
+        assert_eq!(
+            cgroup_left("1073741824\n", "268435456\n", "", v2),
+            Some(768 * MIB)
+        );
+        assert_eq!(cgroup_left("100\n", "200\n", "", v2), Some(0));
+        assert_eq!(cgroup_left("100\n", "lots\n", "", v2), None);
+        // The inactive file cache (which the kernel reclaims first) is not use: a
+        // cgroup filled with cache after a build still leaves its room.
+        let stat_v2 =
+            "anon 2097152\nfile 500000000\ninactive_file 400000000\nactive_file 100000000\n";
+        assert_eq!(
+            cgroup_left("1073741824\n", "503000000\n", stat_v2, v2),
+            Some(1_073_741_824 - 103_000_000)
+        );
+        let stat_v1 =
+            "cache 505290752\nrss 1859584\ninactive_file 5\ntotal_inactive_file 500000000\n";
+        assert_eq!(
+            cgroup_left(
+                "1073741824\n",
+                "530821120\n",
+                stat_v1,
+                CGROUP_V1.inactive_file
+            ),
+            Some(1_073_741_824 - 30_821_120)
+        );
     }
 
     #[test]
@@ -426,6 +579,16 @@ mod tests {
         assert_eq!(
             cgroup_headroom(&root, "0::/slurm/job7/step0\n"),
             Some(500 * MIB)
+        );
+        // 2 MiB of the job's use is inactive file cache.
+        std::fs::write(
+            root.join("slurm/job7/memory.stat"),
+            format!("anon 1\ninactive_file {}\n", 2 * MIB),
+        )
+        .unwrap();
+        assert_eq!(
+            cgroup_headroom(&root, "0::/slurm/job7/step0\n"),
+            Some(502 * MIB)
         );
         assert_eq!(cgroup_headroom(&root, "0::/slurm\n"), Some(3_996 * MIB));
         // A cgroup the membership names but the mount does not show is skipped.

@@ -17,7 +17,7 @@ mod sweep;
 mod table;
 mod workers;
 
-use crate::stdout::{out, outln};
+use crate::output::{errln, out, outln};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -97,7 +97,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Input(format!("cannot find the checker executable: {e}")))?;
     if let Some(warning) = &warning {
-        eprintln!("{warning}");
+        errln!("{warning}");
     }
     let flags = CheckFlags {
         no_deadlock: args.no_deadlock,

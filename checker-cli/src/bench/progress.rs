@@ -1,6 +1,7 @@
 //! Progress over a whole sweep: a bar on a terminal, one line per finished run
 //! otherwise (so CI logs and redirected runs still show where a long sweep is).
 
+use crate::output::errln;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
@@ -43,7 +44,7 @@ impl SweepProgress {
         self.done += 1;
         match &self.bar {
             Some(bar) => bar.inc(1),
-            None => eprintln!("[{}/{}] {what}: {wall_s:.3} s", self.done, self.total),
+            None => errln!("[{}/{}] {what}: {wall_s:.3} s", self.done, self.total),
         }
     }
 

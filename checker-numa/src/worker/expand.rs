@@ -23,6 +23,9 @@ impl<M: Model> Worker<'_, M> {
         self.frontier_base = frontier.first_index();
         let mut left = frontier.len();
         self.publish_progress(left);
+        // The frontier is out of `self.state` while it is expanded: its memory is
+        // counted here instead.
+        self.expanding_bytes = frontier.allocated_bytes() as u64;
         let mut typed: Option<M::State> = None;
         let mut buf = pack_buffer();
         loop {
@@ -42,6 +45,7 @@ impl<M: Model> Worker<'_, M> {
             if let Some(done) = frontier.consume_front_chunk() {
                 self.state.next.recycle(done);
             }
+            self.expanding_bytes = frontier.allocated_bytes() as u64;
         }
         // Nothing of this frontier is left to hand out (or, on a pause, nothing will
         // be): say so, then answer every request still waiting.
@@ -56,6 +60,8 @@ impl<M: Model> Worker<'_, M> {
         if self.share_expansion && !self.pausing && self.io_error.is_none() {
             self.help_others(&mut typed, &mut buf);
         }
+        // The frontier goes back into `self.state`, where it is counted.
+        self.expanding_bytes = 0;
     }
 
     fn expand_chunk(

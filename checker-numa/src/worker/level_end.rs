@@ -52,8 +52,8 @@ impl<M: Model> Worker<'_, M> {
                     .is_some_and(|every| self.segment_start.elapsed() >= every),
             over_budget: self
                 .memory_share
-                .is_some_and(|share| self.projected_memory() > share)
-                || self.memory_exhausted.load(Ordering::Relaxed),
+                .is_some_and(|share| self.projected_memory() > share),
+            memory_exhausted: self.memory_exhausted.load(Ordering::Relaxed),
             paused: self.pausing,
             failed: self.io_error.is_some(),
         }
@@ -80,11 +80,9 @@ impl<M: Model> Worker<'_, M> {
             return;
         }
         self.memory_check_in = MEMORY_CHECK_EVERY;
-        if self
-            .memory_share
-            .is_some_and(|share| self.projected_memory() > share)
-            && !self.memory_exhausted.load(Ordering::Relaxed)
-        {
+        if self.memory_share.is_some_and(|share| {
+            !self.memory_exhausted.load(Ordering::Relaxed) && self.projected_memory() > share
+        }) {
             self.memory_exhausted.store(true, Ordering::Relaxed);
         }
     }
@@ -100,6 +98,7 @@ impl<M: Model> Worker<'_, M> {
         self.state.table.memory_bytes() as u64
             + self.state.log.memory_bytes()
             + self.state.frontier.allocated_bytes() as u64
+            + self.expanding_bytes
             + self.state.next.allocated_bytes() as u64
             + self.level_index.memory_bytes() as u64
             + self.batch_buffers * batch_room(self.batch_bytes) as u64
@@ -122,11 +121,15 @@ impl<M: Model> Worker<'_, M> {
                 log: self.state.log.take_level(),
                 next: std::mem::replace(&mut self.state.next, Frontier::in_memory()),
             });
-            return Some(Ending::Limit(if self.level_summary.flags.over_budget {
-                StopReason::MemoryBudget
-            } else {
-                StopReason::Interrupted
-            }));
+            // A pause is the memory budget's only if the memory ran out part-way;
+            // otherwise the user asked for it.
+            return Some(Ending::Limit(
+                if self.level_summary.flags.memory_exhausted {
+                    StopReason::MemoryBudget
+                } else {
+                    StopReason::Interrupted
+                },
+            ));
         }
         self.state.counters.generated += self.own_report.generated;
         self.state.counters.expanded += self.own_report.expanded;
@@ -154,7 +157,7 @@ impl<M: Model> Worker<'_, M> {
         if flags.failed {
             return Some(Ending::Failed);
         }
-        if flags.over_budget {
+        if flags.over_budget || flags.memory_exhausted {
             return Some(Ending::Limit(StopReason::MemoryBudget));
         }
         if flags.interrupt {

@@ -286,9 +286,12 @@ pub struct Worker<'a, M: Model> {
     memory_exhausted: &'a AtomicBool,
     /// Stored batches until the memory is next compared with the share.
     memory_check_in: u32,
+    /// Bytes held by the frontier being expanded, which is out of `state` meanwhile.
+    expanding_bytes: u64,
     segment_start: Instant,
     io_error: Option<String>,
-    /// States of the current frontier to skip (expanded before an interrupt).
+    /// States of the current frontier to skip (expanded before an interrupt or a
+    /// memory stop).
     skip: u64,
     /// States of the current frontier gone through in this level, skipped ones included.
     done_in_level: u64,
@@ -351,6 +354,7 @@ impl<'a, M: Model> Worker<'a, M> {
             abandoned: setup.abandoned,
             memory_exhausted: setup.memory_exhausted,
             memory_check_in: MEMORY_CHECK_EVERY,
+            expanding_bytes: 0,
             segment_start: Instant::now(),
             io_error: None,
             skip: 0,
