@@ -22,7 +22,7 @@ use crate::checkpoint::{self, CheckpointError, Manifest, RunIdentity, SearchSett
 use crate::frontier::Frontier;
 use crate::mailbox::{mailbox, MailboxReceiver, MailboxSender};
 use crate::mailbox_memory::{
-    mailbox_memory, refuse_oversized_mailboxes, thread_address_space, thread_stacks,
+    mailbox_memory, refuse_oversized_mailboxes, thread_arenas, thread_stacks,
 };
 use crate::message::Message;
 use crate::parent_log::{chain_to, ChainError, ParentLog};
@@ -197,7 +197,7 @@ pub fn check<M: Model>(
         )));
     }
     let memory_budget = Headroom::read(&Reserved {
-        address_space: thread_address_space(workers),
+        arenas: thread_arenas(workers),
         stacks: thread_stacks(workers),
         mailboxes: mailbox_memory(workers, config.ring_capacity),
     })

@@ -52,24 +52,27 @@ pub(crate) fn refuse_oversized_mailboxes(
         .check(
             workers,
             mailbox_memory(workers, ring_capacity),
-            thread_address_space(workers),
+            // Short of room for the arenas too, glibc falls back on the main heap one
+            // small mapping at a time, and a run soon fails an allocation.
+            thread_stacks(workers).saturating_add(thread_arenas(workers)),
         )
         .map_err(EngineError::Config)
 }
 
-/// Address space that `workers` worker threads reserve before they allocate anything:
-/// their stacks ([`thread_stacks`]) and, with glibc, a malloc arena of 64 MiB for each
-/// thread up to 8 per CPU. Nothing of it is memory in use until touched, but all of it
-/// counts against `ulimit -v`.
-pub(crate) fn thread_address_space(workers: usize) -> u64 {
-    let arenas = if cfg!(target_env = "gnu") {
-        const ARENA: u64 = 64 << 20;
+/// Address space a glibc malloc arena reserves (`HEAP_MAX_SIZE` on 64-bit).
+pub(crate) const ARENA_BYTES: u64 = 64 << 20;
+
+/// Address space that the malloc arenas of `workers` worker threads reserve at most:
+/// with glibc, [`ARENA_BYTES`] for each thread up to 8 per CPU. Nothing of it is memory
+/// in use until touched, but all of it counts against `ulimit -v`; where the address
+/// space is short glibc makes fewer (a thread then shares another's arena).
+pub(crate) fn thread_arenas(workers: usize) -> u64 {
+    if cfg!(target_env = "gnu") {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-        (workers as u64).min(8 * cpus).saturating_mul(ARENA)
+        (workers as u64).min(8 * cpus).saturating_mul(ARENA_BYTES)
     } else {
         0
-    };
-    thread_stacks(workers).saturating_add(arenas)
+    }
 }
 
 /// The stacks of `workers` worker threads: each Rust's 2 MiB (or `RUST_MIN_STACK`)
@@ -253,7 +256,6 @@ mod tests {
 
     #[test]
     fn threads_reserve_their_stacks_and_arenas() {
-        let one = thread_address_space(1);
         // A stack of at least 2 MiB (unless RUST_MIN_STACK asks for less), and an arena
         // of 64 MiB with glibc.
         let arena = if cfg!(target_env = "gnu") {
@@ -262,15 +264,14 @@ mod tests {
             0
         };
         if std::env::var_os("RUST_MIN_STACK").is_none() {
-            assert_eq!(one, (2 << 20) + (64 << 10) + arena);
+            assert_eq!(thread_stacks(1), (2 << 20) + (64 << 10));
         }
+        assert_eq!(thread_arenas(1), arena);
         // Arenas stop at 8 per CPU; stacks do not.
         let cpus = std::thread::available_parallelism().unwrap().get() as u64;
         let many = 8 * cpus as usize + 10;
-        assert_eq!(
-            thread_address_space(many),
-            many as u64 * (one - arena) + 8 * cpus * arena
-        );
-        assert_eq!(thread_address_space(usize::MAX), u64::MAX);
+        assert_eq!(thread_stacks(many), many as u64 * thread_stacks(1));
+        assert_eq!(thread_arenas(many), 8 * cpus * arena);
+        assert_eq!(thread_stacks(usize::MAX), u64::MAX);
     }
 }

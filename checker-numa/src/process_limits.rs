@@ -25,7 +25,7 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::mailbox_memory::size_text;
+use crate::mailbox_memory::{size_text, ARENA_BYTES};
 
 /// Share of what a limit leaves that the run's budget may take.
 pub const HEADROOM_SHARE: f64 = 0.75;
@@ -101,8 +101,9 @@ impl fmt::Display for MemoryBudget {
 /// address space and stacks, and their mailboxes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reserved {
-    /// Address space the threads reserve (stacks and malloc arenas).
-    pub address_space: u64,
+    /// Address space the threads' malloc arenas reserve at most (glibc makes only as
+    /// many as the address space allows).
+    pub arenas: u64,
     /// The threads' stacks (writable memory).
     pub stacks: u64,
     /// The mailboxes.
@@ -157,7 +158,7 @@ impl Headroom {
     /// Reads the limits as they stand, for a run whose workers take `reserved`.
     pub fn read(reserved: &Reserved) -> Self {
         let Reserved {
-            address_space: threads,
+            arenas,
             stacks,
             mailboxes,
         } = *reserved;
@@ -177,8 +178,9 @@ impl Headroom {
             address_space: left(
                 soft_limit(&limits, "Max address space"),
                 kib_field(&status, "VmSize"),
-                threads.saturating_add(mailboxes),
-            ),
+                stacks.saturating_add(mailboxes),
+            )
+            .map(|left| left.saturating_sub(arenas_made(left, arenas))),
             data_size: left(
                 soft_limit(&limits, "Max data size"),
                 kib_field(&status, "VmData"),
@@ -234,6 +236,20 @@ impl Headroom {
             .flatten()
             .min_by_key(|b| b.bytes)
     }
+}
+
+/// Address space to count for the workers' malloc arenas (`arenas` at most) out of
+/// `left`, the address space left besides: glibc maps the first arena only where
+/// twice [`ARENA_BYTES`] fits (to align it; it keeps half), each next one where
+/// [`ARENA_BYTES`] does, and shares an existing arena otherwise. With too little room
+/// for the first, the threads fall back on the main heap, one small mapping at a time,
+/// which costs far more than the budget counts: then every arena is counted, and the
+/// run is refused as too small to start rather than left to fail an allocation.
+fn arenas_made(left: u64, arenas: u64) -> u64 {
+    if left < 2 * ARENA_BYTES {
+        return arenas;
+    }
+    arenas.min(left / ARENA_BYTES * ARENA_BYTES)
 }
 
 /// A `/proc/meminfo` field (`MemTotal`, `MemAvailable`, ...) in bytes; `None` where it
@@ -443,6 +459,21 @@ mod tests {
             .budget(None, MemoryLimits::Process),
             budget(60 * MIB, BudgetSource::DataSize)
         );
+    }
+
+    #[test]
+    fn arenas_are_counted_only_as_far_as_glibc_can_make_them() {
+        let arena = ARENA_BYTES;
+        // Room for all: every one is made.
+        assert_eq!(arenas_made(10 * arena, 2 * arena), 2 * arena);
+        // The first needs twice its size to be aligned (and keeps half); then one
+        // each.
+        assert_eq!(arenas_made(2 * arena + 5, 4 * arena), 2 * arena);
+        assert_eq!(arenas_made(3 * arena, 4 * arena), 3 * arena);
+        assert_eq!(arenas_made(3 * arena - 1, 4 * arena), 2 * arena);
+        // No room for the first: all are counted (the run is then refused).
+        assert_eq!(arenas_made(2 * arena - 1, 4 * arena), 4 * arena);
+        assert_eq!(arenas_made(0, 0), 0);
     }
 
     #[test]
