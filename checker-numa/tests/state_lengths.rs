@@ -14,46 +14,20 @@
 //! out of order, so that parent references (log indices counted by frontier
 //! position) name the wrong states and the counterexample does not replay.
 
+mod common_guards;
 mod common_lengths;
 mod common_outcome;
 
 use checker_core::{sequential, CheckOptions, Model, Outcome, StopReason, Verdict, ViolationKind};
 use checker_numa::checkpoint::RunIdentity;
 use checker_numa::{check, EngineConfig, ParallelOutcome, Persistence};
+use common_guards::{Watchdog, WorkDir};
 use common_lengths::{prefix, variant, LengthGraph, Prefixes, BOUNDARY_LENGTHS, WIDE_LENGTHS};
 use common_outcome::same;
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// A fresh work directory, removed when dropped.
-struct WorkDir(PathBuf);
-
-impl WorkDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("checker-lengths-{}-{name}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        WorkDir(dir)
-    }
-
-    /// Whether the engine wrote a frontier spill file here.
-    fn has_spill_file(&self) -> bool {
-        std::fs::read_dir(&self.0)
-            .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".spill"))
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// Where a run keeps its state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,35 +111,6 @@ fn engine_config<M: Model>(m: &M, setup: &Setup, dir: Option<&Path>) -> EngineCo
         frontier_spill_bytes: (setup.store == Store::Spilling).then_some(1),
         persistence: dir.map(|d| persistence(m, d, false, every)),
         ..EngineConfig::default()
-    }
-}
-
-/// Aborts the test process if `label`'s run has not ended after two minutes: a hang
-/// would otherwise hold the test run forever without saying which run it was.
-struct Watchdog(Arc<AtomicBool>);
-
-impl Watchdog {
-    fn start(label: String) -> Self {
-        let done = Arc::new(AtomicBool::new(false));
-        let flag = done.clone();
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while Instant::now() < deadline {
-                if flag.load(Ordering::Acquire) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            eprintln!("HANG: the engine did not finish within 120 s: {label}");
-            std::process::abort();
-        });
-        Watchdog(done)
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
     }
 }
 

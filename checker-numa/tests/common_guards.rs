@@ -1,0 +1,66 @@
+//! Guards the engine tests share: a work directory removed when dropped, and a
+//! watchdog that turns a hung run into a failure naming it.
+#![allow(dead_code)] // Not every test that includes this module uses all of it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A fresh work directory under the system's temporary one, removed when dropped.
+pub struct WorkDir(pub PathBuf);
+
+impl WorkDir {
+    /// A directory named after the process, `name` and a counter; not created.
+    pub fn new(name: &str) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("checker-test-{}-{name}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        WorkDir(dir)
+    }
+
+    /// Whether the engine wrote a frontier spill file here.
+    pub fn has_spill_file(&self) -> bool {
+        std::fs::read_dir(&self.0)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".spill"))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Aborts the test process if `label`'s run has not ended after two minutes: a hang
+/// would otherwise hold the test run forever without saying which run it was.
+pub struct Watchdog(Arc<AtomicBool>);
+
+impl Watchdog {
+    /// Starts watching; the run has ended when the watchdog is dropped.
+    pub fn start(label: String) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while Instant::now() < deadline {
+                if flag.load(Ordering::Acquire) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            eprintln!("HANG: the engine did not finish within 120 s: {label}");
+            std::process::abort();
+        });
+        Watchdog(done)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
