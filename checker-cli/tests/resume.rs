@@ -409,7 +409,7 @@ fn sighup_writes_a_checkpoint_and_exits_3() {
 /// Under `ulimit -v` the budget is lowered to fit what the address-space limit leaves,
 /// so the run stops with a checkpoint at a level end instead of aborting when an
 /// allocation fails (which lost the whole run); resumed without the limit, it ends
-/// with the full counts.
+/// with the full counts. A `--memory` the limit lowered is named beside it.
 #[test]
 fn an_address_space_limit_stops_the_run_with_a_checkpoint_instead_of_an_abort() {
     let dir = scratch("ulimit");
@@ -430,14 +430,16 @@ fn an_address_space_limit_stops_the_run_with_a_checkpoint_instead_of_an_abort() 
         .arg(&work)
         .arg("--json")
         .arg(&json)
+        .args(["--memory", "64G"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
     assert!(
-        stdout
-            .contains("of the address space `ulimit -v` leaves) is reached. Checkpoint written to")
+        stdout.contains(
+            "of the address space `ulimit -v` leaves, below the 64.0 GiB given) is reached. Checkpoint written to"
+        )
             && stdout.contains(", after raising `ulimit -v`"),
         "{stdout}"
     );
@@ -445,6 +447,11 @@ fn an_address_space_limit_stops_the_run_with_a_checkpoint_instead_of_an_abort() 
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(
         report["memory_budget"]["source"], "address_space",
+        "{report}"
+    );
+    assert_eq!(
+        report["memory_budget"]["given_bytes"],
+        64u64 << 30,
         "{report}"
     );
     let budget = report["memory_budget"]["bytes"].as_u64().unwrap();

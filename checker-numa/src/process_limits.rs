@@ -89,11 +89,20 @@ pub struct MemoryBudget {
     pub bytes: u64,
     /// What set it.
     pub source: BudgetSource,
+    /// The budget the run was given ([`EngineConfig::memory_budget`](crate::EngineConfig),
+    /// the CLI's `--memory`), if any: more than `bytes` when a limit lowered it.
+    pub given_bytes: Option<u64>,
 }
 
 impl fmt::Display for MemoryBudget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}, {}", size_text(self.bytes, 1), self.source)
+        write!(f, "{}, {}", size_text(self.bytes, 1), self.source)?;
+        match self.given_bytes {
+            Some(given) if self.source != BudgetSource::Given => {
+                write!(f, ", below the {} given", size_text(given, 1))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -210,6 +219,7 @@ impl Headroom {
             bytes.map(|b| MemoryBudget {
                 bytes: (b as f64 * HEADROOM_SHARE) as u64,
                 source,
+                given_bytes: given,
             })
         };
         let process = [
@@ -219,9 +229,10 @@ impl Headroom {
             share(self.commit, BudgetSource::Commit),
         ];
         let available = share(self.available, BudgetSource::Available);
-        let given = given.map(|bytes| MemoryBudget {
+        let given_budget = given.map(|bytes| MemoryBudget {
             bytes,
             source: BudgetSource::Given,
+            given_bytes: given,
         });
         let candidates: &[Option<MemoryBudget>] = match limits {
             MemoryLimits::Ignored => &[],
@@ -231,7 +242,7 @@ impl Headroom {
             }
         };
         // The given budget comes first, so that it wins a tie.
-        std::iter::once(given)
+        std::iter::once(given_budget)
             .chain(candidates.iter().copied())
             .flatten()
             .min_by_key(|b| b.bytes)
@@ -401,29 +412,35 @@ mod tests {
             cgroup: Some(1_000 * MIB),
             commit: None,
         };
-        let budget = |bytes, source| Some(MemoryBudget { bytes, source });
+        let budget = |bytes, source, given_bytes| {
+            Some(MemoryBudget {
+                bytes,
+                source,
+                given_bytes,
+            })
+        };
         assert_eq!(
             headroom.budget(None, MemoryLimits::Process),
-            budget(300 * MIB, BudgetSource::AddressSpace)
+            budget(300 * MIB, BudgetSource::AddressSpace, None)
         );
         assert_eq!(
             headroom.budget(Some(100 * MIB), MemoryLimits::Process),
-            budget(100 * MIB, BudgetSource::Given)
+            budget(100 * MIB, BudgetSource::Given, Some(100 * MIB))
         );
         // A given budget past what the limits leave is lowered to fit.
         assert_eq!(
             headroom.budget(Some(4_000 * MIB), MemoryLimits::Process),
-            budget(300 * MIB, BudgetSource::AddressSpace)
+            budget(300 * MIB, BudgetSource::AddressSpace, Some(4_000 * MIB))
         );
         assert_eq!(
             headroom.budget(Some(4_000 * MIB), MemoryLimits::Ignored),
-            budget(4_000 * MIB, BudgetSource::Given)
+            budget(4_000 * MIB, BudgetSource::Given, Some(4_000 * MIB))
         );
         assert_eq!(headroom.budget(None, MemoryLimits::Ignored), None);
         // A tie goes to the given budget.
         assert_eq!(
             headroom.budget(Some(300 * MIB), MemoryLimits::Process),
-            budget(300 * MIB, BudgetSource::Given)
+            budget(300 * MIB, BudgetSource::Given, Some(300 * MIB))
         );
         let roomy = Headroom {
             address_space: None,
@@ -431,7 +448,7 @@ mod tests {
         };
         assert_eq!(
             roomy.budget(None, MemoryLimits::Process),
-            budget(750 * MIB, BudgetSource::Cgroup)
+            budget(750 * MIB, BudgetSource::Cgroup, None)
         );
         let unlimited = Headroom {
             available: Some(8_000 * MIB),
@@ -440,7 +457,7 @@ mod tests {
         assert_eq!(unlimited.budget(None, MemoryLimits::Process), None);
         assert_eq!(
             unlimited.budget(None, MemoryLimits::ProcessAndAvailable),
-            budget(6_000 * MIB, BudgetSource::Available)
+            budget(6_000 * MIB, BudgetSource::Available, None)
         );
         let strict = Headroom {
             commit: Some(40 * MIB),
@@ -449,7 +466,7 @@ mod tests {
         };
         assert_eq!(
             strict.budget(None, MemoryLimits::ProcessAndAvailable),
-            budget(30 * MIB, BudgetSource::Commit)
+            budget(30 * MIB, BudgetSource::Commit, None)
         );
         assert_eq!(
             Headroom {
@@ -457,7 +474,7 @@ mod tests {
                 ..strict
             }
             .budget(None, MemoryLimits::Process),
-            budget(60 * MIB, BudgetSource::DataSize)
+            budget(60 * MIB, BudgetSource::DataSize, None)
         );
     }
 
@@ -478,7 +495,11 @@ mod tests {
 
     #[test]
     fn a_limit_that_leaves_too_little_to_start_is_refused() {
-        let budget = |bytes, source| MemoryBudget { bytes, source };
+        let budget = |bytes, source| MemoryBudget {
+            bytes,
+            source,
+            given_bytes: None,
+        };
         // Two workers with 8 KiB batches need 2 x (4 MiB + 2 x 8 KiB).
         let least = 2 * ((4 << 20) + 2 * 8192);
         assert_eq!(
@@ -507,6 +528,7 @@ mod tests {
         let budget = MemoryBudget {
             bytes: 300 * MIB,
             source: BudgetSource::AddressSpace,
+            given_bytes: None,
         };
         assert_eq!(
             budget.to_string(),
@@ -517,6 +539,20 @@ mod tests {
             "75% of what the cgroup's memory limit leaves"
         );
         assert_eq!(BudgetSource::Given.to_string(), "as given");
+        // A given budget a limit lowered says so.
+        let lowered = MemoryBudget {
+            given_bytes: Some(8 << 30),
+            ..budget
+        };
+        assert_eq!(
+            lowered.to_string(),
+            "300.0 MiB, 75% of the address space `ulimit -v` leaves, below the 8.0 GiB given"
+        );
+        let given = MemoryBudget {
+            source: BudgetSource::Given,
+            ..lowered
+        };
+        assert_eq!(given.to_string(), "300.0 MiB, as given");
     }
 
     #[test]

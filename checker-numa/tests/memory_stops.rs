@@ -447,7 +447,8 @@ fn run_chain<M: Model>(m: &M, limits: Limits, chain: &Chain, label: &str) -> See
             got.memory_budget,
             Some(MemoryBudget {
                 bytes: run.budget,
-                source: BudgetSource::Given
+                source: BudgetSource::Given,
+                given_bytes: Some(run.budget),
             }),
             "{at}"
         );

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 
 use checker_numa::{LevelTelemetry, Telemetry, WorkerTelemetry};
 
@@ -110,7 +110,8 @@ pub fn child_args(
         }
     }
     push_search_flags(&mut args, flags);
-    // Progress lines would only cost time; the child's stdout is discarded anyway.
+    // Progress lines would only cost time; the child's stdout is read only for why it
+    // stopped.
     args.push("--progress-every".into());
     args.push("86400".into());
     args.push("--json".into());
@@ -238,7 +239,7 @@ impl TelemetryReport {
 
 /// Runs `exe` with `args` (from [`child_args`], writing to `json`) and reads its
 /// report. Exit codes 0 (holds) and 1 (violation found) are both complete runs; any
-/// other ending is an error naming the command and the child's first error line.
+/// other ending is an error naming the command and why (see [`child_failure`]).
 pub fn run_child(exe: &Path, args: &[OsString], json: &Path) -> Result<ChildReport, String> {
     run_child_json(exe, args, json)
 }
@@ -288,37 +289,48 @@ pub fn run_child_json<T: serde::de::DeserializeOwned>(
     let output = Command::new(exe)
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        // Read only for a "Stopped because ..." line (progress lines are off).
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
     let command = || format!("`checker {}`", display_args(args));
-    match output.status.code() {
-        Some(0 | 1) => {}
-        Some(code) => {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let line = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            let message = line.trim_start_matches("error: ");
-            // Exit code 2 is a usage or input error (a bad model name or parameter,
-            // passed on verbatim): the child's message says it all.
-            return Err(if code == 2 && !message.is_empty() {
-                message.to_string()
-            } else {
-                format!("{} failed with exit code {code}: {message}", command())
-            });
-        }
-        None => {
-            return Err(format!(
-                "{} was killed ({}); out of memory?",
-                command(),
-                output.status
-            ))
-        }
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        return Err(child_failure(
+            &command(),
+            output.status,
+            &String::from_utf8_lossy(&output.stdout),
+            &String::from_utf8_lossy(&output.stderr),
+        ));
     }
     let text = std::fs::read_to_string(json)
         .map_err(|e| format!("{} wrote no report {}: {e}", command(), json.display()))?;
     serde_json::from_str(&text)
         .map_err(|e| format!("{}: not the report expected: {e}", json.display()))
+}
+
+/// What to say of a child `command` that ended with `status` (not 0 or 1), given
+/// what it wrote: an input error (exit 2) in the child's own words; a stop (exit 3,
+/// the memory budget or a signal) with the child's "Stopped because ..." line, which
+/// says why and where its checkpoint is; otherwise the exit code and the child's first
+/// error line, or that it was killed.
+fn child_failure(command: &str, status: ExitStatus, stdout: &str, stderr: &str) -> String {
+    let first_error = stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim_start_matches("error: ");
+    match status.code() {
+        // A usage or input error (a bad model name or parameter, passed on
+        // verbatim): the child's message says it all.
+        Some(2) if !first_error.is_empty() => first_error.to_string(),
+        Some(3) => match stdout.lines().find_map(|l| l.strip_prefix("Stopped ")) {
+            Some(why) => format!("{command} stopped (exit code 3) {why}"),
+            None => format!("{command} stopped (exit code 3): {first_error}"),
+        },
+        Some(code) => format!("{command} failed with exit code {code}: {first_error}"),
+        None => format!("{command} was killed ({status}); out of memory?"),
+    }
 }
 
 /// Arguments joined with spaces, each quoted where a shell would need it.
@@ -394,6 +406,34 @@ mod tests {
         assert_eq!(
             display_args(&args),
             "ceiling grid 8 7 --copies 2 --rounds 1 --json c.json"
+        );
+    }
+
+    #[test]
+    fn a_failed_child_is_reported_with_its_reason() {
+        use std::os::unix::process::ExitStatusExt;
+        let exit = |code: i32| ExitStatus::from_raw(code << 8);
+        let command = "`checker check twophase 9`";
+        assert_eq!(
+            child_failure(command, exit(2), "", "error: no bundled model `x`\n"),
+            "no bundled model `x`"
+        );
+        let stdout = "distinct states: 12\nStopped because the memory budget (1.0 MiB, as given) is reached. Checkpoint written to w; continue with: checker check --resume w --memory LARGER\n";
+        assert_eq!(
+            child_failure(command, exit(3), stdout, ""),
+            "`checker check twophase 9` stopped (exit code 3) because the memory budget (1.0 MiB, as given) is reached. Checkpoint written to w; continue with: checker check --resume w --memory LARGER"
+        );
+        assert_eq!(
+            child_failure(command, exit(3), "", "error: odd\n"),
+            "`checker check twophase 9` stopped (exit code 3): odd"
+        );
+        assert_eq!(
+            child_failure(command, exit(101), "", "thread 'main' panicked\n"),
+            "`checker check twophase 9` failed with exit code 101: thread 'main' panicked"
+        );
+        assert_eq!(
+            child_failure(command, ExitStatus::from_raw(9), "", ""),
+            "`checker check twophase 9` was killed (signal: 9 (SIGKILL)); out of memory?"
         );
     }
 
