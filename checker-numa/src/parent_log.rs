@@ -481,51 +481,38 @@ mod tests {
     const LOW: u64 = 0x10;
     const HIGH: u64 = 0x8000_0000_0000_0010;
 
+    /// A log of `entries` (fingerprint, parent, parent's fingerprint), sealed.
+    fn sealed_log(
+        entries: impl IntoIterator<Item = (Fingerprint, ParentRef, Fingerprint)>,
+    ) -> ParentLog {
+        let mut log = ParentLog::in_memory();
+        for (fp, parent, parent_fp) in entries {
+            log.push(LogEntry { fp, parent }, parent_fp);
+        }
+        log.seal_level().unwrap();
+        log
+    }
+
+    /// `count` initial states, fingerprints `first` on, as [`sealed_log`] takes them.
+    fn initial_states(
+        first: Fingerprint,
+        count: u64,
+    ) -> impl Iterator<Item = (Fingerprint, ParentRef, Fingerprint)> {
+        (0..count).map(move |i| (first + i, ParentRef::NONE, 0))
+    }
+
     /// Two workers' sealed logs: `0 → 1 → 2` alternating between them (`LOW`, then
     /// `HIGH + 1`, then `LOW + 2`), then `filler` initial states in each.
     fn two_logs(filler: u64) -> [ParentLog; 2] {
-        let mut zero = ParentLog::in_memory();
-        let mut one = ParentLog::in_memory();
-        zero.push(
-            LogEntry {
-                fp: LOW,
-                parent: ParentRef::NONE,
-            },
-            0,
-        );
-        one.push(
-            LogEntry {
-                fp: HIGH + 1,
-                parent: ParentRef::new(0, 0),
-            },
-            LOW,
-        );
-        zero.push(
-            LogEntry {
-                fp: LOW + 2,
-                parent: ParentRef::new(1, 0),
-            },
-            HIGH + 1,
-        );
-        for i in 0..filler {
-            zero.push(
-                LogEntry {
-                    fp: LOW + 100 + i,
-                    parent: ParentRef::NONE,
-                },
-                0,
-            );
-            one.push(
-                LogEntry {
-                    fp: HIGH + 100 + i,
-                    parent: ParentRef::NONE,
-                },
-                0,
-            );
-        }
-        zero.seal_level().unwrap();
-        one.seal_level().unwrap();
-        [zero, one]
+        let zero = [
+            (LOW, ParentRef::NONE, 0),
+            (LOW + 2, ParentRef::new(1, 0), HIGH + 1),
+        ];
+        let one = [(HIGH + 1, ParentRef::new(0, 0), LOW)];
+        [
+            sealed_log(zero.into_iter().chain(initial_states(LOW + 100, filler))),
+            sealed_log(one.into_iter().chain(initial_states(HIGH + 100, filler))),
+        ]
     }
 
     fn walk(logs: &mut [ParentLog; 2], fp: Fingerprint, depth: u32) -> Result<Vec<u64>, String> {
@@ -573,34 +560,11 @@ mod tests {
     /// References that go round in a cycle are followed only as far as the depth.
     #[test]
     fn a_cycle_ends_at_the_depth() {
-        let mut zero = ParentLog::in_memory();
-        let mut one = ParentLog::in_memory();
-        zero.push(
-            LogEntry {
-                fp: LOW,
-                parent: ParentRef::new(1, 0),
-            },
-            0,
-        );
-        one.push(
-            LogEntry {
-                fp: HIGH,
-                parent: ParentRef::new(0, 0),
-            },
-            0,
-        );
-        for i in 0..1000 {
-            zero.push(
-                LogEntry {
-                    fp: LOW + 100 + i,
-                    parent: ParentRef::NONE,
-                },
-                0,
-            );
-        }
-        zero.seal_level().unwrap();
-        one.seal_level().unwrap();
-        let mut logs = [zero, one];
+        let zero = [(LOW, ParentRef::new(1, 0), 0)];
+        let mut logs = [
+            sealed_log(zero.into_iter().chain(initial_states(LOW + 100, 1000))),
+            sealed_log([(HIGH, ParentRef::new(0, 0), 0)]),
+        ];
         assert_eq!(
             walk(&mut logs, LOW, 500),
             Err("log 0: entry 0 names a parent, but it lies as many steps from the reported state as that state's depth (500), so it must be an initial state (the references go round in a cycle or skip levels)".into())
@@ -615,11 +579,7 @@ mod tests {
                 .map(|i| logs[worker].get(i).unwrap())
                 .collect();
             entries[index as usize] = entry;
-            logs[worker] = ParentLog::in_memory();
-            for e in entries {
-                logs[worker].push(e, 0);
-            }
-            logs[worker].seal_level().unwrap();
+            logs[worker] = sealed_log(entries.into_iter().map(|e| (e.fp, e.parent, 0)));
             walk(&mut logs, LOW + 2, 2)
         };
         assert_eq!(

@@ -29,6 +29,19 @@ impl RandomGraph {
     }
 }
 
+/// The graph's name, sinks and bad state: a label for a failure message.
+impl std::fmt::Debug for RandomGraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, sinks {}, bad {:?}",
+            self.name(),
+            self.sinks,
+            self.bad
+        )
+    }
+}
+
 fn mix(mut x: u64) -> u64 {
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -81,20 +94,62 @@ impl Model for RandomGraph {
     }
 }
 
-/// `RandomGraph` with a hook run on each state before its successors are generated:
-/// tests use it to make the states one worker owns slow to expand, or one state fail.
-/// Everything else is the graph's own.
+/// `RandomGraph` with a hook run on each state before its successors are generated
+/// (tests use it to make the states one worker owns slow to expand, or one state
+/// fail), and with its invariant or none. Everything else is the graph's own.
 #[allow(dead_code)] // Not every test that includes this module uses it.
 pub struct HookedGraph<H> {
     pub graph: RandomGraph,
     /// Called with the graph and the state about to be expanded.
     pub before_expanding: H,
+    /// Whether the model has the graph's invariant; without it, a run that does not
+    /// check deadlocks keeps no parents (nothing needs a counterexample) and stores
+    /// states another way.
+    pub invariants: bool,
+}
+
+#[allow(dead_code)] // Not every test that includes this module uses them.
+impl<H: Fn(&RandomGraph, u64) + Sync> HookedGraph<H> {
+    /// `graph` with its invariant, running `before_expanding` on each state.
+    pub fn new(graph: RandomGraph, before_expanding: H) -> Self {
+        HookedGraph {
+            graph,
+            before_expanding,
+            invariants: true,
+        }
+    }
+}
+
+/// A [`HookedGraph`] whose hook does nothing.
+#[allow(dead_code)] // Not every test that includes this module uses it.
+pub type PlainGraph = HookedGraph<fn(&RandomGraph, u64)>;
+
+#[allow(dead_code)] // Not every test that includes this module uses it.
+impl PlainGraph {
+    /// `graph` with no hook, with its invariant only if `invariants`.
+    pub fn plain(graph: RandomGraph, invariants: bool) -> Self {
+        HookedGraph {
+            graph,
+            before_expanding: |_, _| {},
+            invariants,
+        }
+    }
+}
+
+impl<H> std::fmt::Debug for HookedGraph<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}, invariants {}", self.graph, self.invariants)
+    }
 }
 
 impl<H: Fn(&RandomGraph, u64) + Sync> Model for HookedGraph<H> {
     type State = u64;
     fn name(&self) -> String {
-        self.graph.name()
+        if self.invariants {
+            self.graph.name()
+        } else {
+            format!("{} without invariants", self.graph.name())
+        }
     }
     fn initial_states(&self, emit: &mut dyn FnMut(&u64)) {
         self.graph.initial_states(emit)
@@ -104,7 +159,11 @@ impl<H: Fn(&RandomGraph, u64) + Sync> Model for HookedGraph<H> {
         self.graph.successors(s, emit)
     }
     fn invariant_names(&self) -> Vec<String> {
-        self.graph.invariant_names()
+        if self.invariants {
+            self.graph.invariant_names()
+        } else {
+            Vec::new()
+        }
     }
     fn check_invariant(&self, i: usize, s: &u64) -> bool {
         self.graph.check_invariant(i, s)

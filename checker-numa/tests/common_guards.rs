@@ -1,7 +1,10 @@
-//! Guards the engine tests share: a work directory removed when dropped, and a
-//! watchdog that turns a hung run into a failure naming it.
+//! Guards the engine tests share: a work directory removed when dropped, a watchdog
+//! that turns a hung run into a failure naming it, and the identity a run's
+//! checkpoints are taken under.
 #![allow(dead_code)] // Not every test that includes this module uses all of it.
 
+use checker_core::Model;
+use checker_numa::checkpoint::RunIdentity;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -62,5 +65,15 @@ impl Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The identity of a run of `model` whose checkpoints are for the spec `tag key`: a
+/// resumed run must have the same spec, and a model of the same name.
+pub fn identity<M: Model>(model: &M, tag: &str, key: impl ToString) -> RunIdentity {
+    RunIdentity {
+        model_name: model.name(),
+        model_spec: vec![tag.into(), key.to_string()],
+        model_digest: None,
     }
 }

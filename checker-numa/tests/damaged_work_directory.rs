@@ -4,6 +4,7 @@
 //! that names the problem: never a panic, a hang, or a wrong answer.
 
 mod common_graph;
+mod common_guards;
 mod common_outcome;
 mod common_workdir;
 
@@ -66,6 +67,43 @@ fn assert_damaged_log(e: &str, log: &str) {
     assert!(!e.contains('\n'), "one line: {e}");
 }
 
+/// Fills worker 0's parent log of [`checkpointed_before_the_violation`] with `byte`:
+/// resuming reports the log damaged, its first entry holding `fingerprint`, which is
+/// not worker 0's.
+fn assert_a_log_filled_with_is_reported(name: &str, byte: u8, fingerprint: &str) {
+    let (m, dir, _) = checkpointed_before_the_violation(name);
+    let log = dir.join("log-0.bin");
+    overwrite(&log, |_| byte);
+    let e = resume_error(&m, &dir);
+    assert_damaged_log(&e, &log.display().to_string());
+    assert!(
+        e.contains(&format!(
+            "holds fingerprint {fingerprint}, which is not worker 0's"
+        )),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Sets bytes 14 and 15 of every entry of both parent logs in `dir` to 0x42: each
+/// parent reference names worker 0x4242 as its parent's owner.
+fn name_worker_4242_as_every_parents_owner(dir: &Path) {
+    for log in ["log-0.bin", "log-1.bin"] {
+        overwrite(&dir.join(log), {
+            let data = std::fs::read(dir.join(log)).unwrap();
+            move |i| if i % 16 >= 14 { 0x42 } else { data[i] }
+        });
+    }
+}
+
+/// Asserts that resuming `dir` is refused with an error that ends with `message`, then
+/// removes `dir`.
+fn assert_refused(m: &RandomGraph, dir: &Path, message: &str) {
+    let e = resume_error(m, dir);
+    assert!(e.ends_with(message), "{e}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn an_undamaged_work_directory_resumes_to_the_reference_counterexample() {
     let (m, dir, reference) = checkpointed_before_the_violation("control");
@@ -82,16 +120,7 @@ fn an_undamaged_work_directory_resumes_to_the_reference_counterexample() {
 /// them went round for ever, memory growing.
 #[test]
 fn a_zeroed_parent_log_is_reported_not_followed_for_ever() {
-    let (m, dir, _) = checkpointed_before_the_violation("zeroed");
-    let log = dir.join("log-0.bin");
-    overwrite(&log, |_| 0);
-    let e = resume_error(&m, &dir);
-    assert_damaged_log(&e, &log.display().to_string());
-    assert!(
-        e.contains("holds fingerprint 0x0000000000000000, which is not worker 0's"),
-        "{e}"
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_a_log_filled_with_is_reported("zeroed", 0, "0x0000000000000000");
 
     // Only the first 64 KiB: the walk meets the zeroes at some level.
     let (m, dir, _) = checkpointed_before_the_violation("zeroed-64k");
@@ -110,12 +139,7 @@ fn a_zeroed_parent_log_is_reported_not_followed_for_ever() {
 #[test]
 fn a_parent_reference_to_a_worker_that_does_not_exist_is_reported() {
     let (m, dir, _) = checkpointed_before_the_violation("worker-4242");
-    for log in ["log-0.bin", "log-1.bin"] {
-        overwrite(&dir.join(log), {
-            let data = std::fs::read(dir.join(log)).unwrap();
-            move |i| if i % 16 >= 14 { 0x42 } else { data[i] }
-        });
-    }
+    name_worker_4242_as_every_parents_owner(&dir);
     let e = resume_error(&m, &dir);
     assert!(e.starts_with("parent log "), "{e}");
     assert!(
@@ -127,12 +151,7 @@ fn a_parent_reference_to_a_worker_that_does_not_exist_is_reported() {
     // The same in the initial states' entries, the only ones a checkpoint after the
     // first level holds.
     let (m, dir) = checkpointed_at_once("worker-4242-first");
-    for log in ["log-0.bin", "log-1.bin"] {
-        overwrite(&dir.join(log), {
-            let data = std::fs::read(dir.join(log)).unwrap();
-            move |i| if i % 16 >= 14 { 0x42 } else { data[i] }
-        });
-    }
+    name_worker_4242_as_every_parents_owner(&dir);
     let e = resume_error(&m, &dir);
     assert!(
         e.contains("entry 0 names worker 16962 as its parent's owner, but the run has 2 workers"),
@@ -145,16 +164,7 @@ fn a_parent_reference_to_a_worker_that_does_not_exist_is_reported() {
 /// through it ended early and did not replay.
 #[test]
 fn a_parent_log_of_ones_is_reported() {
-    let (m, dir, _) = checkpointed_before_the_violation("ones");
-    let log = dir.join("log-0.bin");
-    overwrite(&log, |_| 0xff);
-    let e = resume_error(&m, &dir);
-    assert_damaged_log(&e, &log.display().to_string());
-    assert!(
-        e.contains("holds fingerprint 0xffffffffffffffff, which is not worker 0's"),
-        "{e}"
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_a_log_filled_with_is_reported("ones", 0xff, "0xffffffffffffffff");
 }
 
 /// Each log holds the other worker's states: each reference leads to a state of the
@@ -282,15 +292,12 @@ fn worker_file_names_outside_the_checkpoint_are_refused() {
     ] {
         let (m, dir) = checkpointed_at_once("file-name");
         edit_manifest(&dir, |v| v["worker_files"][0]["file"] = name.into());
-        let e = resume_error(&m, &dir);
-        assert!(
-            e.ends_with(&format!(
-                "manifest.json: worker_files[0].file is `{name}`, not `worker-0.bin`"
-            )),
-            "{e}"
-        );
         assert!(matches!(resume(&m, &dir), Err(EngineError::Checkpoint(_))));
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_refused(
+            &m,
+            &dir,
+            &format!("manifest.json: worker_files[0].file is `{name}`, not `worker-0.bin`"),
+        );
     }
 }
 
@@ -325,9 +332,7 @@ fn manifest_totals_that_disagree_are_refused() {
     for (edit, message) in cases {
         let (m, dir) = checkpointed_at_once("totals");
         edit_manifest(&dir, edit);
-        let e = resume_error(&m, &dir);
-        assert!(e.ends_with(&format!("manifest.json: {message}")), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_refused(&m, &dir, &format!("manifest.json: {message}"));
     }
 }
 
@@ -338,13 +343,7 @@ fn a_model_of_another_name_under_the_same_spec_is_named() {
         size: 30_000,
         ..graph()
     };
-    let e = check(
-        &other,
-        &CheckOptions::default(),
-        &config(2, &dir, &other, true),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = resume_error(&other, &dir);
     assert_eq!(
         e,
         format!(
@@ -383,15 +382,14 @@ fn a_worker_file_whose_table_disagrees_is_refused() {
         set_word(data, l.table_len, len - 1);
         data.drain(l.table_len + 8..l.table_len + 16);
     });
-    let e = resume_error(&m, &dir);
-    assert!(
-        e.ends_with(&format!(
+    assert_refused(
+        &m,
+        &dir,
+        &format!(
             "worker-1.bin: the table holds {} states, the parent log {entries}",
             entries - 1
-        )),
-        "{e}"
+        ),
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A frontier chunk of 2^62 empty states: copying them one by one would never end.
@@ -407,12 +405,11 @@ fn a_frontier_of_countless_empty_states_is_refused() {
         }
         data.splice(chunk..end, empty);
     });
-    let e = resume_error(&m, &dir);
-    assert!(
-        e.ends_with("worker-0.bin: frontier length disagrees with its header"),
-        "{e}"
+    assert_refused(
+        &m,
+        &dir,
+        "worker-0.bin: frontier length disagrees with its header",
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Interrupts and resumes [`graph`] at 2 workers until a checkpoint holds a level
@@ -450,12 +447,7 @@ fn a_partial_level_reporting_states_it_does_not_hold_is_refused() {
         set_word(data, at + INVARIANT, 0x1234);
         set_word(data, at + INVARIANT_INDEX, 0);
     });
-    let e = resume_error(&m, &dir);
-    assert!(
-        e.ends_with("worker-0.bin: the partial level reports an invariant violation by state 0x0000000000001234, which is not among its states"),
-        "{e}"
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_refused(&m, &dir, "worker-0.bin: the partial level reports an invariant violation by state 0x0000000000001234, which is not among its states");
 
     // A violation of an invariant that the model does not have, by a state it holds.
     let (m, dir) = checkpointed_part_way("partial-invariant-index", 0);
@@ -466,12 +458,7 @@ fn a_partial_level_reporting_states_it_does_not_hold_is_refused() {
         set_word(data, at + INVARIANT, first_state);
         set_word(data, at + INVARIANT_INDEX, 7);
     });
-    let e = resume_error(&m, &dir);
-    assert!(
-        e.ends_with("worker-0.bin: the partial level reports a violation of invariant 7, but the model has 1 invariants"),
-        "{e}"
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_refused(&m, &dir, "worker-0.bin: the partial level reports a violation of invariant 7, but the model has 1 invariants");
 
     // A deadlock of a state of this worker's that its table does not hold.
     let (m, dir) = checkpointed_part_way("partial-deadlock", 0);
@@ -479,12 +466,7 @@ fn a_partial_level_reporting_states_it_does_not_hold_is_refused() {
         let at = layout(data).partial.unwrap();
         set_word(data, at + DEADLOCK, 0x1234);
     });
-    let e = resume_error(&m, &dir);
-    assert!(
-        e.ends_with("worker-0.bin: the partial level reports a deadlock of state 0x0000000000001234, which the table does not hold"),
-        "{e}"
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_refused(&m, &dir, "worker-0.bin: the partial level reports a deadlock of state 0x0000000000001234, which the table does not hold");
 
     // A deadlock of another worker's state (a share may have been expanded here):
     // only its owner's log can tell, when the counterexample is rebuilt.

@@ -25,12 +25,12 @@ fn slow_model(
     delay_us: u64,
 ) -> HookedGraph<impl Fn(&RandomGraph, u64) + Sync> {
     let delay = Duration::from_micros(delay_us);
-    HookedGraph {
-        graph: RandomGraph {
+    HookedGraph::new(
+        RandomGraph {
             bad,
             ..RandomGraph::new(20_000, 3, 5)
         },
-        before_expanding: move |graph: &RandomGraph, s: u64| {
+        move |graph: &RandomGraph, s: u64| {
             let mut bytes = Vec::new();
             graph.pack(&s, &mut bytes);
             if owner_of(fingerprint(&bytes), workers) == 0 {
@@ -40,7 +40,7 @@ fn slow_model(
                 }
             }
         },
-    }
+    )
 }
 
 fn config(workers: usize, share: bool) -> EngineConfig {

@@ -23,16 +23,17 @@ mod common_lengths;
 mod common_outcome;
 
 use checker_core::{sequential, CheckOptions, Model, Outcome, StopReason, Verdict, ViolationKind};
-use checker_numa::checkpoint::{self, RunIdentity};
+use checker_numa::checkpoint;
 use checker_numa::frontier::Frontier;
 use checker_numa::process_limits::{BudgetSource, MemoryBudget, MemoryLimits};
 use checker_numa::{check, EngineConfig, ParallelOutcome, Persistence};
-use common_graph::RandomGraph;
-use common_guards::{Watchdog, WorkDir};
+use common_graph::{PlainGraph, RandomGraph};
+use common_guards::{identity, Watchdog, WorkDir};
 use common_lengths::LengthGraph;
 use common_outcome::same;
 use proptest::prelude::*;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -146,6 +147,20 @@ impl Chain {
             vary: false,
         }
     }
+
+    /// A run of the chain's first configuration with `budget`: not interrupted, its
+    /// frontiers spilling at the default limit, checkpointing only when it stops.
+    fn run(&self, budget: u64) -> Run {
+        Run {
+            budget,
+            interrupt: false,
+            spill: None,
+            every_level: false,
+            batch_bytes: self.batch_bytes,
+            ring_capacity: self.ring_capacity,
+            share_expansion: self.share_expansion,
+        }
+    }
 }
 
 /// How the first run's budget is chosen.
@@ -175,18 +190,9 @@ impl Budget {
 /// See [`Budget::OfPeak`].
 fn peak_share<M: Model>(m: &M, chain: &Chain, limits: Limits) -> u64 {
     let dir = WorkDir::new("peak");
-    let run = Run {
-        budget: 0,
-        interrupt: false,
-        spill: None,
-        every_level: false,
-        batch_bytes: chain.batch_bytes,
-        ring_capacity: chain.ring_capacity,
-        share_expansion: chain.share_expansion,
-    };
     let config = EngineConfig {
         memory_budget: None,
-        ..engine_config(m, chain, &run, &dir.0, false)
+        ..engine_config(m, chain, &chain.run(0), &dir.0, false)
     };
     let got = check(m, &limits.options(None), &config).expect("an unlimited run");
     let worker = got
@@ -242,14 +248,6 @@ impl Seen {
     }
 }
 
-fn identity<M: Model>(m: &M) -> RunIdentity {
-    RunIdentity {
-        model_name: m.name(),
-        model_spec: vec!["memory-stops".into(), m.name()],
-        model_digest: None,
-    }
-}
-
 fn engine_config<M: Model>(
     m: &M,
     chain: &Chain,
@@ -271,7 +269,7 @@ fn engine_config<M: Model>(
             workdir: dir.to_path_buf(),
             checkpoint_every: run.every_level.then_some(Duration::ZERO),
             resume,
-            identity: identity(m),
+            identity: identity(m, "memory-stops", m.name()),
         }),
         ..EngineConfig::default()
     }
@@ -405,15 +403,7 @@ fn run_chain<M: Model>(m: &M, limits: Limits, chain: &Chain, label: &str) -> See
     };
     loop {
         let first = seen.runs == 0;
-        let mut run = Run {
-            budget,
-            interrupt: false,
-            spill: None,
-            every_level: false,
-            batch_bytes: chain.batch_bytes,
-            ring_capacity: chain.ring_capacity,
-            share_expansion: chain.share_expansion,
-        };
+        let mut run = chain.run(budget);
         if !first {
             if seen.runs == chain.starve && chain.starve > 0 {
                 budget = first_budget;
@@ -590,10 +580,6 @@ fn bfs_levels(m: &RandomGraph) -> Vec<Vec<u64>> {
     levels
 }
 
-fn label_of(m: &RandomGraph) -> String {
-    format!("{}, sinks {}, bad {:?}", m.name(), m.sinks, m.bad)
-}
-
 /// An invariant violation, and a deadlock, found in a level that the budget then stops
 /// part-way: the saved level carries the error, and the run that ends the level
 /// reports it with the sequential checker's counterexample. One worker decides alone
@@ -633,7 +619,7 @@ fn an_error_found_before_a_pause_part_way_is_reported_after_resuming() {
         (&with_sinks, ViolationKind::Deadlock),
     ] {
         for workers in [1, 3] {
-            let label = format!("{}, {workers} workers", label_of(m));
+            let label = format!("{m:?}, {workers} workers");
             let seen = run_chain(m, Limits::NONE, &starved(workers, 16, 64 * KIB), &label);
             let last = seen.last.as_ref().unwrap();
             assert_eq!(
@@ -884,98 +870,48 @@ prop_compose! {
 }
 
 prop_compose! {
-    fn random_graph()(
-        size in 20_000u64..200_000,
-        branching in 1u64..7,
+    /// A [`RandomGraph`] of `sizes` states and `branchings` successors each, with sinks
+    /// `sink_gaps` apart a third of the time and a bad state two times in five: the
+    /// shape of both kinds of graph the chains run on.
+    fn graph_shape(sizes: Range<u64>, branchings: Range<u64>, sink_gaps: Range<u64>)(
+        size in sizes,
+        branching in branchings,
         seed in any::<u64>(),
-        sinks in prop_oneof![2 => Just(0u64), 1 => 50u64..5000],
+        sinks in prop_oneof![2 => Just(0u64), 1 => sink_gaps],
         bad in proptest::option::weighted(0.4, any::<u64>()),
+    ) -> RandomGraph {
+        RandomGraph { size, branching, seed, sinks, bad: bad.map(|b| b % size) }
+    }
+}
+
+prop_compose! {
+    /// A [`RandomGraph`] with its invariant four times in five, without it otherwise
+    /// (see `HookedGraph::invariants`).
+    fn random_graph()(
+        graph in graph_shape(20_000..200_000, 1..7, 50..5000),
         invariants in proptest::bool::weighted(0.8),
-    ) -> Graph {
-        Graph {
-            graph: RandomGraph { size, branching, seed, sinks, bad: bad.map(|b| b % size) },
-            invariants,
-        }
-    }
-}
-
-/// A [`RandomGraph`] that proptest can print, with its invariant or none: a run of a
-/// model without invariants that does not check deadlocks keeps no parents (nothing
-/// needs a counterexample), and stores states another way.
-struct Graph {
-    graph: RandomGraph,
-    invariants: bool,
-}
-
-impl std::fmt::Debug for Graph {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let m = &self.graph;
-        write!(
-            f,
-            "{}, sinks {}, bad {:?}, invariants {}",
-            m.name(),
-            m.sinks,
-            m.bad,
-            self.invariants
-        )
-    }
-}
-
-impl Model for Graph {
-    type State = u64;
-    fn name(&self) -> String {
-        format!("{} {}", self.graph.name(), self.invariants)
-    }
-    fn initial_states(&self, emit: &mut dyn FnMut(&u64)) {
-        self.graph.initial_states(emit)
-    }
-    fn successors(&self, s: &u64, emit: &mut dyn FnMut(checker_core::Action, &u64)) {
-        self.graph.successors(s, emit)
-    }
-    fn invariant_names(&self) -> Vec<String> {
-        if self.invariants {
-            self.graph.invariant_names()
-        } else {
-            Vec::new()
-        }
-    }
-    fn check_invariant(&self, i: usize, s: &u64) -> bool {
-        self.graph.check_invariant(i, s)
-    }
-    fn action_label(&self, a: checker_core::Action) -> String {
-        self.graph.action_label(a)
-    }
-    fn pack(&self, s: &u64, out: &mut Vec<u8>) {
-        self.graph.pack(s, out)
-    }
-    fn unpack(&self, b: &[u8]) -> u64 {
-        self.graph.unpack(b)
-    }
-    fn render(&self, s: &u64) -> String {
-        self.graph.render(s)
+    ) -> PlainGraph {
+        PlainGraph::plain(graph, invariants)
     }
 }
 
 prop_compose! {
     fn length_graph()(
-        size in 2_000u64..40_000,
-        branching in 1u64..5,
-        seed in any::<u64>(),
-        sinks in prop_oneof![2 => Just(0u64), 1 => 50u64..3000],
-        bad in proptest::option::weighted(0.4, any::<u64>()),
+        shape in graph_shape(2_000..40_000, 1..5, 50..3000),
         max_len in prop_oneof![Just(700usize), 0usize..=64, 0usize..=700],
         wide_per_mille in prop_oneof![1 => Just(0u64), 1 => 0u64..40, 2 => 100u64..400],
         self_loops in any::<bool>(),
         // Many initial states make the second level large at once.
         initials in prop_oneof![Just(2u64), 2u64..400],
     ) -> LengthGraph {
+        let size = shape.size;
         LengthGraph {
-            sinks,
-            bad: bad.map(|b| b % size),
+            sinks: shape.sinks,
+            bad: shape.bad,
             wide_per_mille,
             self_loops,
             initials: (0..initials).map(|i| i * size / initials).collect(),
-            ..LengthGraph::new(size, branching, seed, max_len)
+            ..LengthGraph::new(size, shape.branching, shape.seed, max_len)
         }
     }
 }
@@ -990,13 +926,9 @@ prop_compose! {
     }
 }
 
-/// Runs `cases` random chains of models from `models` (a name for each, and the
-/// model), asserting each one's outcome; returns the totals over them.
-fn hunt<T: std::fmt::Debug, M: Model>(
-    cases: u32,
-    models: impl Strategy<Value = T>,
-    model: impl Fn(&T) -> &M,
-) -> Seen {
+/// Runs `cases` random chains of models from `models`, asserting each one's outcome;
+/// some of their stops must be budget stops part-way through a level.
+fn hunt<M: Model + std::fmt::Debug>(cases: u32, models: impl Strategy<Value = M>) {
     use proptest::test_runner::{Config, TestRunner};
     let totals = std::sync::Mutex::new(Seen::default());
     let mut runner = TestRunner::new(Config {
@@ -1008,7 +940,7 @@ fn hunt<T: std::fmt::Debug, M: Model>(
     });
     let result = runner.run(&(models, chain(), limits()), |(m, chain, limits)| {
         let label = format!("{m:?}");
-        let seen = run_chain(model(&m), limits, &chain, &label);
+        let seen = run_chain(&m, limits, &chain, &label);
         if verbose() {
             eprintln!("{label}, {chain:?}, {limits:?}: {seen:?}");
         }
@@ -1020,18 +952,17 @@ fn hunt<T: std::fmt::Debug, M: Model>(
     }
     let totals = totals.into_inner().unwrap();
     eprintln!("{cases} chains: {totals:?}");
-    totals
+    assert!(
+        totals.budget_part_way > 0,
+        "no budget stop part-way: {totals:?}"
+    );
 }
 
 /// Random graphs (with and without a bad state, sinks, their invariant) and random
 /// chains: some of their stops must be part-way through a level.
 #[test]
 fn random_graph_chains_end_with_the_sequential_outcome() {
-    let seen = hunt(cases(12), random_graph(), |g| g);
-    assert!(
-        seen.budget_part_way > 0,
-        "no budget stop part-way: {seen:?}"
-    );
+    hunt(cases(12), random_graph());
 }
 
 /// Graphs of states of every length (wide ones too, whose frontiers spill), with many
@@ -1039,11 +970,7 @@ fn random_graph_chains_end_with_the_sequential_outcome() {
 /// level.
 #[test]
 fn length_graph_chains_end_with_the_sequential_outcome() {
-    let seen = hunt(cases(10), length_graph(), |m| m);
-    assert!(
-        seen.budget_part_way > 0,
-        "no budget stop part-way: {seen:?}"
-    );
+    hunt(cases(10), length_graph());
 }
 
 // ---------------------------------------------------------------------------------
@@ -1148,13 +1075,8 @@ fn a_pause_part_way_counts_the_frontier_being_expanded() {
             ..Chain::plain(1, share_mib * MIB)
         };
         let run = Run {
-            budget: share_mib * MIB,
-            interrupt: false,
             spill: Some(usize::MAX),
-            every_level: false,
-            batch_bytes: chain.batch_bytes,
-            ring_capacity: 4,
-            share_expansion: true,
+            ..chain.run(share_mib * MIB)
         };
         let config = engine_config(&m, &chain, &run, &dir.0, false);
         let label = format!("a share of {share_mib} MiB");

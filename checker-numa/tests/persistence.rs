@@ -2,6 +2,7 @@
 //! corrupted checkpoints.
 
 mod common_graph;
+mod common_guards;
 mod common_outcome;
 mod common_workdir;
 
@@ -166,17 +167,8 @@ fn resume_refuses_another_worker_count_or_model() {
         seed: 22,
         ..graph()
     };
-    let err = check(
-        &other,
-        &CheckOptions::default(),
-        &config(2, &dir, &other, true),
-    )
-    .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("is for `graph 21`, not `graph 22`"),
-        "{err}"
-    );
+    let err = resume_error(&other, &dir);
+    assert!(err.contains("is for `graph 21`, not `graph 22`"), "{err}");
     // Worker count 0 means "as the checkpoint says".
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let got = check(&m, &CheckOptions::default(), &config(0, &dir, &m, true)).unwrap();

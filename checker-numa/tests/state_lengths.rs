@@ -19,9 +19,8 @@ mod common_lengths;
 mod common_outcome;
 
 use checker_core::{sequential, CheckOptions, Model, Outcome, StopReason, Verdict, ViolationKind};
-use checker_numa::checkpoint::RunIdentity;
 use checker_numa::{check, EngineConfig, ParallelOutcome, Persistence};
-use common_guards::{Watchdog, WorkDir};
+use common_guards::{identity, Watchdog, WorkDir};
 use common_lengths::{prefix, variant, LengthGraph, Prefixes, BOUNDARY_LENGTHS, WIDE_LENGTHS};
 use common_outcome::same;
 use proptest::prelude::*;
@@ -83,20 +82,12 @@ impl Setup {
     }
 }
 
-fn identity<M: Model>(m: &M) -> RunIdentity {
-    RunIdentity {
-        model_name: m.name(),
-        model_spec: vec!["state-lengths".into(), m.name()],
-        model_digest: None,
-    }
-}
-
 fn persistence<M: Model>(m: &M, dir: &Path, resume: bool, every: Option<Duration>) -> Persistence {
     Persistence {
         workdir: dir.to_path_buf(),
         checkpoint_every: every,
         resume,
-        identity: identity(m),
+        identity: identity(m, "state-lengths", m.name()),
     }
 }
 
@@ -141,16 +132,43 @@ fn compare<M: Model>(m: &M, options: &CheckOptions, setups: &[Setup], label: &st
     reference
 }
 
-fn deadlock_options(check_deadlock: bool) -> CheckOptions<'static> {
-    CheckOptions {
-        check_deadlock,
-        ..CheckOptions::default()
-    }
+/// [`compare`] with deadlocks checked, then not: both outcomes, in that order.
+fn compare_either_deadlock_setting<M: Model>(m: &M, setups: &[Setup], label: &str) -> [Outcome; 2] {
+    [true, false].map(|check_deadlock| {
+        let options = CheckOptions {
+            check_deadlock,
+            ..CheckOptions::default()
+        };
+        compare(m, &options, setups, label)
+    })
 }
 
 /// Batch sizes: one state a batch, the smallest entries, a few entries, the default,
 /// and around the default less one entry header.
 const BATCHES: [usize; 7] = [1, 16, 64, 512, 8164, 8180, 8192];
+
+/// A setup of each of `workers` with the batch sizes of [`BATCHES`] in turn, then
+/// `more`.
+fn setups_over_batches(workers: &[usize], more: impl IntoIterator<Item = Setup>) -> Vec<Setup> {
+    workers
+        .iter()
+        .zip(BATCHES.iter().cycle())
+        .map(|(&w, &b)| Setup::new(w, b))
+        .chain(more)
+        .collect()
+}
+
+/// Every prefix of `start` to `max_len` bytes, each with `variants` last-byte variants,
+/// reached in steps of `steps` bytes; no state is bad.
+fn prefixes(start: usize, max_len: usize, variants: u8, steps: &[usize]) -> Prefixes {
+    Prefixes {
+        start,
+        max_len,
+        variants,
+        steps: steps.to_vec(),
+        bad: None,
+    }
+}
 
 // ---------------------------------------------------------------------------------
 // Prefixes of one pattern and their last-byte variants: counts known exactly.
@@ -160,25 +178,17 @@ const BATCHES: [usize; 7] = [1, 16, 64, 512, 8164, 8180, 8192];
 /// must neither merge nor split any of them.
 #[test]
 fn prefixes_and_last_byte_variants_are_all_distinct_states() {
-    let m = Prefixes {
-        start: 0,
-        max_len: 700,
-        variants: 4,
-        steps: vec![1, 16, 64],
-        bad: None,
-    };
+    let m = prefixes(0, 700, 4, &[1, 16, 64]);
     let expected = m.reachable().len() as u64;
     assert!(expected > 3000, "{expected}");
-    let setups: Vec<Setup> = [1, 2, 3, 5, 8]
-        .iter()
-        .zip(BATCHES.iter().cycle())
-        .map(|(&w, &b)| Setup::new(w, b))
-        .chain([
+    let setups = setups_over_batches(
+        &[1, 2, 3, 5, 8],
+        [
             Setup::new(4, 1).ring(1).sharing(false),
             Setup::new(3, 64).store(Store::WorkDir),
             Setup::new(2, 100).store(Store::CheckpointEveryLevel),
-        ])
-        .collect();
+        ],
+    );
     let r = compare(&m, &CheckOptions::default(), &setups, "prefixes 0..=700");
     assert_eq!(r.distinct, expected);
     assert_eq!(r.verdict, Verdict::Holds);
@@ -189,13 +199,7 @@ fn prefixes_and_last_byte_variants_are_all_distinct_states() {
 /// single entry fills a batch exactly, just under or just over.
 #[test]
 fn prefixes_around_the_batch_size() {
-    let m = Prefixes {
-        start: 8192 - 48,
-        max_len: 8192 + 280,
-        variants: 2,
-        steps: vec![1, 5, 30],
-        bad: None,
-    };
+    let m = prefixes(8192 - 48, 8192 + 280, 2, &[1, 5, 30]);
     let expected = m.reachable().len() as u64;
     let setups = [
         Setup::new(1, 8192),
@@ -215,20 +219,12 @@ fn prefixes_around_the_batch_size() {
 #[test]
 fn violation_by_a_last_byte_variant_has_the_prefix_chain_as_trace() {
     let m = Prefixes {
-        start: 0,
-        max_len: 90,
-        variants: 3,
-        steps: vec![1],
         bad: Some((90, 2)),
+        ..prefixes(0, 90, 3, &[1])
     };
     let bad = variant(90, 2);
     assert_ne!(bad, prefix(90), "the bad state is not the prefix itself");
-    let setups: Vec<Setup> = [1, 2, 4, 7]
-        .iter()
-        .zip(BATCHES.iter().cycle())
-        .map(|(&w, &b)| Setup::new(w, b))
-        .chain([Setup::new(3, 40).store(Store::WorkDir)])
-        .collect();
+    let setups = setups_over_batches(&[1, 2, 4, 7], [Setup::new(3, 40).store(Store::WorkDir)]);
     let r = compare(&m, &CheckOptions::default(), &setups, "variant violation");
     let v = r.violation().expect("a violation");
     assert_eq!(v.kind, ViolationKind::Invariant("NotBad".into()));
@@ -244,27 +240,23 @@ fn violation_by_a_last_byte_variant_has_the_prefix_chain_as_trace() {
 /// empty state alone; with deadlocks not checked, one state, one deadlock, holds.
 #[test]
 fn a_lone_empty_state() {
-    let m = Prefixes {
-        start: 0,
-        max_len: 0,
-        variants: 0,
-        steps: vec![1],
-        bad: None,
-    };
+    let m = prefixes(0, 0, 0, &[1]);
     let setups = [
         Setup::new(1, 1),
         Setup::new(3, 8192),
         Setup::new(2, 16).store(Store::WorkDir),
     ];
-    let r = compare(&m, &deadlock_options(true), &setups, "empty state");
-    assert_eq!((r.distinct, r.generated, r.deadlocks), (1, 2, 1));
-    let v = r.violation().expect("the empty state is a deadlock");
+    let [checked, unchecked] = compare_either_deadlock_setting(&m, &setups, "empty state");
+    assert_eq!(
+        (checked.distinct, checked.generated, checked.deadlocks),
+        (1, 2, 1)
+    );
+    let v = checked.violation().expect("the empty state is a deadlock");
     assert_eq!(v.kind, ViolationKind::Deadlock);
     assert_eq!(v.trace.steps.len(), 1);
     assert_eq!(v.trace.steps[0].state, "prefix of 0 bytes, last None");
-    let r = compare(&m, &deadlock_options(false), &setups, "empty state");
-    assert_eq!((r.distinct, r.deadlocks), (1, 1));
-    assert_eq!(r.verdict, Verdict::Holds);
+    assert_eq!((unchecked.distinct, unchecked.deadlocks), (1, 1));
+    assert_eq!(unchecked.verdict, Verdict::Holds);
 }
 
 /// A chain of prefixes from the empty state, one byte longer per level, ending in a
@@ -272,13 +264,7 @@ fn a_lone_empty_state() {
 /// initial), one or two states each.
 #[test]
 fn deadlock_at_the_end_of_a_chain_of_prefixes() {
-    let m = Prefixes {
-        start: 0,
-        max_len: 300,
-        variants: 0,
-        steps: vec![1],
-        bad: None,
-    };
+    let m = prefixes(0, 300, 0, &[1]);
     let setups = [Setup::new(1, 8192), Setup::new(3, 1), Setup::new(5, 64)];
     let r = compare(&m, &CheckOptions::default(), &setups, "prefix chain");
     let v = r.violation().expect("a deadlock");
@@ -298,18 +284,16 @@ fn deadlock_at_the_end_of_a_chain_of_prefixes() {
 #[test]
 fn random_lengths_match_at_many_configurations() {
     let m = LengthGraph::new(3000, 3, 17, 700);
-    let setups: Vec<Setup> = [1, 2, 3, 4, 6, 9]
-        .iter()
-        .zip(BATCHES.iter().cycle())
-        .map(|(&w, &b)| Setup::new(w, b))
-        .chain([
+    let setups = setups_over_batches(
+        &[1, 2, 3, 4, 6, 9],
+        [
             Setup::new(2, 1).ring(1),
             Setup::new(5, 8192).sharing(false).ring(2),
             Setup::new(3, 256).store(Store::WorkDir),
             Setup::new(4, 8192).store(Store::CheckpointEveryLevel),
             Setup::new(2, 30).store(Store::Spilling),
-        ])
-        .collect();
+        ],
+    );
     let r = compare(&m, &CheckOptions::default(), &setups, "lengths 3000");
     assert!(r.distinct > 1000, "{}", r.distinct);
     // Every boundary length occurs among the nodes.
@@ -331,13 +315,7 @@ fn many_initial_states_with_duplicates() {
         Setup::new(7, 64).ring(1),
         Setup::new(4, 512).store(Store::CheckpointEveryLevel),
     ];
-    for check_deadlock in [true, false] {
-        let r = compare(
-            &m,
-            &deadlock_options(check_deadlock),
-            &setups,
-            "many initial",
-        );
+    for r in compare_either_deadlock_setting(&m, &setups, "many initial") {
         assert!(r.level_sizes[0] > 250, "{:?}", r.level_sizes);
     }
     // With a violating initial state (its length is the forbidden one), the trace is
@@ -361,14 +339,7 @@ fn sixteen_and_sixty_four_workers() {
         Setup::new(64, 64).ring(2),
         Setup::new(64, 8192).store(Store::WorkDir).sharing(false),
     ];
-    for check_deadlock in [true, false] {
-        compare(
-            &m,
-            &deadlock_options(check_deadlock),
-            &setups,
-            "16/64 workers",
-        );
-    }
+    compare_either_deadlock_setting(&m, &setups, "16/64 workers");
 }
 
 /// `max_states` and `max_depth` stop the engine where they stop the sequential
@@ -382,18 +353,16 @@ fn limits_match() {
         Setup::new(5, 8192).ring(1),
         Setup::new(2, 200).store(Store::CheckpointEveryLevel),
     ];
+    let stops_at = |options: CheckOptions, reason: StopReason, label: &str| {
+        let r = compare(&m, &options, &setups, label);
+        assert_eq!(r.verdict, Verdict::Partial { reason }, "{label}");
+    };
     for max_depth in [1, 2, 5] {
         let options = CheckOptions {
             max_depth: Some(max_depth),
             ..CheckOptions::default()
         };
-        let r = compare(&m, &options, &setups, "max_depth");
-        assert_eq!(
-            r.verdict,
-            Verdict::Partial {
-                reason: StopReason::MaxDepth
-            }
-        );
+        stops_at(options, StopReason::MaxDepth, "max_depth");
     }
     for max_states in [1, 2, 50, 1000] {
         let options = CheckOptions {
@@ -401,13 +370,7 @@ fn limits_match() {
             check_deadlock: false,
             ..CheckOptions::default()
         };
-        let r = compare(&m, &options, &setups, "max_states");
-        assert_eq!(
-            r.verdict,
-            Verdict::Partial {
-                reason: StopReason::MaxStates
-            }
-        );
+        stops_at(options, StopReason::MaxStates, "max_states");
     }
 }
 
@@ -671,16 +634,17 @@ fn the_default_graph_has_wide_nodes() {
 /// (`checker_numa::frontier::CHUNK_BYTES`).
 const MIB: usize = 1 << 20;
 
-/// Lengths for a frontier whose first chunk runs past 1 MiB by 7,844 bytes and whose
-/// second by 1,424: 104 states of 10,000 bytes and one of 16,000 (with a 4-byte length
-/// each: 1,056,420 bytes), then 105 of 10,000 bytes (one width, no lengths: 1,050,000),
-/// then 20 more. With a spill limit of 1 MiB + 4 KiB between the two, the first chunk
+/// A fan whose wide states (the leaf of wide state `bad` violating the invariant) make
+/// a frontier whose first chunk runs past 1 MiB by 7,844 bytes and whose second by
+/// 1,424: 104 states of 10,000 bytes and one of 16,000 (with a 4-byte length each:
+/// 1,056,420 bytes), then 105 of 10,000 bytes (one width, no lengths: 1,050,000), then
+/// 20 more. With a spill limit of 1 MiB + 4 KiB between the two, the first chunk
 /// spills (1,056,420 > limit) and the second stays in memory (0 + 1,050,000 <= limit),
 /// so memory no longer holds the frontier's front and the spill file its back.
-fn uneven_chunk_lengths() -> Vec<usize> {
+fn uneven_fan(bad: Option<u16>) -> common_lengths::Fan {
     let mut lengths = vec![10_000; 230];
     lengths[104] = 16_000;
-    lengths
+    common_lengths::Fan { lengths, bad }
 }
 
 const UNEVEN_SPILL_LIMIT: usize = MIB + 4096;
@@ -692,10 +656,7 @@ fn a_frontier_gives_its_states_back_in_order_when_chunks_spill_unevenly() {
     use checker_numa::frontier::Frontier;
     let dir = WorkDir::new("uneven-frontier");
     std::fs::create_dir_all(&dir.0).unwrap();
-    let fan = common_lengths::Fan {
-        lengths: uneven_chunk_lengths(),
-        bad: None,
-    };
+    let fan = uneven_fan(None);
     let mut f = Frontier::spilling(UNEVEN_SPILL_LIMIT, Some(dir.0.join("f.spill")));
     for i in 0..fan.lengths.len() as u16 {
         f.push(&fan.wide(i));
@@ -748,10 +709,7 @@ fn runs(numbers: &[u16]) -> String {
 /// root, wide state 0, leaf 0.
 #[test]
 fn a_counterexample_through_a_frontier_that_spilled_unevenly() {
-    let m = common_lengths::Fan {
-        lengths: uneven_chunk_lengths(),
-        bad: Some(0),
-    };
+    let m = uneven_fan(Some(0));
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let v = reference.violation().expect("a violation");
     let states: Vec<&str> = v.trace.steps.iter().map(|s| s.state.as_str()).collect();
@@ -800,13 +758,7 @@ fn states_larger_than_a_frontier_chunk() {
         Setup::new(2, 8192).store(Store::Spilling),
         Setup::new(3, 64).store(Store::CheckpointEveryLevel),
     ];
-    for check_deadlock in [true, false] {
-        let r = compare(
-            &m,
-            &deadlock_options(check_deadlock),
-            &setups,
-            "huge states",
-        );
+    for r in compare_either_deadlock_setting(&m, &setups, "huge states") {
         let v = r.violation().expect("a violation");
         assert_eq!(v.trace.steps.len(), 3);
     }
@@ -818,10 +770,7 @@ fn states_larger_than_a_frontier_chunk() {
 /// resumed run, without a budget, must give the sequential checker's answers.
 #[test]
 fn a_counterexample_after_a_memory_budget_stop_over_an_unevenly_spilled_frontier() {
-    let m = common_lengths::Fan {
-        lengths: uneven_chunk_lengths(),
-        bad: Some(0),
-    };
+    let m = uneven_fan(Some(0));
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let dir = WorkDir::new("uneven-budget");
     let config = |budget: Option<u64>, resume: bool| EngineConfig {

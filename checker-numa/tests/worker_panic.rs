@@ -35,12 +35,9 @@ fn a_panicking_worker_ends_the_run_instead_of_hanging_it() {
         let (done, outcome) = mpsc::channel();
         std::thread::spawn(move || {
             // Generating the successors of state `fatal` panics.
-            let model = HookedGraph {
-                graph: graph(),
-                before_expanding: |_: &RandomGraph, s: u64| {
-                    assert_ne!(s, fatal, "the model fails on state {s}");
-                },
-            };
+            let model = HookedGraph::new(graph(), |_: &RandomGraph, s: u64| {
+                assert_ne!(s, fatal, "the model fails on state {s}");
+            });
             let config = EngineConfig {
                 workers,
                 pin: false,

@@ -4,12 +4,12 @@
 #![allow(dead_code)] // Not every test that includes this module uses all of it.
 
 use checker_core::CheckOptions;
-use checker_numa::checkpoint::RunIdentity;
 use checker_numa::{check, EngineConfig, Persistence};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::common_graph::RandomGraph;
+use crate::common_guards::identity;
 
 /// A fresh work directory path for one test (emptied from an earlier run).
 pub fn workdir(name: &str) -> PathBuf {
@@ -26,14 +26,6 @@ pub fn graph() -> RandomGraph {
     }
 }
 
-pub fn identity(m: &RandomGraph) -> RunIdentity {
-    RunIdentity {
-        model_name: checker_core::Model::name(m),
-        model_spec: vec!["graph".into(), m.seed.to_string()],
-        model_digest: None,
-    }
-}
-
 /// `workers` unpinned workers with small batches and their work directory in `dir`.
 pub fn config(workers: usize, dir: &Path, m: &RandomGraph, resume: bool) -> EngineConfig {
     EngineConfig {
@@ -44,7 +36,9 @@ pub fn config(workers: usize, dir: &Path, m: &RandomGraph, resume: bool) -> Engi
             workdir: dir.to_path_buf(),
             checkpoint_every: None,
             resume,
-            identity: identity(m),
+            // The spec names the seed only: a graph of another size is another model
+            // under the same spec.
+            identity: identity(m, "graph", m.seed),
         }),
         ..EngineConfig::default()
     }
