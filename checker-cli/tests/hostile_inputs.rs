@@ -269,6 +269,44 @@ fn resuming_with_a_depth_limit_the_checkpoint_already_reaches_keeps_to_it() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A limit given on resuming that a fresh run would have stopped at before the
+/// checkpoint cannot be answered from it: refused in one line, and the checkpoint is
+/// left to resume.
+#[test]
+fn resuming_with_a_depth_limit_the_checkpoint_is_past_is_refused() {
+    let dir = scratch("resume-past-max-depth");
+    let workdir = dir.join("work");
+    bakery_checkpoint_at_depth_3(&workdir);
+    let out = checker(&[
+        "check",
+        "--no-pin",
+        "--max-depth",
+        "2",
+        "--resume",
+        workdir.to_str().unwrap(),
+    ]);
+    let err = assert_refused(&out);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: the checkpoint in {} already holds 4 levels (20 states), past where --max-depth 2 stops a run (after 2 levels); resume with a larger limit or none",
+            workdir.display()
+        )
+    );
+    let json = dir.join("resumed.json");
+    let out = checker(&[
+        "check",
+        "--no-pin",
+        "--resume",
+        workdir.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(counts(&json), fresh_bakery_3(&dir, &["--max-depth", "5"]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// As above for `--max-states`: a fresh run stops after the first level with at
 /// least 20 states, which the checkpoint already holds.
 #[test]

@@ -29,10 +29,12 @@ use crate::parent_log::{chain_to, ChainError, ParentLog};
 use crate::partition::MAX_WORKERS;
 use crate::placement::{pin_current_thread, plan, PlacementPlan};
 use crate::process_limits::{Headroom, MemoryBudget, MemoryLimits, Reserved};
+use crate::resume_limits::limit_on_resume;
 use crate::setup_barrier::{set_up_together, SetupBarrier};
 use crate::table::FingerprintSet;
 use crate::telemetry::{Telemetry, WorkerTelemetry};
 use crate::topology::{detect, Topology};
+use crate::workdir_lock::WorkdirLock;
 use crate::worker::{
     Abandoned, CheckpointPlan, Ending, GlobalTotals, ProgressSlot, Worker, WorkerResult,
     WorkerSetup, WorkerState,
@@ -175,6 +177,14 @@ pub fn check<M: Model>(
     }
     let topology = config.topology.clone().unwrap_or_else(detect);
     let persistence = config.persistence.as_ref();
+    // Held until the run returns (see `workdir_lock`): taken before a checkpoint is
+    // read, or, for a fresh run, once its work directory exists.
+    let lock_before_reading = match persistence {
+        Some(p) if p.resume && p.workdir.is_dir() => {
+            Some(WorkdirLock::take(&p.workdir).map_err(EngineError::Config)?)
+        }
+        _ => None,
+    };
     let resumed = match persistence {
         Some(p) if p.resume => Some(resume_point(p, model, options)?),
         _ => None,
@@ -212,10 +222,17 @@ pub fn check<M: Model>(
             .refuse_if_too_small(workers, config.batch_bytes)
             .map_err(EngineError::Config)?;
     }
-    if let Some(p) = persistence {
-        std::fs::create_dir_all(&p.workdir)
-            .map_err(|e| EngineError::Io(format!("{}: {e}", p.workdir.display())))?;
-    }
+    let _workdir_lock = match persistence {
+        Some(p) => {
+            std::fs::create_dir_all(&p.workdir)
+                .map_err(|e| EngineError::Io(format!("{}: {e}", p.workdir.display())))?;
+            match lock_before_reading {
+                Some(lock) => Some(lock),
+                None => Some(WorkdirLock::take(&p.workdir).map_err(EngineError::Config)?),
+            }
+        }
+        None => None,
+    };
     let (mut sources, mut totals, elapsed_before) = match resumed {
         Some((dir, manifest)) => (
             manifest
@@ -396,6 +413,11 @@ fn resume_point<M: Model>(
             on_off(options.check_deadlock)
         )));
     }
+    // Limits given again replace the saved ones; one that a fresh run would have
+    // stopped at before this checkpoint cannot be answered from it.
+    limit_on_resume(options, &manifest.totals).map_err(|e| {
+        EngineError::Config(format!("the checkpoint in {} {e}", p.workdir.display()))
+    })?;
     Ok((dir, manifest))
 }
 

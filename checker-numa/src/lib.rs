@@ -23,6 +23,7 @@ pub mod partition;
 pub mod pin;
 pub mod placement;
 pub mod process_limits;
+pub mod resume_limits;
 pub mod ring;
 pub mod setup_barrier;
 pub mod short_eq;
@@ -30,6 +31,7 @@ pub mod state_chunk;
 pub mod table;
 pub mod telemetry;
 pub mod topology;
+pub mod workdir_lock;
 pub mod worker;
 
 pub use engine::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};

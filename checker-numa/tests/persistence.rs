@@ -433,3 +433,61 @@ fn a_level_larger_than_the_budget_stops_part_way_with_a_checkpoint() {
     same(&got.outcome, &reference, "resumed with a larger budget");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Limits given again on resuming a checkpoint saved part-way through a level: one
+/// that a fresh run reaches at the checkpoint's last complete level ends the run at
+/// once with that run's counts (the saved part of the next level not counted); one
+/// that a fresh run would have stopped at earlier is refused, and the checkpoint still
+/// resumes after it.
+#[test]
+fn limits_given_on_resuming_are_kept_to_from_the_checkpoint_on() {
+    let m = RandomGraph::new(500_000, 30, 12);
+    let dir = workdir("resume-limits");
+    let mut c = config(2, &dir, &m, false);
+    c.memory_budget = Some(16 << 20);
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    assert_stopped_by_the_budget(&got.outcome);
+    let done = got.outcome.level_sizes.len() as u32;
+    assert!(done >= 3, "{done} levels");
+    let mut resumed = config(2, &dir, &m, true);
+    resumed.memory_budget = Some(1 << 30);
+    let with = |max_depth, max_states| CheckOptions {
+        max_depth,
+        max_states,
+        ..CheckOptions::default()
+    };
+    // Reached at the checkpoint: a fresh run's counts, whichever limit.
+    let stored: u64 = got.outcome.level_sizes.iter().sum();
+    for options in [with(Some(done), None), with(None, Some(stored))] {
+        let reference = sequential::check(&m, &options).unwrap();
+        assert_eq!(reference.level_sizes.len() as u32, done);
+        let again = check(&m, &options, &resumed).unwrap();
+        same(&again.outcome, &reference, &format!("{options:?}"));
+    }
+    // Passed before it: refused.
+    let before = got.outcome.level_sizes[..done as usize - 1]
+        .iter()
+        .sum::<u64>();
+    for (options, limit) in [
+        (
+            with(Some(done - 1), None),
+            format!("--max-depth {}", done - 1),
+        ),
+        (with(None, Some(before)), format!("--max-states {before}")),
+    ] {
+        match check(&m, &options, &resumed) {
+            Err(EngineError::Config(e)) => assert!(
+                e.starts_with(&format!(
+                    "the checkpoint in {} already holds {done} levels ({stored} states), past where {limit} stops a run",
+                    dir.display()
+                )),
+                "{e}"
+            ),
+            other => panic!("{limit}: {:?}", other.map(|o| o.outcome)),
+        }
+    }
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    let finished = check(&m, &CheckOptions::default(), &resumed).unwrap();
+    same(&finished.outcome, &reference, "resumed without limits");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

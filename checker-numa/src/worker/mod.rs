@@ -36,6 +36,7 @@ use crate::mailbox::{MailboxReceiver, MailboxSender};
 use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message};
 use crate::parent_log::{LevelEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
+use crate::resume_limits::limit_on_resume;
 use crate::table::FingerprintSet;
 use crate::telemetry::{Activity, LevelClock, TimeSplit, WaitFor, WorkerTelemetry};
 
@@ -372,6 +373,11 @@ impl<'a, M: Model> Worker<'a, M> {
             self.begin_level();
             self.store_initial_states();
             ending = self.finish_level();
+        } else if let Ok(Some(reason)) = limit_on_resume(self.options, &self.global.totals) {
+            // Resumed with a limit that a fresh run reaches at this checkpoint (the
+            // engine refused one it would have stopped at before): every worker ends
+            // here alike, nothing of a saved partial level counted.
+            ending = Some(Ending::Limit(reason));
         }
         let ending = loop {
             if let Some(e) = ending {
