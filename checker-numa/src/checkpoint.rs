@@ -20,7 +20,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use checker_core::fingerprint::FINGERPRINT_FUNCTION_ID;
-use checker_core::CheckOptions;
+use checker_core::{fingerprint, CheckOptions};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::frontier::Frontier;
@@ -28,7 +28,7 @@ use crate::message::LevelReport;
 use crate::parent_log::{LevelEntry, LogEntry};
 use crate::partition::{owner_of, ParentRef};
 use crate::state_chunk::StateChunk;
-use crate::table::FingerprintSet;
+use crate::table::{FingerprintSet, Insert};
 use crate::worker::PartialLevel;
 
 /// Version of the checkpoint format this build writes and reads.
@@ -38,6 +38,8 @@ pub const PARTITION_FUNCTION_ID: &str = "multiply-shift-top32-node-major";
 const MANIFEST_FORMAT: &str = "checker-checkpoint";
 const WORKER_MAGIC: &[u8; 8] = b"CHKWRKR1";
 const CURRENT: &str = "CURRENT";
+/// What the name of every checkpoint directory starts with (see [`generation_name`]).
+const GENERATION_PREFIX: &str = "checkpoint-";
 
 /// A checkpoint that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -218,7 +220,23 @@ impl<W: Write> HashingWriter<W> {
 
 /// The directory of checkpoint generation `generation` in `workdir`.
 pub fn generation_dir(workdir: &Path, generation: u64) -> PathBuf {
-    workdir.join(format!("checkpoint-{generation:06}"))
+    workdir.join(generation_name(generation))
+}
+
+/// The name of generation `generation`'s directory: the prefix and the number, zero
+/// padded to at least six digits (`checkpoint-000011`, `checkpoint-1234567`).
+fn generation_name(generation: u64) -> String {
+    format!("{GENERATION_PREFIX}{generation:06}")
+}
+
+/// The generation whose directory is called `name`, if `name` is exactly what
+/// [`generation_dir`] writes for one: `checkpoint-000011` is generation 11, while
+/// `checkpoint-11`, `checkpoint-0000011` and `checkpoint-notes` are no checkpoint's
+/// (a work directory the user gave may hold such entries of their own).
+pub fn generation_of(name: &str) -> Option<u64> {
+    let generation = name.strip_prefix(GENERATION_PREFIX)?.parse::<u64>().ok()?;
+    // The round trip refuses a sign, other padding and anything else `parse` takes.
+    (generation_name(generation) == name).then_some(generation)
 }
 
 /// Writes worker `worker`'s file into checkpoint directory `dir`.
@@ -332,10 +350,20 @@ pub fn commit(workdir: &Path, dir: &Path, manifest: &Manifest) -> Result<(), Che
         .expect("checkpoint directories have plain names");
     write_atomically(&workdir.join(CURRENT), format!("{name}\n").as_bytes())?;
     sync_dir(workdir)?;
+    remove_other_generations(workdir, name)
+}
+
+/// Removes every checkpoint directory of `workdir` but `keep`: older generations, and
+/// any a crashed run left before its manifest. Only names [`generation_dir`] writes are
+/// touched, never another entry whose name merely starts like one (the user's).
+/// Failures are ignored: a leftover generation costs disk space, nothing else.
+fn remove_other_generations(workdir: &Path, keep: &str) -> Result<(), CheckpointError> {
     for entry in fs::read_dir(workdir).map_err(io_err(workdir))?.flatten() {
-        let other = entry.file_name();
-        let other = other.to_string_lossy();
-        if other.starts_with("checkpoint-") && other != name {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if name != keep && generation_of(name).is_some() {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
@@ -353,8 +381,7 @@ pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointErr
         }
     })?;
     let name = name.trim();
-    let generation = name.strip_prefix("checkpoint-").unwrap_or("");
-    if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
+    if generation_of(name).is_none() {
         return Err(invalid(&current, "does not name a checkpoint directory"));
     }
     let dir = workdir.join(name);
@@ -419,6 +446,7 @@ pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointErr
         }
     }
     check_totals(&manifest).map_err(|m| invalid(&path, m))?;
+    check_settings(&manifest.settings).map_err(|m| invalid(&path, m))?;
     // At most about 31,700 years: what a `Duration` made from it can hold, with room.
     if !(manifest.elapsed_s.is_finite() && (0.0..1e12).contains(&manifest.elapsed_s)) {
         return Err(invalid(
@@ -480,6 +508,18 @@ fn check_totals(manifest: &Manifest) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks that the saved search settings are ones a run can be given: a limit of 0
+/// states or levels is refused on the command line, so no checkpoint holds one.
+fn check_settings(settings: &SearchSettings) -> Result<(), String> {
+    if settings.max_states == Some(0) {
+        return Err("settings.max_states is 0, but a state limit must be at least 1".into());
+    }
+    if settings.max_depth == Some(0) {
+        return Err("settings.max_depth is 0, but a depth limit must be at least 1".into());
+    }
+    Ok(())
+}
+
 /// Builds a manifest for the current build.
 pub fn manifest(
     identity: RunIdentity,
@@ -520,10 +560,11 @@ pub struct LoadedWorker {
 /// Reads worker `worker`'s file (of a run of `workers`) described by `entry` from
 /// checkpoint directory `dir`, verifying its size and checksum first, then its
 /// contents: every fingerprint is one this worker owns, the table holds exactly the
-/// states of the parent log and of the partial level, the frontier ends the log, and
-/// a partial level's report names states it can. `frontier` and `next_frontier`
-/// receive the frontier's states and, for a level interrupted part-way, the next
-/// level's (they may spill).
+/// states of the parent log and of the partial level, the frontier ends the log and
+/// its states are distinct states of the table that this worker owns, a partial
+/// level's states are not the frontier's and are, in order, its log entries', and its
+/// report names states it can. `frontier` and `next_frontier` receive the frontier's
+/// states and, for a level interrupted part-way, the next level's (they may spill).
 pub fn read_worker(
     dir: &Path,
     worker: usize,
@@ -583,8 +624,17 @@ pub fn read_worker(
         }
     }
     let first_index = r.word()?;
-    // The frontier's states are stored ones: no more than the table holds.
-    let mut frontier = r.frontier(frontier, table_len)?;
+    // The frontier's states are stored ones: no more than the table holds. Each is
+    // checked and marked in the table as it is read (the marks are cleared once the
+    // file is read); the first problem is reported once the table's size is checked,
+    // which names a table that lost a state more plainly.
+    let mut frontier_problem = None;
+    let mut frontier = r.frontier(frontier, table_len, |index, state| {
+        if frontier_problem.is_none() {
+            frontier_problem =
+                check_frontier_state(&mut table, worker, workers, index, state).err();
+        }
+    })?;
     if first_index.checked_add(frontier.len()) != Some(entry.log_entries) {
         // The frontier holds the end of the log's last level, in log order.
         return Err(invalid(&path, "frontier does not end the parent log"));
@@ -640,17 +690,17 @@ pub fn read_worker(
                     ),
                 ));
             }
+            // The level's states are checked against the frontier's marks, which are
+            // complete only for a frontier without a problem.
+            if let Some(problem) = frontier_problem.take() {
+                return Err(invalid(&path, problem));
+            }
             let mut log = Vec::with_capacity(entries as usize);
             for _ in 0..entries {
                 let fp = r.word()?;
                 let parent = ParentRef(r.word()?);
                 let parent_fp = r.word()?;
-                if !table.contains(fp) {
-                    return Err(invalid(
-                        &path,
-                        "a partial level's state is not in the table",
-                    ));
-                }
+                check_partial_level_entry(&mut table, fp).map_err(|m| invalid(&path, m))?;
                 log.push(LevelEntry {
                     entry: LogEntry { fp, parent },
                     parent_fp,
@@ -673,7 +723,15 @@ pub fn read_worker(
                 }
             }
             drop(fps);
-            let mut next = r.frontier(next_frontier, entries)?;
+            let mut next_problem = None;
+            let mut next = r.frontier(next_frontier, entries, |index, state| {
+                if next_problem.is_none() {
+                    next_problem = check_partial_level_state(&log, index, state).err();
+                }
+            })?;
+            if let Some(problem) = next_problem {
+                return Err(invalid(&path, problem));
+            }
             if next.len() != entries {
                 return Err(invalid(&path, "partial level: state count disagrees"));
             }
@@ -697,12 +755,81 @@ pub fn read_worker(
             ),
         ));
     }
+    if let Some(problem) = frontier_problem {
+        return Err(invalid(&path, problem));
+    }
+    table.clear_marks();
     Ok(LoadedWorker {
         table,
         frontier,
         counters,
         partial,
     })
+}
+
+/// Checks state `index` of a worker file's frontier, packed as `state`: the frontier
+/// holds the states of the last level the parent log ends with, so its fingerprint must
+/// be one this worker owns, held by the table, and not an earlier frontier state's.
+/// Marks it in `table` (the marks say which states the frontier holds).
+///
+/// The parent log itself is not compared: nothing checksums it, and a damaged log is
+/// reported when a counterexample is rebuilt from it, the counts being right.
+fn check_frontier_state(
+    table: &mut FingerprintSet,
+    worker: usize,
+    workers: usize,
+    index: u64,
+    state: &[u8],
+) -> Result<(), String> {
+    let fp = fingerprint(state);
+    let problem = |what: &str| format!("frontier state {index} has fingerprint {fp:#018x}, {what}");
+    let owner = owner_of(fp, workers);
+    if owner != worker {
+        return Err(problem(&format!("which worker {owner} owns")));
+    }
+    if !table.contains(fp) {
+        return Err(problem("which the table does not hold"));
+    }
+    if table.insert_marked(fp) == Insert::ThisLevel {
+        return Err(problem("as an earlier frontier state has"));
+    }
+    table.mark_present(fp);
+    Ok(())
+}
+
+/// Checks the fingerprint `fp` of an entry of a partial level's log: a state of the
+/// table that is new in the level, so not one of the frontier's (marked in `table`
+/// while they were read).
+fn check_partial_level_entry(table: &mut FingerprintSet, fp: u64) -> Result<(), String> {
+    match table.insert_marked(fp) {
+        // Added now, with the table about to be dropped with the error.
+        Insert::New => Err("a partial level's state is not in the table".into()),
+        Insert::ThisLevel => Err(format!(
+            "the partial level's state {fp:#018x} is also a frontier state"
+        )),
+        Insert::Old => Ok(()),
+    }
+}
+
+/// Checks state `index` of a partial level's next frontier, packed as `state`: the
+/// level's states were stored in the order of its log entries, so its fingerprint must
+/// be the one entry `index` of `log` holds.
+fn check_partial_level_state(log: &[LevelEntry], index: u64, state: &[u8]) -> Result<(), String> {
+    let fp = fingerprint(state);
+    let logged = usize::try_from(index)
+        .ok()
+        .and_then(|i| log.get(i))
+        .map(|e| e.entry.fp);
+    match logged {
+        Some(logged) if logged == fp => Ok(()),
+        Some(logged) => Err(format!(
+            "the partial level's state {index} has fingerprint {fp:#018x}, but its log entry {index} holds {logged:#018x}"
+        )),
+        None => Err(format!(
+            "the partial level's state {index} has no log entry (the level's log has {} entries)",
+            log.len()
+        )),
+    }
 }
 
 /// Reads a worker file's fields, mapping every failure to a one-line error.
@@ -728,8 +855,14 @@ impl Reader<'_> {
         Ok(n)
     }
 
-    /// A frontier of at most `most` states.
-    fn frontier(&mut self, mut into: Frontier, most: u64) -> Result<Frontier, CheckpointError> {
+    /// A frontier of at most `most` states, each shown to `inspect` with its position
+    /// as it is kept.
+    fn frontier(
+        &mut self,
+        mut into: Frontier,
+        most: u64,
+        mut inspect: impl FnMut(u64, &[u8]),
+    ) -> Result<Frontier, CheckpointError> {
         let len = self.word()?;
         if len > most {
             return Err(invalid(
@@ -761,6 +894,7 @@ impl Reader<'_> {
                 .load_raw(layout, &raw, count)
                 .map_err(|_| invalid(self.path, "malformed frontier"))?;
             for state in chunk.iter() {
+                inspect(into.len(), state);
                 into.push(state);
             }
         }
@@ -774,5 +908,329 @@ impl Reader<'_> {
             return Err(io_err(self.path)(e));
         }
         Ok(into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An empty scratch directory for one test.
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("checkpoint-unit-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// `count` packed states whose fingerprints worker `worker` of `workers` owns.
+    fn owned_states(worker: usize, workers: usize, count: usize) -> Vec<Vec<u8>> {
+        (0u64..)
+            .map(|i| i.to_le_bytes().to_vec())
+            .filter(|s| owner_of(fingerprint(s), workers) == worker)
+            .take(count)
+            .collect()
+    }
+
+    fn frontier_of(states: &[Vec<u8>], first_index: u64) -> Frontier {
+        let mut f = Frontier::in_memory();
+        for s in states {
+            f.push(s);
+        }
+        f.set_first_index(first_index);
+        f
+    }
+
+    fn fp_of(state: &[u8]) -> String {
+        format!("{:#018x}", fingerprint(state))
+    }
+
+    /// A partial level whose log holds `logged` (in order) and whose next frontier
+    /// holds `next`.
+    fn partial_level(logged: &[Vec<u8>], next: &[Vec<u8>]) -> PartialLevel {
+        PartialLevel {
+            expanded: 0,
+            report: LevelReport::default(),
+            log: logged
+                .iter()
+                .map(|s| LevelEntry {
+                    entry: LogEntry {
+                        fp: fingerprint(s),
+                        parent: ParentRef::NONE,
+                    },
+                    parent_fp: 0,
+                })
+                .collect(),
+            next: frontier_of(next, 0),
+        }
+    }
+
+    /// Writes worker 0's file of a run of `workers` into a scratch directory: a table
+    /// of `stored`, a parent log of `log_entries` entries ending with `frontier`, and
+    /// `partial`; then reads it back.
+    fn round_trip(
+        name: &str,
+        workers: usize,
+        stored: &[Vec<u8>],
+        log_entries: u64,
+        frontier: &[Vec<u8>],
+        partial: Option<PartialLevel>,
+    ) -> Result<LoadedWorker, String> {
+        let dir = scratch(name);
+        let mut table = FingerprintSet::with_capacity(stored.len());
+        for s in stored {
+            table.insert(fingerprint(s));
+        }
+        let first_index = log_entries - frontier.len() as u64;
+        let frontier = frontier_of(frontier, first_index);
+        let counters = WorkerCounters::default();
+        let file = write_worker(
+            &dir,
+            0,
+            &table,
+            &frontier,
+            counters,
+            log_entries,
+            partial.as_ref(),
+        )
+        .unwrap();
+        let read = read_worker(
+            &dir,
+            0,
+            workers,
+            &file,
+            Frontier::in_memory(),
+            Frontier::in_memory(),
+        );
+        fs::remove_dir_all(&dir).unwrap();
+        read.map_err(|e| e.to_string())
+    }
+
+    fn assert_refused(result: Result<LoadedWorker, String>, message: &str) {
+        let e = result.err().expect("refused");
+        assert!(e.ends_with(&format!("worker-0.bin: {message}")), "{e}");
+    }
+
+    #[test]
+    fn a_worker_file_reads_back_with_its_frontier_and_no_marks() {
+        let s = owned_states(0, 1, 6);
+        let loaded = round_trip("valid", 1, &s[..4], 4, &s[2..4], None).unwrap();
+        assert_eq!(loaded.frontier.len(), 2);
+        assert_eq!(loaded.frontier.first_index(), 2);
+        let mut table = loaded.table;
+        assert_eq!(table.len(), 4);
+        assert_eq!(table.insert_marked(fingerprint(&s[2])), Insert::Old);
+
+        let partial = partial_level(&s[4..6], &s[4..6]);
+        let loaded = round_trip("valid-partial", 1, &s, 4, &s[2..4], Some(partial)).unwrap();
+        let partial = loaded.partial.unwrap();
+        assert_eq!(partial.next.len(), 2);
+        assert_eq!(partial.next.first_index(), 4);
+        let mut table = loaded.table;
+        assert_eq!(table.insert_marked(fingerprint(&s[3])), Insert::Old);
+        assert_eq!(table.insert_marked(fingerprint(&s[4])), Insert::Old);
+    }
+
+    /// Frontier states whose bytes were replaced, the checksums recomputed: once
+    /// fingerprinted they are not the states the table records.
+    #[test]
+    fn frontier_states_the_table_does_not_hold_are_refused() {
+        let s = owned_states(0, 1, 3);
+        let frontier = [s[1].clone(), s[2].clone()];
+        assert_refused(
+            round_trip("not-held", 1, &s[..2], 2, &frontier, None),
+            &format!(
+                "frontier state 1 has fingerprint {}, which the table does not hold",
+                fp_of(&s[2])
+            ),
+        );
+    }
+
+    #[test]
+    fn a_frontier_state_held_twice_is_refused() {
+        let s = owned_states(0, 1, 2);
+        let frontier = [s[1].clone(), s[1].clone()];
+        assert_refused(
+            round_trip("twice", 1, &s, 2, &frontier, None),
+            &format!(
+                "frontier state 1 has fingerprint {}, as an earlier frontier state has",
+                fp_of(&s[1])
+            ),
+        );
+    }
+
+    #[test]
+    fn a_frontier_state_of_another_worker_is_refused() {
+        let mine = owned_states(0, 2, 2);
+        let theirs = owned_states(1, 2, 1);
+        let frontier = [mine[1].clone(), theirs[0].clone()];
+        assert_refused(
+            round_trip("theirs", 2, &mine, 2, &frontier, None),
+            &format!(
+                "frontier state 1 has fingerprint {}, which worker 1 owns",
+                fp_of(&theirs[0])
+            ),
+        );
+    }
+
+    /// A partial level's next frontier holds its states in the order of its log.
+    #[test]
+    fn a_partial_level_whose_states_are_not_its_log_s_is_refused() {
+        let s = owned_states(0, 1, 4);
+        let partial = partial_level(&s[2..4], &[s[3].clone(), s[2].clone()]);
+        assert_refused(
+            round_trip("partial-order", 1, &s, 2, &s[..2], Some(partial)),
+            &format!(
+                "the partial level's state 0 has fingerprint {}, but its log entry 0 holds {}",
+                fp_of(&s[3]),
+                fp_of(&s[2])
+            ),
+        );
+        let partial = partial_level(&s[1..2], &s[1..2]);
+        assert_refused(
+            round_trip("partial-old", 1, &s[..3], 2, &s[..2], Some(partial)),
+            &format!(
+                "the partial level's state {} is also a frontier state",
+                fp_of(&s[1])
+            ),
+        );
+    }
+
+    #[test]
+    fn generation_names_are_exactly_those_written() {
+        for generation in [0, 11, 999_999, 1_000_000, u64::MAX] {
+            let name = generation_name(generation);
+            assert_eq!(generation_of(&name), Some(generation), "{name}");
+        }
+        assert_eq!(generation_name(11), "checkpoint-000011");
+        for name in [
+            "checkpoint-",
+            "checkpoint-11",
+            "checkpoint-0000011",
+            "checkpoint-+00011",
+            "checkpoint-000011 ",
+            "checkpoint-000011.tmp",
+            "checkpoint-notes",
+            "checkpoint-99999999999999999999",
+            "Checkpoint-000011",
+            "000011",
+        ] {
+            assert_eq!(generation_of(name), None, "{name}");
+        }
+    }
+
+    /// A manifest of one worker and one state, with `settings`.
+    fn small_manifest(settings: SearchSettings) -> Manifest {
+        let identity = RunIdentity {
+            model_name: "m".into(),
+            model_spec: vec!["m".into()],
+            model_digest: None,
+        };
+        let totals = Totals {
+            distinct: 1,
+            generated: 1,
+            deadlocks: 0,
+            level_sizes: vec![1],
+        };
+        let file = WorkerFile {
+            file: worker_file_name(0),
+            bytes: 0,
+            checksum: String::new(),
+            log_entries: 1,
+        };
+        manifest(identity, settings, 1, 0, totals, 0.0, vec![file])
+    }
+
+    /// Entries of a work directory the user gave that only look like checkpoints
+    /// survive a commit; older generations, complete or not, do not.
+    #[test]
+    fn a_commit_removes_older_generations_and_nothing_else() {
+        let workdir = scratch("commit");
+        let mine = [
+            "checkpoint-notes",
+            "checkpoint-7",
+            "checkpoint-0000002",
+            "checkpoint-+000006",
+            "checkpoint-000009.tmp",
+        ];
+        for name in mine {
+            fs::create_dir_all(workdir.join(name)).unwrap();
+            fs::write(workdir.join(name).join("mine.txt"), "mine").unwrap();
+        }
+        fs::write(workdir.join("checkpoint-notes.txt"), "mine").unwrap();
+        // Generation 3 was complete; a crash left generation 4 without its manifest.
+        for generation in [3, 4] {
+            fs::create_dir_all(generation_dir(&workdir, generation)).unwrap();
+        }
+        fs::write(generation_dir(&workdir, 3).join("manifest.json"), "{}").unwrap();
+        let current = generation_dir(&workdir, 5);
+        fs::create_dir_all(&current).unwrap();
+        commit(
+            &workdir,
+            &current,
+            &small_manifest(SearchSettings::default()),
+        )
+        .unwrap();
+        for name in mine {
+            assert!(workdir.join(name).join("mine.txt").exists(), "{name}");
+        }
+        assert!(workdir.join("checkpoint-notes.txt").exists());
+        assert!(!generation_dir(&workdir, 3).exists());
+        assert!(!generation_dir(&workdir, 4).exists());
+        assert!(current.join("manifest.json").exists());
+        assert_eq!(
+            fs::read_to_string(workdir.join(CURRENT)).unwrap(),
+            "checkpoint-000005\n"
+        );
+        fs::remove_dir_all(&workdir).unwrap();
+    }
+
+    /// `CURRENT` naming an entry that only looks like a checkpoint is refused.
+    #[test]
+    fn current_must_name_a_generation_directory() {
+        let workdir = scratch("current");
+        let dir = workdir.join("checkpoint-7");
+        fs::create_dir_all(&dir).unwrap();
+        commit(&workdir, &dir, &small_manifest(SearchSettings::default())).unwrap();
+        let e = read_current(&workdir).err().unwrap().to_string();
+        assert!(
+            e.ends_with("CURRENT: does not name a checkpoint directory"),
+            "{e}"
+        );
+        fs::remove_dir_all(&workdir).unwrap();
+    }
+
+    /// Limits of 0 are refused on the command line; a manifest cannot bring them in.
+    #[test]
+    fn saved_limits_of_zero_are_refused() {
+        let workdir = scratch("settings");
+        let dir = generation_dir(&workdir, 1);
+        fs::create_dir_all(&dir).unwrap();
+        let limits = |max_states, max_depth| SearchSettings {
+            check_deadlock: true,
+            max_states,
+            max_depth,
+        };
+        let cases = [
+            (
+                limits(Some(0), None),
+                "settings.max_states is 0, but a state limit must be at least 1",
+            ),
+            (
+                limits(None, Some(0)),
+                "settings.max_depth is 0, but a depth limit must be at least 1",
+            ),
+        ];
+        for (settings, message) in cases {
+            commit(&workdir, &dir, &small_manifest(settings)).unwrap();
+            let e = read_current(&workdir).err().unwrap().to_string();
+            assert!(e.ends_with(&format!("manifest.json: {message}")), "{e}");
+        }
+        let settings = limits(Some(1), Some(1));
+        commit(&workdir, &dir, &small_manifest(settings)).unwrap();
+        let (_, read) = read_current(&workdir).unwrap();
+        assert_eq!(read.settings, settings);
+        fs::remove_dir_all(&workdir).unwrap();
     }
 }
