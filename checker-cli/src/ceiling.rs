@@ -29,6 +29,7 @@ use checker_numa::{EngineConfig, Spread};
 use fixtures::ModelVisitor;
 
 use crate::error::CliError;
+use crate::json_sink::JsonSink;
 use crate::model_arg::with_any_model;
 
 /// Arguments of `checker ceiling`.
@@ -126,12 +127,6 @@ struct Report<'a> {
 
 /// Runs `checker ceiling`; returns the exit code.
 pub fn run(args: &CeilingArgs) -> Result<u8, CliError> {
-    if let Some(path) = args.json.as_ref().filter(|p| p.is_dir()) {
-        return Err(CliError::Input(format!(
-            "--json {}: is a directory",
-            path.display()
-        )));
-    }
     let topology = checker_numa::topology::detect();
     let copies = args.copies as usize;
     let cpus = topology.total_cpus();
@@ -145,13 +140,21 @@ pub fn run(args: &CeilingArgs) -> Result<u8, CliError> {
     let spec: Vec<String> = std::iter::once(args.model.clone())
         .chain(args.params.iter().cloned())
         .collect();
+    // Opened (and so checked) before measuring, without truncating it; written after.
+    let json = args.json.as_deref().map(JsonSink::open).transpose()?;
     let measure = Measure {
         args,
         places: plan.workers,
         source: topology.source,
         spec: &spec,
+        json: json.as_ref(),
     };
-    with_any_model(&spec, measure)?
+    let result = with_any_model(&spec, measure).and_then(|measured| measured);
+    if let (Err(_), Some(json)) = (&result, json) {
+        // No report was written: leave no empty file behind.
+        json.discard();
+    }
+    result
 }
 
 /// Measures the model it is handed.
@@ -160,6 +163,8 @@ struct Measure<'a> {
     places: Vec<Placement>,
     source: TopologySource,
     spec: &'a [String],
+    /// Where `--json` goes, opened.
+    json: Option<&'a JsonSink>,
 }
 
 impl ModelVisitor for Measure<'_> {
@@ -213,7 +218,7 @@ impl ModelVisitor for Measure<'_> {
             result.slowdown,
             result.ceiling
         );
-        if let Some(path) = &self.args.json {
+        if let Some(sink) = self.json {
             let report = Report {
                 model: model.name(),
                 model_args: self.spec.to_vec(),
@@ -224,8 +229,7 @@ impl ModelVisitor for Measure<'_> {
                 result: &result,
             };
             let text = serde_json::to_string_pretty(&report).expect("the report serialises") + "\n";
-            std::fs::write(path, text)
-                .map_err(|e| CliError::Input(format!("--json {}: {e}", path.display())))?;
+            sink.write(&text)?;
         }
         Ok(0)
     }

@@ -1,7 +1,6 @@
 //! `checker check`: builds the model, runs the chosen engine, prints the result.
 
 use crate::output::{out, outln};
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -15,6 +14,7 @@ use fixtures::ModelVisitor;
 
 use crate::args::{CheckArgs, Engine};
 use crate::error::CliError;
+use crate::json_sink::JsonSink;
 use crate::model_arg::{is_dve_path, with_any_model};
 use crate::owned_workdir::OwnedWorkdir;
 use crate::progress::ProgressPrinter;
@@ -44,41 +44,20 @@ pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
     }
     let (spec, saved) = model_spec(args)?;
     // Opened (and so checked) before the run, without truncating it; written after.
-    let mut created = None;
-    let json = match &args.json {
-        Some(path) if path.is_dir() => {
-            return Err(CliError::Input(format!(
-                "--json {}: is a directory",
-                path.display()
-            )))
-        }
-        Some(path) => {
-            if !path.exists() {
-                created = Some(path);
-            }
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(path)
-                .map_err(|e| CliError::Input(format!("--json {}: {e}", path.display())))?;
-            Some((path, file))
-        }
-        None => None,
-    };
+    let json = args.json.as_deref().map(JsonSink::open).transpose()?;
     let result = with_any_model(
         &spec,
         CheckVisitor {
             args,
             spec: &spec,
             saved,
-            json,
+            json: json.as_ref(),
         },
     )
     .and_then(|checked| checked);
-    if let (Err(_), Some(path)) = (&result, created) {
+    if let (Err(_), Some(json)) = (&result, json) {
         // The run did not get as far as a report: leave no empty file behind.
-        let _ = std::fs::remove_file(path);
+        json.discard();
     }
     result
 }
@@ -185,7 +164,7 @@ struct CheckVisitor<'a> {
     args: &'a CheckArgs,
     spec: &'a [String],
     saved: Option<SearchSettings>,
-    json: Option<(&'a PathBuf, std::fs::File)>,
+    json: Option<&'a JsonSink>,
 }
 
 impl ModelVisitor for CheckVisitor<'_> {
@@ -235,8 +214,8 @@ fn how_to_raise(source: BudgetSource) -> &'static str {
     }
 }
 
-/// The work directory: given, resumed, or fresh under the current one (then owned by
-/// this run, and removed after it unless it holds a checkpoint).
+/// The work directory: given, resumed, or a new one made under the current one (then
+/// owned by this run, and removed after it unless it holds a checkpoint).
 fn workdir(args: &CheckArgs) -> Result<(PathBuf, Option<OwnedWorkdir>), CliError> {
     if let Some(dir) = &args.resume {
         return Ok((dir.clone(), None));
@@ -259,8 +238,9 @@ fn workdir(args: &CheckArgs) -> Result<(PathBuf, Option<OwnedWorkdir>), CliError
     }
     let cwd =
         std::env::current_dir().map_err(|e| CliError::Input(format!("current directory: {e}")))?;
-    let dir = cwd.join(format!("checker-work-{}", std::process::id()));
-    Ok((dir.clone(), Some(OwnedWorkdir::new(dir))))
+    let owned = OwnedWorkdir::create_in(&cwd, &format!("checker-work-{}", std::process::id()))
+        .map_err(CliError::Input)?;
+    Ok((owned.path().to_path_buf(), Some(owned)))
 }
 
 /// Checks one concrete model as `args` ask; a resumed run keeps the `saved` settings
@@ -270,7 +250,7 @@ fn check_model<M: Model>(
     args: &CheckArgs,
     identity: RunIdentity,
     saved: Option<SearchSettings>,
-    json: Option<(&PathBuf, std::fs::File)>,
+    json: Option<&JsonSink>,
 ) -> Result<u8, CliError> {
     let printer = ProgressPrinter::new();
     let progress = |p: &checker_core::Progress| printer.report(p);
@@ -381,7 +361,7 @@ fn check_model<M: Model>(
             ),
         }
     }
-    if let Some((path, mut file)) = json {
+    if let Some(sink) = json {
         let mut json: serde_json::Value =
             serde_json::from_str(&report::json(&outcome, telemetry.as_ref(), args.engine))
                 .expect("the report is JSON");
@@ -389,10 +369,7 @@ fn check_model<M: Model>(
         if let Some(budget) = memory_budget {
             json["memory_budget"] = serde_json::to_value(budget).expect("a budget serialises");
         }
-        let json = serde_json::to_string_pretty(&json).expect("the report serialises") + "\n";
-        file.set_len(0)
-            .and_then(|()| file.write_all(json.as_bytes()))
-            .map_err(|e| CliError::Input(format!("--json {}: {e}", path.display())))?;
+        sink.write(&(serde_json::to_string_pretty(&json).expect("the report serialises") + "\n"))?;
     }
     Ok(outcome.exit_code() as u8)
 }

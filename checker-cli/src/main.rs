@@ -9,6 +9,7 @@ mod bench;
 mod ceiling;
 mod check;
 mod error;
+mod json_sink;
 mod model_arg;
 mod output;
 mod owned_workdir;

@@ -84,9 +84,7 @@ pub fn child_args(
     flags: &CheckFlags,
     json: &Path,
 ) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["check".into()];
-    args.extend(model_words.iter().map(OsString::from));
-    args.push("--engine".into());
+    let mut args: Vec<OsString> = vec!["--engine".into()];
     args.push(config.engine().into());
     if let Config::Parallel(n) = config {
         args.push("--workers".into());
@@ -116,6 +114,28 @@ pub fn child_args(
     args.push("86400".into());
     args.push("--json".into());
     args.push(json.into());
+    subcommand_line("check", model_words, args)
+}
+
+/// `subcommand` with `model_words` (the model and its parameters) and `flags`. The
+/// words come first, as a person would type them, unless one starts with `-` (a DVE
+/// file named `-m.dve`), which the child would take for a flag: then they come last,
+/// after every flag and a `--`, so that each is taken as it is.
+fn subcommand_line(
+    subcommand: &str,
+    model_words: &[String],
+    flags: Vec<OsString>,
+) -> Vec<OsString> {
+    let words = model_words.iter().map(OsString::from);
+    let mut args: Vec<OsString> = vec![subcommand.into()];
+    if model_words.iter().any(|w| w.starts_with('-')) {
+        args.extend(flags);
+        args.push("--".into());
+        args.extend(words);
+    } else {
+        args.extend(words);
+        args.extend(flags);
+    }
     args
 }
 
@@ -254,16 +274,14 @@ pub fn ceiling_args(
     flags: &CheckFlags,
     json: &Path,
 ) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["ceiling".into()];
-    args.extend(model_words.iter().map(OsString::from));
-    args.push("--copies".into());
+    let mut args: Vec<OsString> = vec!["--copies".into()];
     args.push(copies.to_string().into());
     args.push("--rounds".into());
     args.push(rounds.to_string().into());
     push_search_flags(&mut args, flags);
     args.push("--json".into());
     args.push(json.into());
-    args
+    subcommand_line("ceiling", model_words, args)
 }
 
 /// The fields of a `checker ceiling --json` report that a sweep uses.
@@ -406,6 +424,26 @@ mod tests {
         assert_eq!(
             display_args(&args),
             "ceiling grid 8 7 --copies 2 --rounds 1 --json c.json"
+        );
+    }
+
+    #[test]
+    fn model_words_that_start_with_a_dash_come_last_after_a_double_dash() {
+        let words = vec!["-m.dve".to_string(), "x".to_string()];
+        let flags = CheckFlags {
+            no_deadlock: true,
+            ..CheckFlags::default()
+        };
+        let args = child_args(&words, Config::Sequential, &flags, Path::new("r.json"));
+        assert_eq!(
+            display_args(&args),
+            "check --engine sequential --no-deadlock --progress-every 86400 --json r.json -- -m.dve x"
+        );
+        let words = vec!["m.dve".to_string(), "-1".to_string()];
+        let args = ceiling_args(&words, 2, 1, &flags, Path::new("c.json"));
+        assert_eq!(
+            display_args(&args),
+            "ceiling --copies 2 --rounds 1 --no-deadlock --json c.json -- m.dve -1"
         );
     }
 
