@@ -186,7 +186,7 @@ fn a_second_resume_of_a_checkpoint_in_use_is_refused() {
             .stdout(Stdio::null())
             .stderr(Stdio::piped()),
     );
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_a_lock_on(&workdir.join("LOCK"));
     let b = output_within(
         bin()
             .args(["check", "--no-pin", "--progress-every", "100", "--resume"])
@@ -202,6 +202,31 @@ fn a_second_resume_of_a_checkpoint_in_use_is_refused() {
     assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
     assert_eq!(counts(&json).0, 200_000);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Waits (a minute at most) until some process holds a lock on `file`, as
+/// `/proc/locks` lists them by device and inode.
+fn wait_for_a_lock_on(file: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(meta) = std::fs::metadata(file) {
+            let inode = format!(":{}", meta.ino());
+            let locks = std::fs::read_to_string("/proc/locks").unwrap();
+            if locks
+                .lines()
+                .any(|l| l.split_whitespace().any(|field| field.ends_with(&inode)))
+            {
+                return;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no lock on {} after a minute",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// A checkpoint of `bakery 3` holding its first 4 levels (20 states, frontier at

@@ -262,7 +262,7 @@ pub fn check<M: Model>(
     loop {
         let checkpoint_dir = match persistence {
             Some(p) => {
-                let dir = checkpoint::generation_dir(&p.workdir, next_generation(&p.workdir));
+                let dir = checkpoint::generation_dir(&p.workdir, next_generation(&p.workdir)?);
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| EngineError::Io(format!("{}: {e}", dir.display())))?;
                 Some(dir)
@@ -352,22 +352,22 @@ pub fn check<M: Model>(
 }
 
 /// The generation number for a new checkpoint directory: one past any in `workdir`
-/// (a resumed run continues the numbering of the run it resumes).
-fn next_generation(workdir: &Path) -> u64 {
+/// (a resumed run continues the numbering of the run it resumes); only names a
+/// generation is written under count ([`checkpoint::generation_of`]).
+fn next_generation(workdir: &Path) -> Result<u64, EngineError> {
     let newest = std::fs::read_dir(workdir)
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()?
-                .strip_prefix("checkpoint-")?
-                .parse::<u64>()
-                .ok()
-        })
+        .filter_map(|e| checkpoint::generation_of(e.file_name().to_str()?))
         .max()
         .unwrap_or(0);
-    newest + 1
+    newest.checked_add(1).ok_or_else(|| {
+        EngineError::Config(format!(
+            "{} holds checkpoint generation {newest}, the last there can be; move it away or use another work directory",
+            workdir.display()
+        ))
+    })
 }
 
 /// Reads and validates the checkpoint to resume from.

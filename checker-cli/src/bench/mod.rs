@@ -202,11 +202,28 @@ fn prepare_out_dir(out: &Path) -> Result<PathBuf, CliError> {
             out.display()
         )));
     }
+    // Checked before the sweep, not found after it: a FIFO no process reads would
+    // block the write for ever, a directory would fail it.
+    for name in RESULT_FILES {
+        let path = out.join(name);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(CliError::Input(format!(
+                    "--out {}: {name} exists and is not a regular file",
+                    out.display()
+                )))
+            }
+            _ => {}
+        }
+    }
     let runs = out.join("runs");
     std::fs::create_dir_all(&runs)
         .map_err(|e| CliError::Input(format!("--out {}: {e}", out.display())))?;
     Ok(runs)
 }
+
+/// The files a sweep writes into `--out` (besides `runs/`).
+const RESULT_FILES: [&str; 4] = ["results.csv", "results.json", "scaling.svg", "workers.svg"];
 
 fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
     std::fs::write(path, text).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
@@ -221,6 +238,26 @@ fn command_line() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn result_names_that_are_not_regular_files_are_refused_up_front() {
+        let out = std::env::temp_dir().join(format!("checker-bench-out-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(out.join("scaling.svg")).unwrap();
+        let e = prepare_out_dir(&out).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "--out {}: scaling.svg exists and is not a regular file",
+                out.display()
+            )
+        );
+        assert!(!out.join("runs").exists(), "nothing made before refusing");
+        std::fs::remove_dir(out.join("scaling.svg")).unwrap();
+        std::fs::write(out.join("results.csv"), "old").unwrap();
+        assert_eq!(prepare_out_dir(&out).unwrap(), out.join("runs"));
+        std::fs::remove_dir_all(&out).unwrap();
+    }
 
     #[test]
     fn ceilings_are_measured_above_one_worker_and_up_to_the_cpus() {
