@@ -134,9 +134,11 @@ fn absolute_dve_path(word: &str) -> String {
 }
 
 /// Whether the model given on the command line is the one a checkpoint names: the same
-/// words, or the same parameters and a DVE path that leads to the same file (the
+/// words; the same parameters and a DVE path that leads to the same file (the
 /// checkpoint may hold a path as typed before paths were kept absolute, relative to
-/// the directory it was started in).
+/// the directory it was started in); or a bundled model whose parameters, written
+/// another way (`twophase 007`, `synthetic branching=3 states=1000`), make the same
+/// model.
 fn same_model(given: &[String], saved: &[String]) -> bool {
     if given == saved {
         return true;
@@ -148,8 +150,25 @@ fn same_model(given: &[String], saved: &[String]) -> bool {
                 (Ok(a), Ok(b)) if a == b
             )
         }
+        (Some((g, _)), Some((s, _))) if !is_dve_path(g) && !is_dve_path(s) => {
+            bundled_model_name(given).is_some_and(|name| bundled_model_name(saved) == Some(name))
+        }
         _ => false,
     }
+}
+
+/// The name of the bundled model `spec` makes, which spells out every parameter in one
+/// form (`twophase 007` makes `twophase 7`); `None` if it makes none.
+fn bundled_model_name(spec: &[String]) -> Option<String> {
+    struct Name;
+    impl ModelVisitor for Name {
+        type Output = String;
+        fn visit<M: Model + 'static>(self, model: M) -> String {
+            model.name()
+        }
+    }
+    let (name, params) = spec.split_first()?;
+    fixtures::with_model(name, params, Name).ok()
 }
 
 fn identity<M: Model>(model: &M, spec: Vec<String>, digest: Option<String>) -> RunIdentity {
