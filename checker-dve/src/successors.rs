@@ -346,8 +346,11 @@ impl Step<'_, '_> {
         let receive = &c.transitions[ri as usize];
         self.next.set(self.state);
         let types = c.channels[send.channel].item_types.as_deref();
+        // Every value is evaluated in the pre-state, so a message `{b, a}` received
+        // into `{a, b}` swaps them (the semantics' rule 2; DiVinE 2's interpreter read
+        // each value after the previous one was stored, which no BEEM model can tell).
         for (i, (code, target)) in send.values.iter().zip(&receive.targets).enumerate() {
-            let mut v = value(code, self.next, self.stack)?;
+            let mut v = value(code, self.state, self.stack)?;
             if let Some(ty) = types.and_then(|t| t.get(i)) {
                 v = ty.truncate(v);
             }
