@@ -8,21 +8,28 @@
 //! process reads is refused at once instead of blocking the open (or, after a whole
 //! run, the write) for ever.
 
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::CliError;
 
-/// An open `--json` destination.
+/// An open `--json` destination. Dropped without a report written, it removes the
+/// file it created, if that file is still the one it made and still empty: a run that
+/// failed (or panicked) before its report leaves nothing behind, and a report another
+/// process wrote there meanwhile is left alone.
 #[derive(Debug)]
 pub struct JsonSink {
     path: PathBuf,
     file: File,
-    /// Whether opening it created the file (removed again by [`JsonSink::discard`]).
-    created: bool,
+    /// The device and inode of the file opening it created, if it did (the target of a
+    /// dangling symbolic link included).
+    created: Option<(u64, u64)>,
+    /// Whether the report was written.
+    written: Cell<bool>,
 }
 
 impl JsonSink {
@@ -33,12 +40,21 @@ impl JsonSink {
         if path.is_dir() {
             return Err(fail(path, "is a directory"));
         }
-        let (file, created) = open_without_blocking(path).map_err(|e| open_error(path, &e))?;
+        // Follows a symbolic link: one that dangles names a file this run creates.
+        let existed = std::fs::metadata(path).is_ok();
+        let file = open_without_blocking(path).map_err(|e| open_error(path, &e))?;
         clear_nonblocking(&file).map_err(|e| fail(path, e))?;
+        let created = if existed {
+            None
+        } else {
+            let meta = file.metadata().map_err(|e| fail(path, e))?;
+            Some((meta.dev(), meta.ino()))
+        };
         Ok(JsonSink {
             path: path.to_path_buf(),
             file,
             created,
+            written: Cell::new(false),
         })
     }
 
@@ -51,14 +67,28 @@ impl JsonSink {
             file.set_len(0).map_err(|e| fail(&self.path, e))?;
         }
         file.write_all(text.as_bytes())
-            .map_err(|e| fail(&self.path, e))
+            .map_err(|e| fail(&self.path, e))?;
+        self.written.set(true);
+        Ok(())
     }
+}
 
-    /// Closes it, removing the file if opening it created it: a run that wrote no
-    /// report leaves no empty or partial file behind.
-    pub fn discard(self) {
-        if self.created {
-            let _ = std::fs::remove_file(&self.path);
+impl Drop for JsonSink {
+    fn drop(&mut self) {
+        let Some((dev, ino)) = self.created else {
+            return;
+        };
+        if self.written.get() {
+            return;
+        }
+        // The file itself, not a symbolic link to it.
+        let Ok(real) = std::fs::canonicalize(&self.path) else {
+            return;
+        };
+        let ours_and_empty = std::fs::metadata(&real)
+            .is_ok_and(|m| m.dev() == dev && m.ino() == ino && m.len() == 0);
+        if ours_and_empty {
+            let _ = std::fs::remove_file(real);
         }
     }
 }
@@ -84,25 +114,15 @@ fn open_error(path: &Path, e: &std::io::Error) -> CliError {
 }
 
 /// Opens `path` for writing with `O_NONBLOCK` (so that a FIFO without a reader fails
-/// with `ENXIO` rather than blocking), creating it if it does not exist; says whether
-/// it was created. A name that exists (a dangling symbolic link included) is opened
-/// as it is, following the link.
-fn open_without_blocking(path: &Path) -> std::io::Result<(File, bool)> {
-    let options = |create_new: bool| {
-        let mut options = OpenOptions::new();
-        options
-            .write(true)
-            .create(true)
-            .create_new(create_new)
-            .truncate(false)
-            .custom_flags(libc::O_NONBLOCK);
-        options
-    };
-    match options(true).open(path) {
-        Ok(file) => Ok((file, true)),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok((options(false).open(path)?, false)),
-        Err(e) => Err(e),
-    }
+/// with `ENXIO` rather than blocking), creating it if it does not exist and truncating
+/// nothing.
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
 }
 
 /// Clears `O_NONBLOCK` on `file`'s open file description, so that writes to a FIFO or
@@ -152,17 +172,45 @@ mod tests {
             "a much longer old content\n"
         );
         sink.write("{}\n").unwrap();
-        sink.discard();
+        drop(sink);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn a_created_file_is_removed_when_discarded() {
+    fn a_created_file_is_removed_when_dropped_unwritten_and_still_empty() {
         let dir = scratch("created");
         let path = dir.join("r.json");
-        JsonSink::open(&path).unwrap().discard();
+        drop(JsonSink::open(&path).unwrap());
         assert!(!path.exists());
+        // Written meanwhile by someone else: kept.
+        let sink = JsonSink::open(&path).unwrap();
+        std::fs::write(&path, "another run's report").unwrap();
+        drop(sink);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "another run's report"
+        );
+        // Replaced by another file of that name: kept.
+        std::fs::remove_file(&path).unwrap();
+        let sink = JsonSink::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, "").unwrap();
+        drop(sink);
+        assert!(path.exists());
+        // A dangling link's target is created, and removed again; the link stays.
+        let link = dir.join("link.json");
+        let target = dir.join("target.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let sink = JsonSink::open(&link).unwrap();
+        assert!(target.exists());
+        drop(sink);
+        assert!(!target.exists());
+        assert!(std::fs::symlink_metadata(&link).is_ok());
+        // An existing file is never removed, even empty.
+        let sink = JsonSink::open(&path).unwrap();
+        drop(sink);
+        assert!(path.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -354,8 +354,10 @@ pub fn commit(workdir: &Path, dir: &Path, manifest: &Manifest) -> Result<(), Che
 }
 
 /// Removes every checkpoint directory of `workdir` but `keep`: older generations, and
-/// any a crashed run left before its manifest. Only names [`generation_dir`] writes are
-/// touched, never another entry whose name merely starts like one (the user's).
+/// any a crashed run left before its manifest. Only directories named as
+/// [`generation_dir`] names them and holding nothing but a checkpoint's files are
+/// touched, never another entry whose name merely looks like one (the user's
+/// `checkpoint-notes/`, or a `checkpoint-20240101/` with their results in it).
 /// Failures are ignored: a leftover generation costs disk space, nothing else.
 fn remove_other_generations(workdir: &Path, keep: &str) -> Result<(), CheckpointError> {
     for entry in fs::read_dir(workdir).map_err(io_err(workdir))?.flatten() {
@@ -363,11 +365,42 @@ fn remove_other_generations(workdir: &Path, keep: &str) -> Result<(), Checkpoint
         let Some(name) = name.to_str() else {
             continue;
         };
-        if name != keep && generation_of(name).is_some() {
+        if name != keep
+            && generation_of(name).is_some()
+            && holds_only_checkpoint_files(&entry.path())
+        {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
     Ok(())
+}
+
+/// Whether `dir` is a directory whose entries are all files a checkpoint is written
+/// as: `manifest.json`, `worker-<w>.bin`, or their temporary `.tmp` (empty, it is one
+/// a crash left before any).
+fn holds_only_checkpoint_files(dir: &Path) -> bool {
+    let is_checkpoint_file = |name: &str| {
+        let stem = name
+            .strip_suffix(".json")
+            .or_else(|| name.strip_suffix(".bin"))
+            .or_else(|| name.strip_suffix(".tmp"));
+        match stem {
+            Some("manifest") => true,
+            Some(stem) => stem
+                .strip_prefix("worker-")
+                .is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit())),
+            None => false,
+        }
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.into_iter().all(|e| {
+        e.ok().is_some_and(|e| {
+            e.file_type().is_ok_and(|t| t.is_file())
+                && e.file_name().to_str().is_some_and(is_checkpoint_file)
+        })
+    })
 }
 
 /// The newest complete checkpoint of `workdir`: its directory and manifest.
@@ -1159,11 +1192,21 @@ mod tests {
             fs::write(workdir.join(name).join("mine.txt"), "mine").unwrap();
         }
         fs::write(workdir.join("checkpoint-notes.txt"), "mine").unwrap();
-        // Generation 3 was complete; a crash left generation 4 without its manifest.
-        for generation in [3, 4] {
+        // Named as a generation, but holding the user's files.
+        let dated = workdir.join("checkpoint-20240101");
+        fs::create_dir_all(dated.join("runs")).unwrap();
+        fs::write(dated.join("results.txt"), "mine").unwrap();
+        fs::write(dated.join("worker-0.bin"), "mine").unwrap();
+        // Generation 3 was complete; a crash left generation 4 without its manifest,
+        // one of its worker files half written, and generation 6 empty.
+        for generation in [3, 4, 6] {
             fs::create_dir_all(generation_dir(&workdir, generation)).unwrap();
         }
         fs::write(generation_dir(&workdir, 3).join("manifest.json"), "{}").unwrap();
+        fs::write(generation_dir(&workdir, 3).join("worker-0.bin"), "x").unwrap();
+        fs::write(generation_dir(&workdir, 3).join("worker-12.bin"), "x").unwrap();
+        fs::write(generation_dir(&workdir, 4).join("worker-0.bin"), "x").unwrap();
+        fs::write(generation_dir(&workdir, 4).join("worker-1.tmp"), "x").unwrap();
         let current = generation_dir(&workdir, 5);
         fs::create_dir_all(&current).unwrap();
         commit(
@@ -1176,8 +1219,14 @@ mod tests {
             assert!(workdir.join(name).join("mine.txt").exists(), "{name}");
         }
         assert!(workdir.join("checkpoint-notes.txt").exists());
-        assert!(!generation_dir(&workdir, 3).exists());
-        assert!(!generation_dir(&workdir, 4).exists());
+        assert!(dated.join("results.txt").exists() && dated.join("runs").is_dir());
+        assert!(dated.join("worker-0.bin").exists());
+        for generation in [3, 4, 6] {
+            assert!(
+                !generation_dir(&workdir, generation).exists(),
+                "{generation}"
+            );
+        }
         assert!(current.join("manifest.json").exists());
         assert_eq!(
             fs::read_to_string(workdir.join(CURRENT)).unwrap(),

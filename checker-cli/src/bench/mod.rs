@@ -206,7 +206,8 @@ fn prepare_out_dir(out: &Path) -> Result<PathBuf, CliError> {
     // block the write for ever, a directory would fail it.
     for name in RESULT_FILES {
         let path = out.join(name);
-        match std::fs::symlink_metadata(&path) {
+        // A symbolic link counts as what it leads to, which the write follows.
+        match std::fs::metadata(&path) {
             Ok(meta) if !meta.is_file() => {
                 return Err(CliError::Input(format!(
                     "--out {}: {name} exists and is not a regular file",
