@@ -20,7 +20,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use checker_core::fingerprint::FINGERPRINT_FUNCTION_ID;
-use checker_core::{fingerprint, CheckOptions};
+use checker_core::{fingerprint, CheckOptions, Fingerprint};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::frontier::Frontier;
@@ -28,7 +28,7 @@ use crate::message::LevelReport;
 use crate::parent_log::{LevelEntry, LogEntry};
 use crate::partition::{owner_of, ParentRef};
 use crate::state_chunk::StateChunk;
-use crate::table::{FingerprintSet, Insert};
+use crate::table::{FingerprintSet, Insert, Marking};
 use crate::worker::PartialLevel;
 
 /// Version of the checkpoint format this build writes and reads.
@@ -662,10 +662,10 @@ pub fn read_worker(
     // file is read); the first problem is reported once the table's size is checked,
     // which names a table that lost a state more plainly.
     let mut frontier_problem = None;
-    let mut frontier = r.frontier(frontier, table_len, |index, state| {
+    let mut frontier = r.frontier(frontier, table_len, |first, fingerprints| {
         if frontier_problem.is_none() {
             frontier_problem =
-                check_frontier_state(&mut table, worker, workers, index, state).err();
+                check_frontier_states(&mut table, worker, workers, first, fingerprints).err();
         }
     })?;
     if first_index.checked_add(frontier.len()) != Some(entry.log_entries) {
@@ -757,9 +757,9 @@ pub fn read_worker(
             }
             drop(fps);
             let mut next_problem = None;
-            let mut next = r.frontier(next_frontier, entries, |index, state| {
+            let mut next = r.frontier(next_frontier, entries, |first, fingerprints| {
                 if next_problem.is_none() {
-                    next_problem = check_partial_level_state(&log, index, state).err();
+                    next_problem = check_partial_level_states(&log, first, fingerprints).err();
                 }
             })?;
             if let Some(problem) = next_problem {
@@ -800,33 +800,45 @@ pub fn read_worker(
     })
 }
 
-/// Checks state `index` of a worker file's frontier, packed as `state`: the frontier
-/// holds the states of the last level the parent log ends with, so its fingerprint must
-/// be one this worker owns, held by the table, and not an earlier frontier state's.
-/// Marks it in `table` (the marks say which states the frontier holds).
+/// How many fingerprints ahead of the one checked the table slot is prefetched (the
+/// frontier is in log order, so its lookups land anywhere in the table).
+const CHECK_PREFETCH_AHEAD: usize = 8;
+
+/// Checks the states of a worker file's frontier from position `first` on, given by
+/// their `fingerprints`: the frontier holds the states of the last level the parent
+/// log ends with, so each fingerprint must be one this worker owns, held by the table,
+/// and not an earlier frontier state's. Marks them in `table` (the marks say which
+/// states the frontier holds).
 ///
 /// The parent log itself is not compared: nothing checksums it, and a damaged log is
 /// reported when a counterexample is rebuilt from it, the counts being right.
-fn check_frontier_state(
+fn check_frontier_states(
     table: &mut FingerprintSet,
     worker: usize,
     workers: usize,
-    index: u64,
-    state: &[u8],
+    first: u64,
+    fingerprints: &[Fingerprint],
 ) -> Result<(), String> {
-    let fp = fingerprint(state);
-    let problem = |what: &str| format!("frontier state {index} has fingerprint {fp:#018x}, {what}");
-    let owner = owner_of(fp, workers);
-    if owner != worker {
-        return Err(problem(&format!("which worker {owner} owns")));
+    for (i, &fp) in fingerprints.iter().enumerate() {
+        if let Some(&ahead) = fingerprints.get(i + CHECK_PREFETCH_AHEAD) {
+            table.prefetch(ahead);
+        }
+        let problem = |what: &str| {
+            format!(
+                "frontier state {} has fingerprint {fp:#018x}, {what}",
+                first + i as u64
+            )
+        };
+        let owner = owner_of(fp, workers);
+        if owner != worker {
+            return Err(problem(&format!("which worker {owner} owns")));
+        }
+        match table.mark_if_stored(fp) {
+            Marking::Marked => {}
+            Marking::NotStored => return Err(problem("which the table does not hold")),
+            Marking::AlreadyMarked => return Err(problem("as an earlier frontier state has")),
+        }
     }
-    if !table.contains(fp) {
-        return Err(problem("which the table does not hold"));
-    }
-    if table.insert_marked(fp) == Insert::ThisLevel {
-        return Err(problem("as an earlier frontier state has"));
-    }
-    table.mark_present(fp);
     Ok(())
 }
 
@@ -844,25 +856,31 @@ fn check_partial_level_entry(table: &mut FingerprintSet, fp: u64) -> Result<(), 
     }
 }
 
-/// Checks state `index` of a partial level's next frontier, packed as `state`: the
-/// level's states were stored in the order of its log entries, so its fingerprint must
-/// be the one entry `index` of `log` holds.
-fn check_partial_level_state(log: &[LevelEntry], index: u64, state: &[u8]) -> Result<(), String> {
-    let fp = fingerprint(state);
-    let logged = usize::try_from(index)
-        .ok()
-        .and_then(|i| log.get(i))
-        .map(|e| e.entry.fp);
-    match logged {
-        Some(logged) if logged == fp => Ok(()),
-        Some(logged) => Err(format!(
-            "the partial level's state {index} has fingerprint {fp:#018x}, but its log entry {index} holds {logged:#018x}"
-        )),
-        None => Err(format!(
-            "the partial level's state {index} has no log entry (the level's log has {} entries)",
-            log.len()
-        )),
+/// Checks the states of a partial level's next frontier from position `first` on,
+/// given by their `fingerprints`: the level's states were stored in the order of its
+/// log entries, so state `i` must have the fingerprint entry `i` of `log` holds.
+fn check_partial_level_states(
+    log: &[LevelEntry],
+    first: u64,
+    fingerprints: &[Fingerprint],
+) -> Result<(), String> {
+    for (index, &fp) in (first..).zip(fingerprints) {
+        let logged = usize::try_from(index)
+            .ok()
+            .and_then(|i| log.get(i))
+            .map(|e| e.entry.fp);
+        match logged {
+            Some(logged) if logged == fp => {}
+            Some(logged) => return Err(format!(
+                "the partial level's state {index} has fingerprint {fp:#018x}, but its log entry {index} holds {logged:#018x}"
+            )),
+            None => return Err(format!(
+                "the partial level's state {index} has no log entry (the level's log has {} entries)",
+                log.len()
+            )),
+        }
     }
+    Ok(())
 }
 
 /// Reads a worker file's fields, mapping every failure to a one-line error.
@@ -888,13 +906,14 @@ impl Reader<'_> {
         Ok(n)
     }
 
-    /// A frontier of at most `most` states, each shown to `inspect` with its position
-    /// as it is kept.
+    /// A frontier of at most `most` states; the fingerprints of each chunk of them are
+    /// shown to `inspect`, with the position of the chunk's first state, as the chunk
+    /// is kept.
     fn frontier(
         &mut self,
         mut into: Frontier,
         most: u64,
-        mut inspect: impl FnMut(u64, &[u8]),
+        mut inspect: impl FnMut(u64, &[Fingerprint]),
     ) -> Result<Frontier, CheckpointError> {
         let len = self.word()?;
         if len > most {
@@ -905,6 +924,7 @@ impl Reader<'_> {
         }
         let mut chunk = StateChunk::new();
         let mut raw = Vec::new();
+        let mut fingerprints = Vec::new();
         let mut read = 0u64;
         loop {
             let count = self.word()?;
@@ -926,8 +946,10 @@ impl Reader<'_> {
             chunk
                 .load_raw(layout, &raw, count)
                 .map_err(|_| invalid(self.path, "malformed frontier"))?;
+            fingerprints.clear();
+            fingerprints.extend(chunk.iter().map(fingerprint));
+            inspect(into.len(), &fingerprints);
             for state in chunk.iter() {
-                inspect(into.len(), state);
                 into.push(state);
             }
         }

@@ -189,9 +189,9 @@ pub fn check<M: Model>(
         Some(p) if p.resume => Some(resume_point(p, model, options)?),
         _ => None,
     };
-    let workers = match &resumed {
-        Some((_, m)) if config.workers == 0 => m.workers,
-        Some((_, m)) if config.workers != m.workers => {
+    let workers = match resumed.as_ref().map(|r| &r.manifest) {
+        Some(m) if config.workers == 0 => m.workers,
+        Some(m) if config.workers != m.workers => {
             return Err(EngineError::Config(format!(
                 "the checkpoint was written by {} workers; resume with --workers {} (re-partitioning to another count is not supported)",
                 m.workers, m.workers
@@ -233,8 +233,9 @@ pub fn check<M: Model>(
         }
         None => None,
     };
+    let mut ends_at_once = resumed.as_ref().and_then(|r| r.ends_at_once);
     let (mut sources, mut totals, elapsed_before) = match resumed {
-        Some((dir, manifest)) => (
+        Some(ResumePoint { dir, manifest, .. }) => (
             manifest
                 .worker_files
                 .iter()
@@ -282,6 +283,7 @@ pub fn check<M: Model>(
             started,
             elapsed_before,
             memory_budget: memory_budget.map(|b| b.bytes),
+            ends_at_once: ends_at_once.take(),
         };
         let mut results = segment.run(sources)?;
         // Telemetry covers the whole run: add the earlier segments' figures.
@@ -370,12 +372,23 @@ fn next_generation(workdir: &Path) -> Result<u64, EngineError> {
     })
 }
 
+/// The checkpoint a run resumes from.
+struct ResumePoint {
+    /// Its generation directory.
+    dir: PathBuf,
+    /// Its manifest.
+    manifest: Manifest,
+    /// Set when a limit given again is reached at the checkpoint (see
+    /// [`limit_on_resume`]).
+    ends_at_once: Option<StopReason>,
+}
+
 /// Reads and validates the checkpoint to resume from.
 fn resume_point<M: Model>(
     p: &Persistence,
     model: &M,
     options: &CheckOptions<'_>,
-) -> Result<(PathBuf, Manifest), EngineError> {
+) -> Result<ResumePoint, EngineError> {
     let (dir, manifest) = checkpoint::read_current(&p.workdir)?;
     let theirs = &manifest.identity;
     let ours = &p.identity;
@@ -415,10 +428,14 @@ fn resume_point<M: Model>(
     }
     // Limits given again replace the saved ones; one that a fresh run would have
     // stopped at before this checkpoint cannot be answered from it.
-    limit_on_resume(options, &manifest.totals).map_err(|e| {
+    let ends_at_once = limit_on_resume(options, &manifest.totals).map_err(|e| {
         EngineError::Config(format!("the checkpoint in {} {e}", p.workdir.display()))
     })?;
-    Ok((dir, manifest))
+    Ok(ResumePoint {
+        dir,
+        manifest,
+        ends_at_once,
+    })
 }
 
 /// One run segment: threads from start to a checkpoint or the end.
@@ -433,6 +450,8 @@ struct Segment<'a, M: Model> {
     elapsed_before: Duration,
     /// Bytes all the workers may use together.
     memory_budget: Option<u64>,
+    /// See [`WorkerSetup::ends_at_once`] (the first segment of a resumed run only).
+    ends_at_once: Option<StopReason>,
 }
 
 impl<M: Model> Segment<'_, M> {
@@ -516,6 +535,7 @@ impl<M: Model> Segment<'_, M> {
                         abandoned,
                         memory_exhausted,
                         totals: self.totals.clone(),
+                        ends_at_once: self.ends_at_once,
                     };
                     Some(Worker::new(setup, state).run())
                 };

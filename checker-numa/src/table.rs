@@ -51,6 +51,17 @@ const MAX_DISTANCE: u64 = DISTANCE_MASK - 1;
 const MIN_SEGMENT_BITS: u32 = 11;
 const _: () = assert!(64 - SEGMENT_BITS - MIN_SEGMENT_BITS + DISTANCE_BITS <= SINGLE_ACCESS_WIDTH);
 
+/// What [`FingerprintSet::mark_if_stored`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marking {
+    /// The fingerprint is not stored (nothing changed).
+    NotStored,
+    /// Stored and not yet marked; now it is.
+    Marked,
+    /// Stored and already marked in this level.
+    AlreadyMarked,
+}
+
 /// The result of [`FingerprintSet::insert_marked`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Insert {
@@ -474,6 +485,22 @@ impl FingerprintSet {
                 true
             }
             Probe::Absent(..) => false,
+        }
+    }
+
+    /// Marks `fp` as stored in the current level if it is stored, and says what it
+    /// found, in one lookup: what [`contains`](Self::contains) and
+    /// [`insert_marked`](Self::insert_marked) would tell together, without inserting.
+    pub fn mark_if_stored(&mut self, fp: Fingerprint) -> Marking {
+        let (s, key) = Self::split(fp);
+        self.ensure_populated(s);
+        match self.segments[s].probe(key) {
+            Probe::Found(i) if self.segments[s].is_marked(i) => Marking::AlreadyMarked,
+            Probe::Found(i) => {
+                self.segments[s].mark(i);
+                Marking::Marked
+            }
+            Probe::Absent(..) => Marking::NotStored,
         }
     }
 

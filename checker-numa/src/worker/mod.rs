@@ -36,7 +36,6 @@ use crate::mailbox::{MailboxReceiver, MailboxSender};
 use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message};
 use crate::parent_log::{LevelEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
-use crate::resume_limits::limit_on_resume;
 use crate::table::FingerprintSet;
 use crate::telemetry::{Activity, LevelClock, TimeSplit, WaitFor, WorkerTelemetry};
 
@@ -215,6 +214,9 @@ pub struct WorkerSetup<'a, M: Model> {
     pub memory_exhausted: &'a AtomicBool,
     /// The agreed totals so far (default for a fresh run).
     pub totals: GlobalTotals,
+    /// Set for a run resumed with a limit that the checkpoint already reaches (see
+    /// `resume_limits`): the segment ends at once, as at that level's end.
+    pub ends_at_once: Option<StopReason>,
 }
 
 /// The state of one worker during a run segment.
@@ -285,6 +287,8 @@ pub struct Worker<'a, M: Model> {
     interrupt: Option<&'a AtomicBool>,
     abandoned: &'a AtomicBool,
     memory_exhausted: &'a AtomicBool,
+    /// See [`WorkerSetup::ends_at_once`].
+    ends_at_once: Option<StopReason>,
     /// Stored batches until the memory is next compared with the share.
     memory_check_in: u32,
     /// Bytes held by the frontier being expanded, which is out of `state` meanwhile.
@@ -354,6 +358,7 @@ impl<'a, M: Model> Worker<'a, M> {
             interrupt: setup.interrupt,
             abandoned: setup.abandoned,
             memory_exhausted: setup.memory_exhausted,
+            ends_at_once: setup.ends_at_once,
             memory_check_in: MEMORY_CHECK_EVERY,
             expanding_bytes: 0,
             segment_start: Instant::now(),
@@ -373,10 +378,8 @@ impl<'a, M: Model> Worker<'a, M> {
             self.begin_level();
             self.store_initial_states();
             ending = self.finish_level();
-        } else if let Ok(Some(reason)) = limit_on_resume(self.options, &self.global.totals) {
-            // Resumed with a limit that a fresh run reaches at this checkpoint (the
-            // engine refused one it would have stopped at before): every worker ends
-            // here alike, nothing of a saved partial level counted.
+        } else if let Some(reason) = self.ends_at_once {
+            // Every worker ends here alike, nothing of a saved partial level counted.
             ending = Some(Ending::Limit(reason));
         }
         let ending = loop {
