@@ -60,6 +60,10 @@ struct Receiver {
     error: bool,
 }
 
+/// Up to this many receivers enabled in a state are scanned whole for each send; more
+/// are sorted by channel first.
+const SCANNED_RECEIVERS: usize = 16;
+
 /// Per-thread working memory, reused across calls.
 #[derive(Default)]
 pub struct Scratch {
@@ -188,6 +192,13 @@ pub fn successors(
                 });
             }
         }
+    }
+    // Many receivers are sorted by channel, each channel's in the order found, so
+    // that a send looks at its channel's run only, in that order (a scan of every
+    // receiver for every send grew with the square of the channels with a receiver
+    // enabled); a few are scanned, which costs less than sorting them.
+    if receivers.len() > SCANNED_RECEIVERS {
+        receivers.sort_by_key(|r| r.channel);
     }
     let any_receiver_error = receivers.iter().any(|r| r.error);
 
@@ -322,12 +333,24 @@ impl Step<'_, '_> {
     }
 
     /// Emits send `si` (of process `pi`) paired with every receiver on its channel in
-    /// another process.
+    /// another process (`receivers` sorted by channel if there are more than
+    /// [`SCANNED_RECEIVERS`]).
     fn pairs(&mut self, si: u32, pi: usize, error: bool, receivers: &[Receiver]) {
         let send = &self.c.transitions[si as usize];
         let mut error = error;
-        for r in receivers {
-            if r.channel != send.channel || r.process == pi {
+        let first = if receivers.len() > SCANNED_RECEIVERS {
+            receivers.partition_point(|r| r.channel < send.channel)
+        } else {
+            0
+        };
+        for r in &receivers[first..] {
+            if r.channel != send.channel {
+                if receivers.len() > SCANNED_RECEIVERS {
+                    break;
+                }
+                continue;
+            }
+            if r.process == pi {
                 continue;
             }
             // DiVinE keeps the conflict flag for the remaining receivers too.

@@ -3,9 +3,6 @@
 //! each model): precedence, faults that are run-time errors, committed states,
 //! shadowing, rendezvous and buffered channel effect order, the error state, and
 //! agreement of the sequential checker with the parallel engine at 2 and 3 workers.
-//!
-//! One test documents a disagreement with the README and fails on purpose:
-//! `rendezvous_with_several_values_evaluates_them_all_in_the_pre_state`.
 
 use std::path::PathBuf;
 
@@ -484,4 +481,44 @@ fn gear_with_comments_unicode_and_crlf_between_lines_keeps_its_counts() {
     let out = sequential::check(&model(&mangled), &no_deadlock_check()).unwrap();
     // README: gear.1 has 2,689 states, 3,567 transitions, 16 deadlocks, 128 levels.
     assert_eq!(tuple(&out), (2_689, 3_567, 16, 128));
+}
+
+/// `n` channels `c0..`; S sends `i` on `ci`; R1 and R2 each receive on every channel
+/// into `x` and note the channel in `xc`. A send pairs only with its own channel's
+/// receivers, so `x == xc` in every state: `n * n` states (R1's and R2's values), each
+/// with `2 * n` transitions (every send, with either receiver).
+fn receivers_on_many_channels(n: usize) -> String {
+    let channels: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+    let sends: Vec<String> = (0..n)
+        .map(|i| format!("s -> s {{ sync c{i}!{i}; }}"))
+        .collect();
+    let receiver = |name: &str| {
+        let receives: Vec<String> = (0..n)
+            .map(|i| format!("r -> r {{ sync c{i}?x; effect xc = {i}; }}"))
+            .collect();
+        format!(
+            "process {name} {{ byte x, xc; state r; init r; trans {}; }}",
+            receives.join(", ")
+        )
+    };
+    format!(
+        "channel {};\nprocess S {{ state s; init s; trans {}; }}\n{}\n{}\nsystem async;",
+        channels.join(", "),
+        sends.join(", "),
+        receiver("R1"),
+        receiver("R2")
+    )
+}
+
+#[test]
+fn sends_pair_only_with_their_own_channels_receivers_few_or_many() {
+    // 4 channels, 8 receivers enabled (scanned): 16 states, 16 x 8 transitions;
+    // levels: the initial state, 3 + 3 with one receiver's value changed, then 9.
+    assert_eq!(counts(&receivers_on_many_channels(4)), (16, 128, 0, 3));
+    // 20 channels, 40 receivers enabled (sorted by channel first): 400 states;
+    // levels 1, 38, 361.
+    assert_eq!(
+        counts(&receivers_on_many_channels(20)),
+        (400, 400 * 40, 0, 3)
+    );
 }
