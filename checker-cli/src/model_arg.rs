@@ -22,7 +22,15 @@ pub fn with_any_model<V: ModelVisitor>(spec: &[String], visitor: V) -> Result<V:
         .split_first()
         .ok_or_else(|| CliError::Input("no model given".into()))?;
     if !is_dve_path(name) {
-        return Ok(fixtures::with_model(name, params, visitor)?);
+        return fixtures::with_model(name, params, visitor).map_err(|e| match e {
+            // A file of that name is likely a DVE model whose name does not say so.
+            fixtures::FixtureError::UnknownModel(_) if Path::new(name).is_file() => {
+                CliError::Input(format!(
+                    "{e}; a file of that name exists: to check it as a DVE model, give its name a `.dve` suffix or its path a `/`"
+                ))
+            }
+            e => e.into(),
+        });
     }
     if !params.is_empty() {
         return Err(CliError::Input(format!(

@@ -946,3 +946,32 @@ fn a_bundled_model_given_again_in_other_words_resumes() {
     assert_eq!(counts(&json).0, 20_000);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A DVE file whose name has no `.dve` suffix and no `/` is taken for a bundled model's
+/// name: the refusal says that a file of that name exists and how to name it.
+#[test]
+fn a_dve_file_without_its_suffix_is_named_in_the_refusal() {
+    let dir = scratch("no-suffix");
+    std::fs::write(
+        dir.join("plain"),
+        "process P { state a; init a; } system async;",
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(&dir)
+        .args(["check", "plain"])
+        .output()
+        .unwrap();
+    let err = assert_refused(&out);
+    assert_eq!(
+        err.trim_end(),
+        "error: unknown model `plain` (try `checker list`); a file of that name exists: to check it as a DVE model, give its name a `.dve` suffix or its path a `/`"
+    );
+    let out = bin()
+        .current_dir(&dir)
+        .args(["check", "./plain", "--no-deadlock"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
