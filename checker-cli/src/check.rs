@@ -9,6 +9,7 @@ use std::time::Duration;
 use checker_core::{sequential, CheckOptions, Model, StopReason, Verdict};
 use checker_numa::checkpoint::{RunIdentity, SearchSettings};
 use checker_numa::process_limits::{BudgetSource, MemoryBudget, MemoryLimits};
+use checker_numa::workdir_lock::WorkdirLock;
 use checker_numa::{EngineConfig, ParallelOutcome, Persistence, Telemetry};
 use fixtures::ModelVisitor;
 
@@ -42,7 +43,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
     if args.engine == Engine::Sequential {
         refuse_parallel_options(args)?;
     }
-    let (spec, saved) = model_spec(args)?;
+    let (spec, resuming) = model_spec(args)?;
     // Opened (and so checked) before the run, without truncating it; written after.
     let json = args.json.as_deref().map(JsonSink::open).transpose()?;
     let result = with_any_model(
@@ -50,7 +51,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
         CheckVisitor {
             args,
             spec: &spec,
-            saved,
+            resuming,
             json: json.as_ref(),
         },
     )
@@ -89,11 +90,21 @@ fn refuse_parallel_options(args: &CheckArgs) -> Result<(), CliError> {
     )))
 }
 
+/// What a resumed run takes from its checkpoint before the engine reads it again.
+struct Resuming {
+    /// The settings the checkpoint was taken with.
+    saved: SearchSettings,
+    /// The lock on the work directory, taken before the manifest was read, so that no
+    /// other run can commit a newer checkpoint between this read and the engine's
+    /// (`None` where the directory does not exist: reading it then fails anyway).
+    lock: Option<Arc<WorkdirLock>>,
+}
+
 /// The model and parameters to check, from the command line or from the checkpoint
 /// being resumed (which must agree with the command line if both are given), with the
-/// resumed run's saved settings. A DVE path is kept absolute, so that a run can be
-/// resumed from any directory and the file named by any path.
-fn model_spec(args: &CheckArgs) -> Result<(Vec<String>, Option<SearchSettings>), CliError> {
+/// resumed run's saved settings and work-directory lock. A DVE path is kept absolute,
+/// so that a run can be resumed from any directory and the file named by any path.
+fn model_spec(args: &CheckArgs) -> Result<(Vec<String>, Option<Resuming>), CliError> {
     let given: Option<Vec<String>> = args.model.as_ref().map(|m| {
         std::iter::once(absolute_dve_path(m))
             .chain(args.params.iter().cloned())
@@ -101,6 +112,11 @@ fn model_spec(args: &CheckArgs) -> Result<(Vec<String>, Option<SearchSettings>),
     });
     let Some(dir) = &args.resume else {
         return Ok((given.expect("clap requires MODEL without --resume"), None));
+    };
+    let lock = if dir.is_dir() {
+        Some(Arc::new(WorkdirLock::take(dir).map_err(CliError::Input)?))
+    } else {
+        None
     };
     let (_, manifest) =
         checker_numa::checkpoint::read_current(dir).map_err(|e| CliError::Input(e.to_string()))?;
@@ -116,7 +132,13 @@ fn model_spec(args: &CheckArgs) -> Result<(Vec<String>, Option<SearchSettings>),
             "the checkpoint in {} names no model",
             dir.display()
         ))),
-        _ => Ok((saved, Some(manifest.settings))),
+        _ => Ok((
+            saved,
+            Some(Resuming {
+                saved: manifest.settings,
+                lock,
+            }),
+        )),
     }
 }
 
@@ -181,7 +203,7 @@ fn identity<M: Model>(model: &M, spec: Vec<String>, digest: Option<String>) -> R
 struct CheckVisitor<'a> {
     args: &'a CheckArgs,
     spec: &'a [String],
-    saved: Option<SearchSettings>,
+    resuming: Option<Resuming>,
     json: Option<&'a JsonSink>,
 }
 
@@ -200,7 +222,7 @@ impl ModelVisitor for CheckVisitor<'_> {
             _ => None,
         };
         let identity = identity(&model, self.spec.to_vec(), digest);
-        check_model(&model, self.args, identity, self.saved, self.json)
+        check_model(&model, self.args, identity, self.resuming, self.json)
     }
 }
 
@@ -261,19 +283,19 @@ fn workdir(args: &CheckArgs) -> Result<(PathBuf, Option<OwnedWorkdir>), CliError
     Ok((owned.path().to_path_buf(), Some(owned)))
 }
 
-/// Checks one concrete model as `args` ask; a resumed run keeps the `saved` settings
+/// Checks one concrete model as `args` ask; a resumed run keeps the saved settings
 /// that `args` do not change. `json` is the file for `--json`, opened.
 fn check_model<M: Model>(
     model: &M,
     args: &CheckArgs,
     identity: RunIdentity,
-    saved: Option<SearchSettings>,
+    resuming: Option<Resuming>,
     json: Option<&JsonSink>,
 ) -> Result<u8, CliError> {
     let printer = ProgressPrinter::new();
     let progress = |p: &checker_core::Progress| printer.report(p);
     let interrupt = interrupt_flag()?;
-    let saved = saved.unwrap_or_default();
+    let (saved, lock) = resuming.map_or_else(Default::default, |r| (r.saved, r.lock));
     let options = CheckOptions {
         max_states: args.max_states.or(saved.max_states),
         max_depth: args.max_depth.or(saved.max_depth),
@@ -319,6 +341,7 @@ fn check_model<M: Model>(
                         checkpoint_every: args.checkpoint_every,
                         resume: args.resume.is_some(),
                         identity,
+                        lock: lock.clone(),
                     }),
                     ..defaults
                 };

@@ -12,7 +12,7 @@ use crossbeam_utils::CachePadded;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use checker_core::level::{build_violation, CounterexampleError, ViolationKindIndex};
@@ -51,6 +51,10 @@ pub struct Persistence {
     pub resume: bool,
     /// What identifies the run; a resumed checkpoint must match it.
     pub identity: RunIdentity,
+    /// The lock on `workdir`, if the caller took it (with [`WorkdirLock::take`]) before
+    /// reading anything there itself, e.g. the checkpoint's model and settings; the
+    /// engine then takes none of its own. `None`: the engine takes it.
+    pub lock: Option<Arc<WorkdirLock>>,
 }
 
 /// How the engine runs.
@@ -180,9 +184,10 @@ pub fn check<M: Model>(
     // Held until the run returns (see `workdir_lock`): taken before a checkpoint is
     // read, or, for a fresh run, once its work directory exists.
     let lock_before_reading = match persistence {
-        Some(p) if p.resume && p.workdir.is_dir() => {
-            Some(WorkdirLock::take(&p.workdir).map_err(EngineError::Config)?)
-        }
+        Some(p) if p.lock.is_some() => p.lock.clone(),
+        Some(p) if p.resume && p.workdir.is_dir() => Some(Arc::new(
+            WorkdirLock::take(&p.workdir).map_err(EngineError::Config)?,
+        )),
         _ => None,
     };
     let resumed = match persistence {
@@ -228,7 +233,9 @@ pub fn check<M: Model>(
                 .map_err(|e| EngineError::Io(format!("{}: {e}", p.workdir.display())))?;
             match lock_before_reading {
                 Some(lock) => Some(lock),
-                None => Some(WorkdirLock::take(&p.workdir).map_err(EngineError::Config)?),
+                None => Some(Arc::new(
+                    WorkdirLock::take(&p.workdir).map_err(EngineError::Config)?,
+                )),
             }
         }
         None => None,

@@ -181,6 +181,7 @@ fn interrupts_during_shared_expansion_resume_to_the_same_answers() {
                     model_spec: vec!["slow-owner".into()],
                     model_digest: None,
                 },
+                lock: None,
             }),
             ..config(2, true)
         };

@@ -270,6 +270,7 @@ fn engine_config<M: Model>(
             checkpoint_every: run.every_level.then_some(Duration::ZERO),
             resume,
             identity: identity(m, "memory-stops", m.name()),
+            lock: None,
         }),
         ..EngineConfig::default()
     }

@@ -8,6 +8,7 @@ mod common_workdir;
 
 use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
 use checker_numa::frontier::Frontier;
+use checker_numa::workdir_lock::WorkdirLock;
 use checker_numa::{check, checkpoint, EngineError, ParallelOutcome};
 use common_graph::RandomGraph;
 use common_outcome::same;
@@ -489,5 +490,35 @@ fn limits_given_on_resuming_are_kept_to_from_the_checkpoint_on() {
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let finished = check(&m, &CheckOptions::default(), &resumed).unwrap();
     same(&finished.outcome, &reference, "resumed without limits");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A caller that took the work directory's lock before reading the checkpoint itself
+/// hands it to the engine, which then takes none; a run without it is refused while
+/// the lock is held, so no other run can commit in between.
+#[test]
+fn a_lock_taken_by_the_caller_is_used_and_keeps_other_runs_out() {
+    let (m, dir) = checkpointed_at_once("caller-lock");
+    let lock = std::sync::Arc::new(WorkdirLock::take(&dir).unwrap());
+    let e = resume_error(&m, &dir);
+    assert_eq!(
+        e,
+        format!(
+            "the work directory {} is in use by another run (it holds the lock on {}); wait for that run to end",
+            dir.display(),
+            dir.join("LOCK").display()
+        )
+    );
+    let mut c = config(2, &dir, &m, true);
+    c.persistence.as_mut().unwrap().lock = Some(lock.clone());
+    let got = check(&m, &CheckOptions::default(), &c).unwrap();
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    same(&got.outcome, &reference, "resumed under the caller's lock");
+    drop(c);
+    assert_eq!(
+        std::sync::Arc::strong_count(&lock),
+        1,
+        "the engine kept none"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -88,6 +88,7 @@ fn persistence<M: Model>(m: &M, dir: &Path, resume: bool, every: Option<Duration
         checkpoint_every: every,
         resume,
         identity: identity(m, "state-lengths", m.name()),
+        lock: None,
     }
 }
 

@@ -39,6 +39,7 @@ pub fn config(workers: usize, dir: &Path, m: &RandomGraph, resume: bool) -> Engi
             // The spec names the seed only: a graph of another size is another model
             // under the same spec.
             identity: identity(m, "graph", m.seed),
+            lock: None,
         }),
         ..EngineConfig::default()
     }
