@@ -6,13 +6,12 @@
 //! The fixtures live outside the repository. When they are missing the tests fail if
 //! `CI=true` and otherwise print a notice and pass without checking anything.
 
-use std::path::PathBuf;
+mod common;
+use common::fixtures;
 
 use checker_core::{sequential, CheckOptions, Outcome, Verdict};
 use checker_dve::{DveModel, StateVector};
 use checker_numa::EngineConfig;
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures-beem");
 
 /// One README row.
 struct Row {
@@ -89,22 +88,6 @@ const LARGE: &[Row] = &[
     row("elevator2.3", 7_667_712, Some(55_377_920), None, None),
     row("bakery.5", 7_866_401, Some(27_018_304), None, None),
 ];
-
-/// The fixture directory, or `None` (after a notice) when it is missing outside CI.
-fn fixtures() -> Option<PathBuf> {
-    let dir = PathBuf::from(FIXTURES);
-    if dir.join("README.md").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("BEEM fixtures missing at {}", dir.display());
-    }
-    eprintln!(
-        "notice: BEEM fixtures not found at {}; skipping (set CI=true to make this fail)",
-        dir.display()
-    );
-    None
-}
 
 /// Which engine checks the rows.
 #[derive(Clone, Copy, Debug)]

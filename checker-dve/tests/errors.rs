@@ -1,21 +1,12 @@
 //! Every kind of bad input gives one error naming the problem, with `file:line:col`
 //! and the offending text, in one line, never a panic.
 
+mod common;
+use common::error;
+
 use std::path::{Path, PathBuf};
 
 use checker_dve::{read_source, DveModel, MAX_QUOTED_CHARS, MAX_SOURCE_BYTES};
-
-/// The error `src` gives, checked to be one line.
-fn error(src: &str) -> String {
-    match DveModel::from_source("t.dve", src) {
-        Ok(_) => panic!("accepted: {src}"),
-        Err(e) => {
-            let text = e.to_string();
-            assert!(!text.contains('\n'), "{text}");
-            text
-        }
-    }
-}
 
 /// Wraps `body` (transitions of process P) into a model with globals `globals`.
 fn with(globals: &str, body: &str) -> String {

@@ -4,13 +4,12 @@
 //! shadowing, rendezvous and buffered channel effect order, the error state, and
 //! agreement of the sequential checker with the parallel engine at 2 and 3 workers.
 
-use std::path::PathBuf;
+mod common;
+use common::{error, fixtures, reachable};
 
 use checker_core::{sequential, CheckOptions, Model, Outcome};
 use checker_dve::{DveModel, StateVector};
 use checker_numa::EngineConfig;
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures-beem");
 
 fn model(src: &str) -> DveModel {
     DveModel::from_source("t.dve", src).unwrap_or_else(|e| panic!("{e}"))
@@ -52,22 +51,6 @@ fn counts(src: &str) -> (u64, u64, u64, u32) {
     seq
 }
 
-/// All reachable states, in BFS order of discovery.
-fn reachable(m: &DveModel) -> Vec<Vec<u8>> {
-    let mut seen = vec![m.initial_state().to_vec()];
-    let mut i = 0;
-    while i < seen.len() {
-        let s = StateVector::from_slice(&seen[i]);
-        m.successors(&s, &mut |_, t| {
-            if !seen.iter().any(|x| x[..] == t[..]) {
-                seen.push(t.to_vec());
-            }
-        });
-        i += 1;
-    }
-    seen
-}
-
 /// The rendering of every reachable state, in BFS order, each on one line.
 fn rendered(src: &str) -> Vec<String> {
     let m = model(src);
@@ -75,17 +58,6 @@ fn rendered(src: &str) -> Vec<String> {
         .iter()
         .map(|s| m.render(&StateVector::from_slice(s)).replace('\n', " | "))
         .collect()
-}
-
-fn error(src: &str) -> String {
-    match DveModel::from_source("t.dve", src) {
-        Ok(_) => panic!("accepted: {src}"),
-        Err(e) => {
-            let text = e.to_string();
-            assert!(!text.contains('\n'), "{text}");
-            text
-        }
-    }
 }
 
 #[test]
@@ -451,22 +423,6 @@ fn rendezvous_with_several_values_evaluates_them_all_in_the_pre_state() {
             "a = 2 | b = 1 | S = s1 | R = r1"
         ]
     );
-}
-
-/// The fixture directory, or `None` (after a notice) when it is missing outside CI.
-fn fixtures() -> Option<PathBuf> {
-    let dir = PathBuf::from(FIXTURES);
-    if dir.join("README.md").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("BEEM fixtures missing at {}", dir.display());
-    }
-    eprintln!(
-        "notice: BEEM fixtures not found at {}; skipping (set CI=true to make this fail)",
-        dir.display()
-    );
-    None
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! state, 16-bit `int`, rendezvous order, committed states, buffered and typed channels,
 //! operators, assertions, property processes, traces.
 
+mod common;
+use common::reachable;
+
 use checker_core::{sequential, CheckOptions, Model, Outcome, Verdict, ViolationKind};
 use checker_dve::{DveModel, StateVector};
 
@@ -21,22 +24,6 @@ fn explore(m: &DveModel) -> Outcome {
 fn counts(src: &str) -> (u64, u64, u64, u32) {
     let out = explore(&model(src));
     (out.distinct, out.generated - 1, out.deadlocks, out.depth)
-}
-
-/// All reachable states, in BFS order of discovery.
-fn reachable(m: &DveModel) -> Vec<Vec<u8>> {
-    let mut seen = vec![m.initial_state().to_vec()];
-    let mut i = 0;
-    while i < seen.len() {
-        let s = StateVector::from_slice(&seen[i]);
-        m.successors(&s, &mut |_, t| {
-            if !seen.iter().any(|x| x[..] == t[..]) {
-                seen.push(t.to_vec());
-            }
-        });
-        i += 1;
-    }
-    seen
 }
 
 /// The successors of the initial state with their action labels.
