@@ -78,7 +78,9 @@ impl DveModel {
     }
 
     /// Things the user should know about how the model is checked, e.g.
-    /// "LTL property process `LTL_property` with accept states: liveness is not checked".
+    /// "LTL property process `LTL_property` with accept states: liveness is not checked",
+    /// or where a constant array index is out of range (a transition that evaluates it
+    /// leads to the error state, as any index out of range does).
     pub fn notices(&self) -> &[String] {
         &self.notices
     }

@@ -4,6 +4,7 @@
 //! Every mistake is reported with its position: unknown and duplicate names, wrong
 //! array sizes and indices, assignments to non-variables, channel arity mismatches.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::ast::{self, ExprKind, Initializer, SyncDir, Type};
@@ -27,7 +28,7 @@ pub fn resolve(report: Reporter<'_>, model: &ast::Model) -> Result<ir::Program, 
         procs: Vec::new(),
         layout: Layout::default(),
         pending: Vec::new(),
-        notices: Vec::new(),
+        notices: RefCell::new(Vec::new()),
         channels: Vec::new(),
         arity_first_use: Vec::new(),
     };
@@ -60,7 +61,7 @@ pub fn resolve(report: Reporter<'_>, model: &ast::Model) -> Result<ir::Program, 
         channels: r.channels,
         processes,
         initial,
-        notices: r.notices,
+        notices: r.notices.into_inner(),
     })
 }
 
@@ -106,10 +107,33 @@ struct Resolver<'a> {
     procs: Vec<ProcScope>,
     layout: Layout,
     pending: Vec<PendingInit>,
-    notices: Vec<String>,
+    /// Notes for the user (printed by the CLI); written while resolving expressions,
+    /// which borrow the resolver shared, hence the cell.
+    notices: RefCell<Vec<String>>,
     channels: Vec<ir::Channel>,
     /// For untyped channels: the number of values first used with it, and where.
     arity_first_use: Vec<Option<(usize, Span)>>,
+}
+
+/// Whether `e` reads a variable or a control state (rather than numbers and constants).
+fn reads_state(e: &Expr) -> bool {
+    match e {
+        Expr::Const(_) => false,
+        Expr::Load(_) | Expr::LoadIndex(..) | Expr::InState(..) => true,
+        Expr::Table(_, index) | Expr::Unary(_, index) => reads_state(index),
+        Expr::Binary(_, a, b) => reads_state(a) || reads_state(b),
+    }
+}
+
+/// The value of `e`, which reads no state.
+fn constant_value(layout: &Layout, e: &Expr) -> Result<i32, Fault> {
+    if let Expr::Const(c) = e {
+        return Ok(*c);
+    }
+    let code = compile_expr(layout, e);
+    let mut stack = vec![0; code.max_stack.max(1)];
+    let mut no_state: &[u8] = &[];
+    eval::run(&code, &mut no_state, &mut stack)
 }
 
 fn fault_text(f: Fault) -> &'static str {
@@ -240,14 +264,14 @@ impl Resolver<'_> {
                 } else {
                     " with accept states"
                 };
-                self.notices.push(format!(
+                self.notices.get_mut().push(format!(
                     "LTL property process `{}`{with}: liveness is not checked",
                     excerpt(&p.name.name)
                 ));
                 continue;
             }
             if !p.accept.is_empty() {
-                self.notices.push(format!(
+                self.notices.get_mut().push(format!(
                     "process `{}` has accept states: liveness is not checked",
                     excerpt(&p.name.name)
                 ));
@@ -321,7 +345,7 @@ impl Resolver<'_> {
             (Some(Initializer::Scalar(e)), None) => vec![e],
             (Some(Initializer::List(items, _)), Some(n)) => {
                 if items.len() > n as usize {
-                    self.notices.push(format!(
+                    self.notices.get_mut().push(format!(
                         "array `{}` has {} initial values for {n} elements; the surplus is ignored",
                         excerpt(&name.name),
                         items.len()
@@ -361,28 +385,38 @@ impl Resolver<'_> {
             }
             let mut folded = Vec::new();
             for (v, span) in &values {
-                match v {
-                    Expr::Const(c) if d.ty.contains(*c) => folded.push(*c),
-                    Expr::Const(c) => {
-                        return Err(self.err(
-                            *span,
-                            format!(
-                                "value {c} is out of range for `{}` constant `{}`",
-                                d.ty.name(),
-                                excerpt(&name.name)
-                            ),
-                        ))
-                    }
-                    _ => {
-                        return Err(self.err(
-                            *span,
-                            format!(
-                                "the value of constant `{}` must be computable from numbers and constants",
-                                excerpt(&name.name)
-                            ),
-                        ))
-                    }
+                if reads_state(v) {
+                    return Err(self.err(
+                        *span,
+                        format!(
+                            "the value of constant `{}` must be computable from numbers and constants",
+                            excerpt(&name.name)
+                        ),
+                    ));
                 }
+                // Folding leaves a fault (and what short-circuits past one) for run
+                // time; a constant needs its value now.
+                let c = constant_value(&self.layout, v).map_err(|fault| {
+                    self.err(
+                        *span,
+                        format!(
+                            "cannot compute the value of constant `{}`: {}",
+                            excerpt(&name.name),
+                            fault_text(fault)
+                        ),
+                    )
+                })?;
+                if !d.ty.contains(c) {
+                    return Err(self.err(
+                        *span,
+                        format!(
+                            "value {c} is out of range for `{}` constant `{}`",
+                            d.ty.name(),
+                            excerpt(&name.name)
+                        ),
+                    ));
+                }
+                folded.push(c);
             }
             match len {
                 None => Symbol::Const(ConstValue::Scalar(folded[0])),
@@ -564,25 +598,24 @@ impl Resolver<'_> {
         )
     }
 
-    fn check_index(
-        &self,
-        index: &Expr,
-        len: u32,
-        array: &ast::Ident,
-        span: Span,
-    ) -> Result<(), DveError> {
+    /// Notes a constant `index` outside `0..len`. It is left for run time, where a
+    /// transition that evaluates it leads to the error state (rule 4 of the semantics;
+    /// DiVinE loads such a model too), so a model whose bad index is never reached gets
+    /// DiVinE's counts.
+    fn note_constant_index(&self, index: &Expr, len: u32, array: &ast::Ident, span: Span) {
         if let Expr::Const(i) = index {
             if *i < 0 || *i as u32 >= len {
-                return Err(self.err(
+                let at = self.err(
                     span,
                     format!(
-                        "index {i} is out of range for array `{}` of {len} elements",
+                        "index {i} is out of range for array `{}` of {len} elements; \
+                         evaluating it leads to the error state",
                         excerpt(&array.name)
                     ),
-                ));
+                );
+                self.notices.borrow_mut().push(at.to_string());
             }
         }
-        Ok(())
     }
 
     /// Resolves `array[index]` where `array` names `symbol`.
@@ -597,7 +630,7 @@ impl Resolver<'_> {
         match symbol {
             Some(Symbol::Var(v)) => match self.layout.variables[*v].array_len {
                 Some(len) => {
-                    self.check_index(&ix, len, array, index.span)?;
+                    self.note_constant_index(&ix, len, array, index.span);
                     Ok(Expr::LoadIndex(*v, Box::new(ix)))
                 }
                 None => Err(self.err(
@@ -606,9 +639,11 @@ impl Resolver<'_> {
                 )),
             },
             Some(Symbol::Const(ConstValue::Array(values))) => {
-                self.check_index(&ix, values.len() as u32, array, index.span)?;
+                self.note_constant_index(&ix, values.len() as u32, array, index.span);
                 Ok(match ix {
-                    Expr::Const(i) => Expr::Const(values[i as usize]),
+                    Expr::Const(i) if i >= 0 && (i as usize) < values.len() => {
+                        Expr::Const(values[i as usize])
+                    }
                     ix => Expr::Table(values.clone(), Box::new(ix)),
                 })
             }
@@ -723,7 +758,7 @@ impl Resolver<'_> {
                     (None, _) => None,
                     (Some(index), Some(len)) => {
                         let ix = self.expr(index, scope)?;
-                        self.check_index(&ix, len, id, index.span)?;
+                        self.note_constant_index(&ix, len, id, index.span);
                         Some(ix)
                     }
                     (Some(_), None) => {

@@ -125,9 +125,11 @@ fn wrong_array_sizes_indices_and_initialisers() {
         error(&with("int a[70000];", "")),
         "t.dve:1:6: array `a` must have between 1 and 65535 elements, not 70000"
     );
+    // A constant index out of range in a transition is a run-time error state with a
+    // notice (tests/hostile_semantics.rs); where a value is needed at load it is refused.
     assert_eq!(
-        error(&with("byte a[3];", "effect a[3] = 1;")),
-        "t.dve:2:54: index 3 is out of range for array `a` of 3 elements"
+        error(&with("byte a[3]; byte x = a[3];", "")),
+        "t.dve:1:21: cannot compute the initial value of `x`: an array index out of range"
     );
     assert_eq!(
         error(&with("byte x;", "guard x[1] == 0;")),
@@ -161,6 +163,24 @@ fn constants_and_assignments() {
         error(&with("byte x; const byte N = x;", "")),
         "t.dve:1:24: the value of constant `N` must be computable from numbers and constants"
     );
+    assert_eq!(
+        error(&with("const byte T[2] = {1, 2}; const byte N = T[2];", "")),
+        "t.dve:1:42: cannot compute the value of constant `N`: an array index out of range"
+    );
+    assert_eq!(
+        error(&with("const int N = 7 / (1 - 1);", "")),
+        "t.dve:1:15: cannot compute the value of constant `N`: division by zero"
+    );
+    // `and` does not evaluate its right side when the left is false: N is 0.
+    let short = DveModel::from_source(
+        "t.dve",
+        &with(
+            "const byte T[1] = {1}; const byte N = 0 and T[1] / 0; byte x = N + 1;",
+            "",
+        ),
+    )
+    .unwrap();
+    assert_eq!(short.initial_state()[0], 1);
     assert_eq!(
         error(&with("const byte N = 300;", "")),
         "t.dve:1:16: value 300 is out of range for `byte` constant `N`"

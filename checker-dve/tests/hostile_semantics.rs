@@ -168,6 +168,41 @@ fn constant_faults_are_run_time_errors_not_compile_errors() {
 }
 
 #[test]
+fn constant_indices_out_of_range_are_run_time_errors_with_a_notice() {
+    // Rule 4: an index out of range makes the successor the error state, so a model
+    // holding a constant one loads (as in DiVinE) and says where it is. P's first step
+    // stores a[3]; its second has a guard reading t[2], which faults, so it is enabled
+    // and leads to the error state too. Q's guard is never true, so its a[9] never
+    // runs. Hand count: init and the error state (P's control = 3, Q = q0, a deadlock)
+    // = 2 states, 2 transitions, 1 deadlock, 2 levels.
+    let src = "byte a[3]; const byte t[2] = {7, 8};
+        process P { state s, v, u; init s;
+          trans s -> v { effect a[3] = 1; }, s -> u { guard t[2] == 0; }; }
+        process Q { state q0, q1; init q0; trans q0 -> q1 { guard a[0] == 5; effect a[9] = 1; }; }
+        system async;";
+    assert_eq!(counts(src), (2, 2, 1, 2));
+    let m = model(src);
+    let states = reachable(&m);
+    assert!(m.is_error_state(&states[1]));
+    assert_eq!(
+        m.notices(),
+        [
+            "t.dve:3:35: index 3 is out of range for array `a` of 3 elements; evaluating it leads to the error state",
+            "t.dve:3:63: index 2 is out of range for array `t` of 2 elements; evaluating it leads to the error state",
+            "t.dve:4:87: index 9 is out of range for array `a` of 3 elements; evaluating it leads to the error state",
+        ]
+    );
+    // Never evaluated: the counts are those of the model without the bad step.
+    // Hand count: 1 state, its self-loop, no deadlock, 1 level.
+    let unreached = "byte a[2];
+        process P { state s, w; init s;
+          trans s -> w { guard a[0] == 1; effect a[-1] = 1; }, s -> s { effect a[1] = 0; }; }
+        system async;";
+    assert_eq!(counts(unreached), (1, 1, 0, 1));
+    assert_eq!(model(unreached).notices().len(), 1);
+}
+
+#[test]
 fn a_committed_process_that_cannot_move_is_a_deadlock_even_if_others_could() {
     // Only P (committed in a) may move and its guard is false: 1 state, a deadlock.
     let src = "byte x;
