@@ -61,8 +61,8 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
             }
             let _ = writeln!(
                 out,
-                "Shortest counterexample ({} steps):",
-                v.trace.transitions()
+                "Shortest counterexample ({}):",
+                steps(v.trace.transitions())
             );
             let _ = write!(out, "{}", v.trace);
         }
@@ -194,9 +194,25 @@ pub fn json(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) ->
     serde_json::to_string_pretty(&report).expect("the report serialises") + "\n"
 }
 
+/// `n` steps, in words: "1 step", "6 steps".
+fn steps(n: usize) -> String {
+    match n {
+        1 => "1 step".to_string(),
+        n => format!("{} steps", thousands(n as u64)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{steps, thousands};
+
+    #[test]
+    fn steps_are_counted_in_words() {
+        assert_eq!(steps(0), "0 steps");
+        assert_eq!(steps(1), "1 step");
+        assert_eq!(steps(6), "6 steps");
+        assert_eq!(steps(12_345), "12,345 steps");
+    }
 
     #[test]
     fn thousands_groups_digits() {
