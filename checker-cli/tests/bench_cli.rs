@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::{assert_refused, checker, fresh_path, number};
-use serde_json::Value;
+use common::{assert_refused, checker, fresh_path, number, read_json, stderr, stdout};
 use std::path::Path;
 
 const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,idle_markers_share,idle_summaries_share,idle_share_answers_share,idle_small_levels_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
@@ -31,12 +30,12 @@ fn sweep_twophase_3(out: &Path, extra: &[&str]) -> String {
         args.push("--oversubscribe");
     }
     let output = checker(&args);
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout = stdout(&output);
     assert_eq!(
         output.status.code(),
         Some(0),
         "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&output.stderr)
+        stderr(&output)
     );
     stdout
 }
@@ -110,8 +109,7 @@ fn a_sweep_writes_csv_json_and_both_plots() {
     assert_eq!(seen, expected);
 
     // results.json: the same runs, the summary, the machine and the command.
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let json = read_json(&out.join("results.json"));
     assert_eq!(json["schema"], "checker-bench/1");
     assert_eq!(json["model"], "twophase 3");
     assert!(json["command"]
@@ -189,8 +187,7 @@ fn a_sweep_with_ceiling_shows_the_machine_ceiling_beside_the_speedup() {
     let out = fresh_path("bench-ceiling");
     let measured = cpus() >= 2;
     let stdout = sweep_twophase_3(&out, &["--repeat", "2", "--ceiling"]);
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let json = read_json(&out.join("results.json"));
     let summary = json["summary"].as_array().unwrap();
     assert!(summary[0]["ceiling"].is_null() && summary[1]["ceiling"].is_null());
     let raw = out.join("runs").join("ceiling-w2.json");
@@ -201,7 +198,7 @@ fn a_sweep_with_ceiling_shows_the_machine_ceiling_beside_the_speedup() {
         return;
     }
     let ceiling = number(&summary[2]["ceiling"]);
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&raw).unwrap()).unwrap();
+    let report = read_json(&raw);
     assert_eq!(report["distinct"], 288);
     assert_eq!(report["copies"], 2);
     assert_eq!(
@@ -259,10 +256,9 @@ fn oversubscribed_runs_say_their_times_mean_nothing() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("mean nothing"));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("mean nothing"));
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert!(stderr(&output).contains("mean nothing"));
+    assert!(stdout(&output).contains("mean nothing"));
+    let json = read_json(&out.join("results.json"));
     assert_eq!(json["oversubscribed"], true);
 }
 

@@ -2,23 +2,15 @@
 
 mod common;
 
-use common::{assert_refused, checker, fresh_path, number};
+use common::{assert_refused, checker, number, read_json, scratch, stderr, stdout};
 use serde_json::Value;
-use std::path::PathBuf;
-
-/// An empty directory for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = fresh_path(&format!("ceiling-{name}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn copies_and_rounds_are_timed_and_the_ceiling_follows_from_the_medians() {
     let cpus = checker_numa::topology::detect().total_cpus();
     let copies = cpus.min(2);
     let copies_text = copies.to_string();
-    let json_path = scratch("run").join("ceiling.json");
+    let json_path = scratch("ceiling-run").join("ceiling.json");
     let output = checker(&[
         "ceiling",
         "twophase",
@@ -30,12 +22,12 @@ fn copies_and_rounds_are_timed_and_the_ceiling_follows_from_the_medians() {
         "--json",
         json_path.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = stdout(&output);
     assert_eq!(
         output.status.code(),
         Some(0),
         "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        stderr(&output)
     );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "three rounds and the result: {stdout}");
@@ -56,8 +48,7 @@ fn copies_and_rounds_are_timed_and_the_ceiling_follows_from_the_medians() {
         lines[3]
     );
 
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let report = read_json(&json_path);
     assert_eq!(report["model"], "twophase 5");
     assert_eq!(report["model_args"], serde_json::json!(["twophase", "5"]));
     assert_eq!(report["distinct"], 8832);
@@ -100,7 +91,7 @@ fn copies_and_rounds_are_timed_and_the_ceiling_follows_from_the_medians() {
 
 #[test]
 fn bad_input_is_refused_in_one_line_with_exit_2() {
-    let dir = scratch("bad");
+    let dir = scratch("ceiling-bad");
     let dir_text = dir.to_str().unwrap();
     let cases: [(&[&str], &str); 8] = [
         (

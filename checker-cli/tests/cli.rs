@@ -2,16 +2,7 @@
 
 mod common;
 
-use common::{assert_refused, checker};
-use std::process::Output;
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{assert_refused, checker, checker_command, read_json, scratch, stderr, stdout};
 
 #[test]
 fn diehard_exits_1_with_the_six_step_trace() {
@@ -34,8 +25,7 @@ fn diehard_exits_1_with_the_six_step_trace() {
 
 #[test]
 fn twophase_summary_and_json() {
-    let dir = std::env::temp_dir().join(format!("checker-cli-json-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("cli-json");
     let json = dir.join("out.json");
     let o = checker(&[
         "check",
@@ -60,8 +50,7 @@ fn twophase_summary_and_json() {
         out.contains("parallel, 3 workers, utilisation min/median/max"),
         "{out}"
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v = read_json(&json);
     assert_eq!(v["distinct"], 8_832);
     assert_eq!(v["generated"], 58_146);
     assert_eq!(v["depth"], 17);
@@ -307,8 +296,7 @@ fn twophase_9_prints_ten_million_states() {
 /// both engines and for a violation's trace.
 #[test]
 fn a_closed_stdout_is_no_panic_and_the_json_is_still_written() {
-    let dir = std::env::temp_dir().join(format!("checker-cli-pipe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("cli-pipe");
     for (args, code, distinct) in [
         (
             &["check", "twophase", "7", "--workers", "2"][..],
@@ -324,7 +312,7 @@ fn a_closed_stdout_is_no_panic_and_the_json_is_still_written() {
     ] {
         let json = dir.join("out.json");
         let _ = std::fs::remove_file(&json);
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_checker"))
+        let mut child = checker_command()
             .args(args)
             .arg("--json")
             .arg(&json)
@@ -338,8 +326,7 @@ fn a_closed_stdout_is_no_panic_and_the_json_is_still_written() {
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let report = read_json(&json);
         assert_eq!(report["distinct"], distinct, "{args:?}: {report}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -349,15 +336,14 @@ fn a_closed_stdout_is_no_panic_and_the_json_is_still_written() {
 /// writes its JSON and exits with its verdict's code.
 #[test]
 fn a_closed_stderr_is_no_panic() {
-    let dir = std::env::temp_dir().join(format!("checker-cli-stderr-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("cli-stderr");
     let json = dir.join("out.json");
     for (args, code) in [
         (&["check", "nosuchmodel"][..], 2),
         (&["check", "twophase", "3", "--max-states", "abc"], 2),
         (&["check", "diehard", "--workers", "2", "--json"], 1),
     ] {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_checker"));
+        let mut command = checker_command();
         command.args(args);
         if args.last() == Some(&"--json") {
             command.arg(&json);
@@ -372,8 +358,7 @@ fn a_closed_stderr_is_no_panic() {
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(code), "{args:?}");
     }
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report = read_json(&json);
     assert_eq!(report["distinct"], 14);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -7,29 +7,10 @@
 
 mod common;
 
-use common::{assert_refused, checker, fresh_path};
+use common::{assert_refused, checker, checker_command, counts, scratch, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_checker"))
-}
-
-/// An empty scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = fresh_path(&format!("hostile-{name}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A child that is killed (and reaped) when dropped, so that a failed assertion does
 /// not leave a run behind.
@@ -75,20 +56,6 @@ fn output_within(command: &mut Command, limit: Duration, what: &str) -> Output {
         .unwrap_or_else(|| panic!("{what}: still running after {limit:?} (a hang)"))
 }
 
-fn json_at(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// (distinct, generated, depth) of a `--json` report.
-fn counts(path: &Path) -> (u64, u64, u64) {
-    let v = json_at(path);
-    (
-        v["distinct"].as_u64().unwrap(),
-        v["generated"].as_u64().unwrap(),
-        v["depth"].as_u64().unwrap(),
-    )
-}
-
 /// The path of the current checkpoint directory of `workdir` and its manifest.
 fn current_manifest(workdir: &Path) -> (PathBuf, serde_json::Value) {
     let name = std::fs::read_to_string(workdir.join("CURRENT")).unwrap();
@@ -113,6 +80,47 @@ fn mkfifo(path: &Path) {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
 }
 
+/// Runs `check <model> --workers 2 --no-pin <flags> --workdir <workdir>` and fails
+/// unless it exits with `code`.
+fn run_with_workdir(workdir: &Path, model: &[&str], flags: &[&str], code: i32) {
+    let out = checker(
+        &[
+            &["check"][..],
+            model,
+            &["--workers", "2", "--no-pin"],
+            flags,
+            &["--workdir", workdir.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+}
+
+/// `dir/work`, holding the checkpoint that a 2-worker run of `model` keeps when a
+/// 1-byte `--memory` budget stops it after its first level (exit 3).
+fn checkpoint_of(dir: &Path, model: &[&str]) -> PathBuf {
+    let workdir = dir.join("work");
+    run_with_workdir(&workdir, model, &["--memory", "1"], 3);
+    workdir
+}
+
+/// `checker check --no-pin --resume <workdir> <flags>`, not yet run.
+fn resume_command(workdir: &Path, flags: &[&str]) -> Command {
+    let mut command = checker_command();
+    command
+        .args(["check", "--no-pin", "--resume"])
+        .arg(workdir)
+        .args(flags);
+    command
+}
+
+/// Resumes the checkpoint in `workdir` with `--no-pin` and `flags`, and waits for it.
+fn resume(workdir: &Path, flags: &[&str]) -> Output {
+    resume_command(workdir, flags)
+        .output()
+        .expect("the checker runs")
+}
+
 /// A small, valid DVE model: one process flipping a byte, 2 states.
 const TINY_DVE: &str = "byte x = 0;\n\
 process P {\n\
@@ -134,7 +142,7 @@ system async;\n";
 /// removed at the end of the run.
 #[test]
 fn the_default_work_directory_never_removes_an_existing_directory_of_that_name() {
-    let dir = scratch("pid-workdir");
+    let dir = scratch("hostile-pid-workdir");
     // `exec` keeps the shell's process id, so `$$` is the checker's id.
     let script = "mkdir checker-work-$$ && echo mine > checker-work-$$/notes.txt && \
                   exec \"$0\" check diehard noinv --workers 2 --no-pin";
@@ -162,35 +170,21 @@ fn the_default_work_directory_never_removes_an_existing_directory_of_that_name()
 /// allowed to corrupt the checkpoint.
 #[test]
 fn a_second_resume_of_a_checkpoint_in_use_is_refused() {
-    let dir = scratch("double-resume");
-    let workdir = dir.join("work");
-    let model = ["synthetic", "states=200000", "work=20000"];
+    let dir = scratch("hostile-double-resume");
     // A checkpoint after the first level (the budget stops the run at once).
-    let first = checker(
-        &[
-            &["check"][..],
-            &model,
-            &["--workers", "2", "--no-pin", "--memory", "1", "--workdir"],
-            &[workdir.to_str().unwrap()],
-        ]
-        .concat(),
-    );
-    assert_eq!(first.status.code(), Some(3), "{}", stderr(&first));
+    let workdir = checkpoint_of(&dir, &["synthetic", "states=200000", "work=20000"]);
     let json = dir.join("a.json");
     let a = Running::spawn(
-        bin()
-            .args(["check", "--no-pin", "--progress-every", "100", "--resume"])
-            .arg(&workdir)
-            .arg("--json")
-            .arg(&json)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
+        resume_command(
+            &workdir,
+            &["--progress-every", "100", "--json", json.to_str().unwrap()],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped()),
     );
     wait_for_a_lock_on(&workdir.join("LOCK"));
     let b = output_within(
-        bin()
-            .args(["check", "--no-pin", "--progress-every", "100", "--resume"])
-            .arg(&workdir),
+        &mut resume_command(&workdir, &["--progress-every", "100"]),
         Duration::from_secs(60),
         "the second resume",
     );
@@ -229,27 +223,20 @@ fn wait_for_a_lock_on(file: &Path) {
     }
 }
 
-/// A checkpoint of `bakery 3` holding its first 4 levels (20 states, frontier at
-/// depth 3), in `workdir`.
-fn bakery_checkpoint_at_depth_3(workdir: &Path) {
-    let out = checker(&[
-        "check",
-        "bakery",
-        "3",
-        "--workers",
-        "2",
-        "--no-pin",
-        "--checkpoint-every",
-        "0s",
-        "--max-depth",
-        "5",
-        "--workdir",
-        workdir.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let (_, manifest) = current_manifest(workdir);
+/// `dir/work`, holding a checkpoint of `bakery 3` with its first 4 levels (20 states,
+/// frontier at depth 3).
+fn bakery_checkpoint_at_depth_3(dir: &Path) -> PathBuf {
+    let workdir = dir.join("work");
+    run_with_workdir(
+        &workdir,
+        &["bakery", "3"],
+        &["--checkpoint-every", "0s", "--max-depth", "5"],
+        0,
+    );
+    let (_, manifest) = current_manifest(&workdir);
     assert_eq!(manifest["depth"], 3, "{manifest}");
     assert_eq!(manifest["totals"]["distinct"], 20, "{manifest}");
+    workdir
 }
 
 /// The counts of a fresh sequential `bakery 3` run with `limit`.
@@ -272,22 +259,15 @@ fn fresh_bakery_3(dir: &Path, limit: &[&str]) -> (u64, u64, u64) {
 /// fresh run's counts, not expand one more level.
 #[test]
 fn resuming_with_a_depth_limit_the_checkpoint_already_reaches_keeps_to_it() {
-    let dir = scratch("resume-max-depth");
-    let workdir = dir.join("work");
-    bakery_checkpoint_at_depth_3(&workdir);
+    let dir = scratch("hostile-resume-max-depth");
+    let workdir = bakery_checkpoint_at_depth_3(&dir);
     let fresh = fresh_bakery_3(&dir, &["--max-depth", "4"]);
     assert_eq!(fresh, (20, 31, 4));
     let json = dir.join("resumed.json");
-    let out = checker(&[
-        "check",
-        "--no-pin",
-        "--max-depth",
-        "4",
-        "--resume",
-        workdir.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = resume(
+        &workdir,
+        &["--max-depth", "4", "--json", json.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("--max-depth was reached"));
     assert_eq!(counts(&json), fresh, "resumed vs fresh --max-depth 4");
@@ -299,17 +279,9 @@ fn resuming_with_a_depth_limit_the_checkpoint_already_reaches_keeps_to_it() {
 /// left to resume.
 #[test]
 fn resuming_with_a_depth_limit_the_checkpoint_is_past_is_refused() {
-    let dir = scratch("resume-past-max-depth");
-    let workdir = dir.join("work");
-    bakery_checkpoint_at_depth_3(&workdir);
-    let out = checker(&[
-        "check",
-        "--no-pin",
-        "--max-depth",
-        "2",
-        "--resume",
-        workdir.to_str().unwrap(),
-    ]);
+    let dir = scratch("hostile-resume-past-max-depth");
+    let workdir = bakery_checkpoint_at_depth_3(&dir);
+    let out = resume(&workdir, &["--max-depth", "2"]);
     let err = assert_refused(&out);
     assert_eq!(
         err.trim_end(),
@@ -319,14 +291,7 @@ fn resuming_with_a_depth_limit_the_checkpoint_is_past_is_refused() {
         )
     );
     let json = dir.join("resumed.json");
-    let out = checker(&[
-        "check",
-        "--no-pin",
-        "--resume",
-        workdir.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = resume(&workdir, &["--json", json.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(counts(&json), fresh_bakery_3(&dir, &["--max-depth", "5"]));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -336,22 +301,15 @@ fn resuming_with_a_depth_limit_the_checkpoint_is_past_is_refused() {
 /// least 20 states, which the checkpoint already holds.
 #[test]
 fn resuming_with_a_state_limit_the_checkpoint_already_reaches_keeps_to_it() {
-    let dir = scratch("resume-max-states");
-    let workdir = dir.join("work");
-    bakery_checkpoint_at_depth_3(&workdir);
+    let dir = scratch("hostile-resume-max-states");
+    let workdir = bakery_checkpoint_at_depth_3(&dir);
     let fresh = fresh_bakery_3(&dir, &["--max-states", "20"]);
     assert_eq!(fresh, (20, 31, 4));
     let json = dir.join("resumed.json");
-    let out = checker(&[
-        "check",
-        "--no-pin",
-        "--max-states",
-        "20",
-        "--resume",
-        workdir.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = resume(
+        &workdir,
+        &["--max-states", "20", "--json", json.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(counts(&json), fresh, "resumed vs fresh --max-states 20");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -381,34 +339,33 @@ fn json_to_dev_null_keeps_the_exit_code() {
 /// that is a FIFO is refused for the same reason).
 #[test]
 fn check_json_to_a_fifo_without_a_reader_does_not_hang() {
-    let dir = scratch("json-fifo-check");
-    let fifo = dir.join("out.json");
-    mkfifo(&fifo);
-    let out = output_within(
-        bin()
-            .args(["check", "diehard", "--engine", "sequential", "--json"])
-            .arg(&fifo),
-        Duration::from_secs(20),
+    assert_json_to_a_fifo_is_refused(
+        "hostile-json-fifo-check",
+        &["check", "diehard", "--engine", "sequential"],
         "check --json FIFO",
     );
-    let err = assert_refused(&out);
-    assert!(err.contains(fifo.to_str().unwrap()), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The same for `checker ceiling --json`.
 #[test]
 fn ceiling_json_to_a_fifo_without_a_reader_does_not_hang() {
-    let dir = scratch("json-fifo-ceiling");
+    assert_json_to_a_fifo_is_refused(
+        "hostile-json-fifo-ceiling",
+        &["ceiling", "twophase", "2", "--copies", "1", "--rounds", "1"],
+        "ceiling --json FIFO",
+    );
+}
+
+/// Fails unless `checker <args> --json <a FIFO nobody reads>` (in scratch directory
+/// `name`) is refused within 20 s in one line naming the FIFO.
+fn assert_json_to_a_fifo_is_refused(name: &str, args: &[&str], what: &str) {
+    let dir = scratch(name);
     let fifo = dir.join("out.json");
     mkfifo(&fifo);
     let out = output_within(
-        bin()
-            .args(["ceiling", "twophase", "2", "--copies", "1", "--rounds", "1"])
-            .arg("--json")
-            .arg(&fifo),
+        checker_command().args(args).arg("--json").arg(&fifo),
         Duration::from_secs(20),
-        "ceiling --json FIFO",
+        what,
     );
     let err = assert_refused(&out);
     assert!(err.contains(fifo.to_str().unwrap()), "{err}");
@@ -420,26 +377,19 @@ fn ceiling_json_to_a_fifo_without_a_reader_does_not_hang() {
 /// not write just because their names start with `checkpoint-`.
 #[test]
 fn user_entries_named_checkpoint_in_a_given_workdir_survive() {
-    let dir = scratch("workdir-user-files");
+    let dir = scratch("hostile-workdir-user-files");
     let workdir = dir.join("work");
     for name in ["checkpoint-notes", "checkpoint-7"] {
         std::fs::create_dir_all(workdir.join(name)).unwrap();
         std::fs::write(workdir.join(name).join("mine.txt"), "mine").unwrap();
     }
     std::fs::write(workdir.join("notes.txt"), "mine").unwrap();
-    let out = checker(&[
-        "check",
-        "twophase",
-        "3",
-        "--workers",
-        "2",
-        "--no-pin",
-        "--checkpoint-every",
-        "0s",
-        "--workdir",
-        workdir.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_with_workdir(
+        &workdir,
+        &["twophase", "3"],
+        &["--checkpoint-every", "0s"],
+        0,
+    );
     assert!(workdir.join("notes.txt").exists());
     for name in ["checkpoint-notes", "checkpoint-7"] {
         let kept = workdir.join(name).join("mine.txt");
@@ -486,24 +436,14 @@ fn forge_frontier(path: &Path, fill: u8) -> (u64, String) {
 /// refused, not report more states than the model has.
 #[test]
 fn a_checkpoint_whose_frontier_states_do_not_match_its_table_is_refused() {
-    let dir = scratch("forged-frontier");
+    let dir = scratch("hostile-forged-frontier");
     let workdir = dir.join("work");
-    let out = checker(&[
-        "check",
-        "grid",
-        "3",
-        "5",
-        "--workers",
-        "2",
-        "--no-pin",
-        "--checkpoint-every",
-        "0s",
-        "--max-depth",
-        "4",
-        "--workdir",
-        workdir.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_with_workdir(
+        &workdir,
+        &["grid", "3", "5"],
+        &["--checkpoint-every", "0s", "--max-depth", "4"],
+        0,
+    );
     let (cp, mut manifest) = current_manifest(&workdir);
     for entry in manifest["worker_files"].as_array_mut().unwrap() {
         let (bytes, checksum) = forge_frontier(&cp.join(entry["file"].as_str().unwrap()), 0xff);
@@ -512,16 +452,10 @@ fn a_checkpoint_whose_frontier_states_do_not_match_its_table_is_refused() {
     }
     write_manifest(&cp, &manifest);
     let json = dir.join("resumed.json");
-    let out = checker(&[
-        "check",
-        "--no-pin",
-        "--max-depth",
-        "100",
-        "--resume",
-        workdir.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = resume(
+        &workdir,
+        &["--max-depth", "100", "--json", json.to_str().unwrap()],
+    );
     // grid 3 5 has 125 states; the forged run reports hundreds more, with exit 0.
     let reported = json.exists().then(|| counts(&json).0);
     let err = assert_refused(&out);
@@ -534,10 +468,10 @@ fn a_checkpoint_whose_frontier_states_do_not_match_its_table_is_refused() {
 /// taken for a flag.
 #[test]
 fn bench_takes_a_dve_path_that_starts_with_a_dash() {
-    let dir = scratch("bench-dash-path");
+    let dir = scratch("hostile-bench-dash-path");
     std::fs::write(dir.join("-m.dve"), TINY_DVE).unwrap();
     let check = output_within(
-        bin()
+        checker_command()
             .args(["check", "--engine", "sequential", "--", "-m.dve"])
             .current_dir(&dir),
         Duration::from_secs(60),
@@ -545,7 +479,7 @@ fn bench_takes_a_dve_path_that_starts_with_a_dash() {
     );
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     let out = output_within(
-        bin()
+        checker_command()
             .args([
                 "bench",
                 "--workers",
@@ -704,7 +638,7 @@ fn bad_model_parameters_are_refused_in_one_line() {
 /// hang (a FIFO) or a stack overflow (deep nesting).
 #[test]
 fn hostile_dve_files_are_refused_in_one_line() {
-    let dir = scratch("dve-files");
+    let dir = scratch("hostile-dve-files");
     let p = |name: &str| dir.join(name);
     std::fs::create_dir_all(p("dir.dve")).unwrap();
     mkfifo(&p("fifo.dve"));
@@ -741,7 +675,9 @@ fn hostile_dve_files_are_refused_in_one_line() {
     ];
     for (name, expected) in cases {
         let out = output_within(
-            bin().args(["check", "--engine", "sequential"]).arg(p(name)),
+            checker_command()
+                .args(["check", "--engine", "sequential"])
+                .arg(p(name)),
             Duration::from_secs(30),
             name,
         );
@@ -756,22 +692,8 @@ fn hostile_dve_files_are_refused_in_one_line() {
 /// and left in place; resume flags that cannot fit it are refused by name.
 #[test]
 fn damaged_or_mismatched_checkpoints_are_refused_and_kept() {
-    let dir = scratch("checkpoint-refusals");
-    let workdir = dir.join("work");
-    let w = workdir.to_str().unwrap();
-    let out = checker(&[
-        "check",
-        "twophase",
-        "3",
-        "--workers",
-        "2",
-        "--no-pin",
-        "--memory",
-        "1",
-        "--workdir",
-        w,
-    ]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let dir = scratch("hostile-checkpoint-refusals");
+    let workdir = checkpoint_of(&dir, &["twophase", "3"]);
     let cases: [(&[&str], &str); 5] = [
         (
             &["--workers", "3"],
@@ -789,8 +711,7 @@ fn damaged_or_mismatched_checkpoints_are_refused_and_kept() {
         ),
     ];
     for (extra, expected) in cases {
-        let args = [&["check", "--no-pin", "--resume", w][..], extra].concat();
-        let err = assert_refused(&checker(&args));
+        let err = assert_refused(&resume(&workdir, extra));
         assert!(err.contains(expected), "{extra:?}: {err}");
     }
     // A manifest edited without its checksum line.
@@ -800,7 +721,7 @@ fn damaged_or_mismatched_checkpoints_are_refused_and_kept() {
     let edited = text.replacen("\"workers\": 2", "\"workers\": 1", 1);
     assert_ne!(text, edited);
     std::fs::write(&manifest, &edited).unwrap();
-    let err = assert_refused(&checker(&["check", "--no-pin", "--resume", w]));
+    let err = assert_refused(&resume(&workdir, &[]));
     assert!(err.contains("checksum mismatch"), "{err}");
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), edited);
     // A resume of a plain file, or of a directory whose CURRENT names no checkpoint.
@@ -809,7 +730,7 @@ fn damaged_or_mismatched_checkpoints_are_refused_and_kept() {
     let err = assert_refused(&checker(&["check", "--resume", file.to_str().unwrap()]));
     assert!(err.contains("CURRENT: Not a directory"), "{err}");
     std::fs::write(workdir.join("CURRENT"), "../../etc\n").unwrap();
-    let err = assert_refused(&checker(&["check", "--resume", w]));
+    let err = assert_refused(&checker(&["check", "--resume", workdir.to_str().unwrap()]));
     assert!(
         err.contains("does not name a checkpoint directory"),
         "{err}"
@@ -821,7 +742,7 @@ fn damaged_or_mismatched_checkpoints_are_refused_and_kept() {
 /// creates none.
 #[test]
 fn refused_runs_leave_json_files_as_they_were() {
-    let dir = scratch("json-untouched");
+    let dir = scratch("hostile-json-untouched");
     let kept = dir.join("kept.json");
     std::fs::write(&kept, "{\"mine\": 1}\n").unwrap();
     let not_a_dir = dir.join("file");
@@ -868,7 +789,7 @@ fn refused_runs_leave_json_files_as_they_were() {
 /// `bench --out` whose `runs` is a file, and `ceiling`'s bad counts: one line, exit 2.
 #[test]
 fn bench_and_ceiling_bad_values_are_refused_in_one_line() {
-    let dir = scratch("bench-ceiling-values");
+    let dir = scratch("hostile-bench-ceiling-values");
     std::fs::create_dir_all(dir.join("out")).unwrap();
     std::fs::write(dir.join("out").join("runs"), "mine").unwrap();
     let out = dir.join("out");
@@ -913,35 +834,19 @@ fn bench_and_ceiling_bad_values_are_refused_in_one_line() {
 /// (in another order, with leading zeros) is the same model: the run resumes.
 #[test]
 fn a_bundled_model_given_again_in_other_words_resumes() {
-    let dir = scratch("same-model-other-words");
-    let workdir = dir.join("work");
-    let w = workdir.to_str().unwrap();
-    let out = checker(&[
-        "check",
-        "synthetic",
-        "states=20000",
-        "branching=3",
-        "--workers",
-        "2",
-        "--no-pin",
-        "--memory",
-        "1",
-        "--workdir",
-        w,
-    ]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let dir = scratch("hostile-same-model-other-words");
+    let workdir = checkpoint_of(&dir, &["synthetic", "states=20000", "branching=3"]);
     let json = dir.join("resumed.json");
-    let out = checker(&[
-        "check",
-        "synthetic",
-        "branching=3",
-        "states=020000",
-        "--no-pin",
-        "--resume",
-        w,
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = resume(
+        &workdir,
+        &[
+            "synthetic",
+            "branching=3",
+            "states=020000",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(counts(&json).0, 20_000);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -951,13 +856,13 @@ fn a_bundled_model_given_again_in_other_words_resumes() {
 /// name: the refusal says that a file of that name exists and how to name it.
 #[test]
 fn a_dve_file_without_its_suffix_is_named_in_the_refusal() {
-    let dir = scratch("no-suffix");
+    let dir = scratch("hostile-no-suffix");
     std::fs::write(
         dir.join("plain"),
         "process P { state a; init a; } system async;",
     )
     .unwrap();
-    let out = bin()
+    let out = checker_command()
         .current_dir(&dir)
         .args(["check", "plain"])
         .output()
@@ -967,7 +872,7 @@ fn a_dve_file_without_its_suffix_is_named_in_the_refusal() {
         err.trim_end(),
         "error: unknown model `plain` (try `checker list`); a file of that name exists: to check it as a DVE model, give its name a `.dve` suffix or its path a `/`"
     );
-    let out = bin()
+    let out = checker_command()
         .current_dir(&dir)
         .args(["check", "./plain", "--no-deadlock"])
         .output()

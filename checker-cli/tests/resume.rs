@@ -1,38 +1,19 @@
 //! Crash and resume through the CLI: `kill -9` at random moments, SIGINT, and every
 //! resumed run ends with exactly the uninterrupted counts.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{checker_command, counts, read_json, scratch, stderr, stdout};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MODEL: [&str; 2] = ["twophase", "7"];
 
-fn checker() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_checker"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("checker-resume-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// (distinct, generated, depth) from a JSON report.
-fn counts(json: &Path) -> (u64, u64, u64) {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-    (
-        v["distinct"].as_u64().unwrap(),
-        v["generated"].as_u64().unwrap(),
-        v["depth"].as_u64().unwrap(),
-    )
-}
-
 fn reference(dir: &Path) -> ((u64, u64, u64), Duration) {
     let json = dir.join("reference.json");
     let started = Instant::now();
-    let status = checker()
+    let status = checker_command()
         .args(["check", MODEL[0], MODEL[1], "--workers", "2", "--json"])
         .arg(&json)
         .stdout(Stdio::null())
@@ -52,7 +33,7 @@ fn next(seed: &mut u64) -> u64 {
 
 #[test]
 fn kill_9_at_random_moments_then_resume_gives_the_uninterrupted_counts() {
-    let dir = scratch("kill9");
+    let dir = scratch("resume-kill9");
     let (expected, runtime) = reference(&dir);
     assert_eq!(expected, (296_448, 2_744_706, 23));
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -60,7 +41,7 @@ fn kill_9_at_random_moments_then_resume_gives_the_uninterrupted_counts() {
     for trial in 0..12 {
         let workdir = dir.join(format!("work-{trial}"));
         let json = dir.join(format!("out-{trial}.json"));
-        let mut child = checker()
+        let mut child = checker_command()
             .args([
                 "check",
                 MODEL[0],
@@ -90,7 +71,7 @@ fn kill_9_at_random_moments_then_resume_gives_the_uninterrupted_counts() {
             );
             continue;
         }
-        let mut again = checker();
+        let mut again = checker_command();
         if workdir.join("CURRENT").exists() {
             resumed += 1;
             again
@@ -130,7 +111,7 @@ fn kill_9_at_random_moments_then_resume_gives_the_uninterrupted_counts() {
 /// A 2-worker `twophase 9` run in `workdir`, sent `signal` (as `kill` spells it) after
 /// 0.7 s, waited for.
 fn signalled_run(workdir: &Path, signal: &str) -> std::process::Output {
-    let child = checker()
+    let child = checker_command()
         .args(["check", "twophase", "9", "--workers", "2", "--workdir"])
         .arg(workdir)
         .stdout(Stdio::piped())
@@ -147,11 +128,11 @@ fn signalled_run(workdir: &Path, signal: &str) -> std::process::Output {
 
 #[test]
 fn sigint_writes_a_checkpoint_and_exits_3() {
-    let dir = scratch("sigint");
+    let dir = scratch("resume-sigint");
     let (expected, _) = reference(&dir);
     let workdir = dir.join("work");
     let out = signalled_run(&workdir, "-INT");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("the run was interrupted"), "{stdout}");
     assert!(
@@ -160,30 +141,30 @@ fn sigint_writes_a_checkpoint_and_exits_3() {
     );
     assert!(workdir.join("CURRENT").exists());
     // A resumed run must be given the same model if it names one.
-    let out = checker()
+    let out = checker_command()
         .args(["check", "twophase", "8", "--resume"])
         .arg(&workdir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("is for `twophase 9`, not `twophase 8`"),
         "{err}"
     );
     // A fresh run may not overwrite the checkpoint.
-    let out = checker()
+    let out = checker_command()
         .args(["check", "twophase", "9", "--workdir"])
         .arg(&workdir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("holds a checkpoint"));
+    assert!(stderr(&out).contains("holds a checkpoint"));
     let _ = expected;
     // The interrupt stopped part-way through a level; resuming finishes the run with
     // exactly the uninterrupted counts.
     let json = dir.join("resumed.json");
-    let status = checker()
+    let status = checker_command()
         .args(["check", "--resume"])
         .arg(&workdir)
         .arg("--json")
@@ -198,20 +179,20 @@ fn sigint_writes_a_checkpoint_and_exits_3() {
 
 #[test]
 fn resume_errors_are_one_line_exit_2() {
-    let dir = scratch("errors");
-    let out = checker()
+    let dir = scratch("resume-errors");
+    let out = checker_command()
         .args(["check", "--resume"])
         .arg(&dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("no checkpoint here (no CURRENT file)"),
         "{err}"
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    let out = checker()
+    let out = checker_command()
         .args([
             "check",
             "twophase",
@@ -224,12 +205,12 @@ fn resume_errors_are_one_line_exit_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = checker()
+    let out = checker_command()
         .args(["check", "twophase", "3", "--memory", "lots"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a size"));
+    assert!(stderr(&out).contains("not a size"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -237,7 +218,7 @@ fn resume_errors_are_one_line_exit_2() {
 fn run_counts(args: &[&str], workdir: Option<&Path>) -> (u64, u64, u64, i32) {
     let json =
         std::env::temp_dir().join(format!("checker-resume-{}-counts.json", std::process::id()));
-    let mut command = checker();
+    let mut command = checker_command();
     command
         .args(args)
         .arg("--json")
@@ -252,9 +233,22 @@ fn run_counts(args: &[&str], workdir: Option<&Path>) -> (u64, u64, u64, i32) {
     (distinct, generated, depth, status.code().unwrap())
 }
 
+/// Runs `check philosophers 8 <flags> --workers 2 --memory 1 --workdir <workdir>` and
+/// fails unless the 1-byte budget stopped it with a checkpoint (exit 3).
+fn philosophers_8_stopped_by_memory(workdir: &Path, flags: &[&str]) {
+    let stopped = checker_command()
+        .args(["check", "philosophers", "8"])
+        .args(flags)
+        .args(["--workers", "2", "--memory", "1", "--workdir"])
+        .arg(workdir)
+        .output()
+        .unwrap();
+    assert_eq!(stopped.status.code(), Some(3));
+}
+
 #[test]
 fn a_resumed_run_keeps_its_deadlock_setting_and_limits() {
-    let dir = scratch("settings");
+    let dir = scratch("resume-settings");
     // Philosophers deadlock; with `--no-deadlock` all 1,154 states are explored.
     let reference = run_counts(
         &[
@@ -269,73 +263,27 @@ fn a_resumed_run_keeps_its_deadlock_setting_and_limits() {
     );
     assert_eq!(reference, (1_154, 5_969, 9, 0));
     let work = dir.join("no-deadlock");
-    let stopped = checker()
-        .args([
-            "check",
-            "philosophers",
-            "8",
-            "--no-deadlock",
-            "--workers",
-            "2",
-            "--memory",
-            "1",
-            "--workdir",
-        ])
-        .arg(&work)
-        .output()
-        .unwrap();
-    assert_eq!(stopped.status.code(), Some(3));
+    philosophers_8_stopped_by_memory(&work, &["--no-deadlock"]);
     // Resumed as the hint says (no `--no-deadlock`): deadlocks stay unreported.
     assert_eq!(run_counts(&["check"], Some(&work)), reference);
 
     // Checked for deadlocks when stopped: `--no-deadlock` on resume is refused.
     let work = dir.join("deadlock");
-    let stopped = checker()
-        .args([
-            "check",
-            "philosophers",
-            "8",
-            "--workers",
-            "2",
-            "--memory",
-            "1",
-            "--workdir",
-        ])
-        .arg(&work)
-        .output()
-        .unwrap();
-    assert_eq!(stopped.status.code(), Some(3));
-    let out = checker()
+    philosophers_8_stopped_by_memory(&work, &[]);
+    let out = checker_command()
         .args(["check", "--no-deadlock", "--resume"])
         .arg(&work)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("was taken with deadlock checking on; resume it with the same setting, not off (`--no-deadlock`)"),
         "{err}"
     );
     // A `--max-depth` given at the start holds after a resume too.
     let work = dir.join("depth");
-    let stopped = checker()
-        .args([
-            "check",
-            "philosophers",
-            "8",
-            "--no-deadlock",
-            "--max-depth",
-            "5",
-            "--workers",
-            "2",
-            "--memory",
-            "1",
-            "--workdir",
-        ])
-        .arg(&work)
-        .output()
-        .unwrap();
-    assert_eq!(stopped.status.code(), Some(3));
+    philosophers_8_stopped_by_memory(&work, &["--no-deadlock", "--max-depth", "5"]);
     let (_, _, depth, code) = run_counts(&["check"], Some(&work));
     assert_eq!((depth, code), (5, 0));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -343,7 +291,7 @@ fn a_resumed_run_keeps_its_deadlock_setting_and_limits() {
 
 #[test]
 fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
-    let dir = scratch("dve-paths");
+    let dir = scratch("resume-dve-paths");
     let model = dir.join("ring.dve");
     std::fs::write(
         &model,
@@ -352,7 +300,7 @@ fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
     .unwrap();
     let work = dir.join("work");
     // Started from `dir` with a relative path.
-    let stopped = checker()
+    let stopped = checker_command()
         .current_dir(&dir)
         .args([
             "check",
@@ -367,14 +315,9 @@ fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        stopped.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&stopped.stderr)
-    );
+    assert_eq!(stopped.status.code(), Some(3), "{}", stderr(&stopped));
     // Resumed from elsewhere, naming the file by its absolute path.
-    let out = checker()
+    let out = checker_command()
         .current_dir(std::env::temp_dir())
         .arg("check")
         .arg(&model)
@@ -382,13 +325,8 @@ fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
         .arg(&work)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", stderr(&out));
     assert!(stdout.contains("distinct states:       201"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -396,10 +334,10 @@ fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
 /// A closed terminal (SIGHUP) stops the run with a checkpoint, as SIGINT does.
 #[test]
 fn sighup_writes_a_checkpoint_and_exits_3() {
-    let dir = scratch("sighup");
+    let dir = scratch("resume-sighup");
     let workdir = dir.join("work");
     let out = signalled_run(&workdir, "-HUP");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("the run was interrupted"), "{stdout}");
     assert!(workdir.join("CURRENT").exists());
@@ -412,7 +350,7 @@ fn sighup_writes_a_checkpoint_and_exits_3() {
 /// with the full counts. A `--memory` the limit lowered is named beside it.
 #[test]
 fn an_address_space_limit_stops_the_run_with_a_checkpoint_instead_of_an_abort() {
-    let dir = scratch("ulimit");
+    let dir = scratch("resume-ulimit");
     let work = dir.join("work");
     let json = dir.join("stopped.json");
     // 180 MiB: the two workers' stacks and malloc arenas reserve about 136 MiB of
@@ -433,8 +371,8 @@ fn an_address_space_limit_stops_the_run_with_a_checkpoint_instead_of_an_abort() 
         .args(["--memory", "64G"])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = stdout(&out);
+    let stderr = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
     assert!(
         stdout.contains(
@@ -443,8 +381,7 @@ fn an_address_space_limit_stops_the_run_with_a_checkpoint_instead_of_an_abort() 
             && stdout.contains(", after raising `ulimit -v`"),
         "{stdout}"
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report = read_json(&json);
     assert_eq!(
         report["memory_budget"]["source"], "address_space",
         "{report}"
