@@ -204,12 +204,20 @@ pub fn check<M: Model>(
         }
         _ => config.workers,
     };
+    // Checked before planning too, which allocates a placement per worker; 0 becomes
+    // one worker per CPU there, which is checked after.
+    let too_many = |workers: usize| {
+        EngineError::Config(format!(
+            "at most {MAX_WORKERS} workers are supported, got {workers}"
+        ))
+    };
+    if workers > MAX_WORKERS {
+        return Err(too_many(workers));
+    }
     let plan = plan(&topology, workers);
     let workers = plan.workers.len();
     if workers > MAX_WORKERS {
-        return Err(EngineError::Config(format!(
-            "at most {MAX_WORKERS} workers are supported, got {workers}"
-        )));
+        return Err(too_many(workers));
     }
     let memory_budget = Headroom::read(&Reserved {
         arenas: thread_arenas(workers),
@@ -937,6 +945,21 @@ mod tests {
             e.to_string(),
             format!("4000 workers need about {need} for their mailboxes alone, more than the memory budget of 1.0 GiB; use fewer workers")
         );
+    }
+
+    /// A worker count beyond the limit is refused before the placement plan allocates
+    /// one entry per worker (`usize::MAX` overflowed that allocation).
+    #[test]
+    fn too_many_workers_are_refused_before_planning() {
+        for workers in [MAX_WORKERS + 1, 1 << 40, usize::MAX] {
+            let e =
+                check(&Counter, &CheckOptions::default(), &counter_config(workers)).unwrap_err();
+            assert!(matches!(e, EngineError::Config(_)), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                format!("at most {MAX_WORKERS} workers are supported, got {workers}")
+            );
+        }
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! that node's memory), so it needs to know which CPUs share a memory controller. With
 //! the `hwloc` feature the system hwloc library answers; otherwise Linux's sysfs
 //! (`/sys/devices/system/node/node*/cpulist`) does, and where neither is usable the
-//! whole machine is treated as one node. Every path keeps only the CPUs in the
-//! process's affinity mask (so `taskset` and container CPU limits are honoured) and
+//! whole machine is treated as one node. Every path gives each CPU to one node (hwloc
+//! also lists a memory-only node's neighbouring CPUs under it), keeps only the CPUs in
+//! the process's affinity mask (so `taskset` and container cpusets are honoured) and
 //! drops nodes left without CPUs (memory-only nodes, or nodes outside the mask).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -53,7 +55,7 @@ impl fmt::Display for TopologySource {
 /// The NUMA nodes this process can run on, each with at least one usable CPU.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
-    /// Nodes in ascending `id` order, none without CPUs.
+    /// Nodes in ascending `id` order, none without CPUs, no CPU in two of them.
     pub nodes: Vec<NumaNode>,
     /// How the nodes were found.
     pub source: TopologySource,
@@ -145,7 +147,9 @@ pub enum TopologyError {
 /// Parses a Linux cpulist such as `"0-3,8-11,16"` into ascending, distinct CPU numbers.
 ///
 /// Surrounding whitespace (sysfs files end in a newline) is ignored, and an empty list
-/// is valid (a memory-only node). Overlapping entries are merged.
+/// is valid (a memory-only node). Overlapping entries are merged before they are
+/// expanded, so the result never holds more than [`MAX_CPU_ID`]` + 1` numbers however
+/// often a range is repeated.
 ///
 /// # Errors
 ///
@@ -160,7 +164,7 @@ pub fn parse_cpulist(input: &str) -> Result<Vec<usize>, TopologyError> {
     if list.is_empty() {
         return Ok(Vec::new());
     }
-    let mut cpus = Vec::new();
+    let mut ranges = Vec::new();
     for entry in list.split(',') {
         let (first, last) = match entry.split_once('-') {
             Some((first, last)) => (parse_cpu(first), parse_cpu(last)),
@@ -170,10 +174,19 @@ pub fn parse_cpulist(input: &str) -> Result<Vec<usize>, TopologyError> {
         if first > last {
             return Err(invalid(format!("range {entry:?} is reversed")));
         }
-        cpus.extend(first..=last);
+        ranges.push((first, last));
     }
-    cpus.sort_unstable();
-    cpus.dedup();
+    ranges.sort_unstable();
+    let mut cpus = Vec::new();
+    // The lowest CPU not listed yet by the ranges already expanded.
+    let mut unlisted = 0;
+    for (first, last) in ranges {
+        let from = first.max(unlisted);
+        if from <= last {
+            cpus.extend(from..=last);
+            unlisted = last + 1;
+        }
+    }
     Ok(cpus)
 }
 
@@ -200,10 +213,11 @@ pub fn format_cpulist(cpus: &[usize]) -> String {
     let mut out = String::new();
     let mut rest = sorted.as_slice();
     while let Some(&first) = rest.first() {
-        let run = rest
-            .iter()
-            .zip(first..)
-            .take_while(|(&cpu, expected)| cpu == *expected)
+        // Consecutive numbers: each one more than the one before (never stepping past
+        // `usize::MAX`, which may end a run).
+        let run = 1 + rest
+            .windows(2)
+            .take_while(|pair| pair[0].checked_add(1) == Some(pair[1]))
             .count();
         let last = rest[run - 1];
         if !out.is_empty() {
@@ -250,7 +264,8 @@ pub fn detect() -> Topology {
 }
 
 /// Reads the nodes under `node_dir` (normally [`SYSFS_NODE_DIR`]), keeping only CPUs in
-/// `allowed` and only nodes left with at least one.
+/// `allowed`, each in the lowest-numbered node listing it, and only nodes left with at
+/// least one.
 ///
 /// # Errors
 ///
@@ -278,37 +293,47 @@ pub fn detect_sysfs(node_dir: &Path, allowed: &[usize]) -> Result<Topology, Topo
     usable_topology(nodes, allowed, TopologySource::Sysfs)
 }
 
-/// The node number in a sysfs directory name `node<N>`, if it is one.
+/// The node number in a sysfs directory name `node<N>`, if it is one: `N` written as
+/// the kernel writes it (`node%d`), so `node01` is not a second node 1.
 fn node_id(name: &str) -> Option<usize> {
     let digits = name.strip_prefix("node")?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
         return None;
     }
     digits.parse().ok()
 }
 
-/// Restricts `nodes` to `allowed` CPUs, drops empty nodes, and orders them by id.
+/// Gives each CPU to one node, restricts the nodes to `allowed` CPUs, drops empty
+/// nodes, and orders them by id.
+///
+/// hwloc gives a memory-only node (CXL, HBM, MCDRAM) the cpuset of the object it is
+/// attached to, so those CPUs are also listed by their own node. A CPU listed by
+/// several nodes belongs to the lowest-numbered of them (Linux numbers the nodes with
+/// CPUs before memory-only ones), so such a node keeps none and every CPU counts once.
 fn usable_topology(
-    nodes: Vec<NumaNode>,
+    mut nodes: Vec<NumaNode>,
     allowed: &[usize],
     source: TopologySource,
 ) -> Result<Topology, TopologyError> {
     let mut allowed = allowed.to_vec();
     allowed.sort_unstable();
-    let mut nodes: Vec<NumaNode> = nodes
-        .into_iter()
-        .map(|mut node| {
-            node.cpus.retain(|cpu| allowed.binary_search(cpu).is_ok());
-            node.cpus.sort_unstable();
-            node.cpus.dedup();
-            node
-        })
-        .filter(|node| !node.cpus.is_empty())
-        .collect();
+    for node in &mut nodes {
+        node.cpus.sort_unstable();
+        node.cpus.dedup();
+    }
+    nodes.sort_by_key(|node| node.id);
+    let mut claimed = HashSet::new();
+    for node in &mut nodes {
+        node.cpus
+            .retain(|&cpu| allowed.binary_search(&cpu).is_ok() && claimed.insert(cpu));
+    }
+    nodes.retain(|node| !node.cpus.is_empty());
     if nodes.is_empty() {
         return Err(TopologyError::NoUsableNodes);
     }
-    nodes.sort_by_key(|node| node.id);
     Ok(Topology { nodes, source })
 }
 
@@ -380,6 +405,26 @@ mod tests {
         }
     }
 
+    /// A cpulist of a few KiB repeating the widest range once took memory and time in
+    /// proportion to the repetitions (8 MiB each, about 3 GiB for one sysfs page).
+    #[test]
+    fn repeated_ranges_cost_no_more_than_one() {
+        let widest = format!("0-{MAX_CPU_ID}");
+        let list = vec![widest.as_str(); 4096].join(",");
+        let cpus = parse_cpulist(&list).unwrap();
+        assert_eq!(cpus.len(), MAX_CPU_ID + 1);
+        assert_eq!((cpus[0], cpus[MAX_CPU_ID]), (0, MAX_CPU_ID));
+        assert!(
+            cpus.capacity() <= 2 * (MAX_CPU_ID + 1),
+            "{}",
+            cpus.capacity()
+        );
+        assert_eq!(
+            parse_cpulist("8-11,0-3,2-9,12,1").unwrap(),
+            (0..=12).collect::<Vec<_>>()
+        );
+    }
+
     #[test]
     fn formatting_compacts_runs_and_round_trips() {
         assert_eq!(format_cpulist(&[]), "");
@@ -389,6 +434,11 @@ mod tests {
             "0-3,8-11,16"
         );
         assert_eq!(format_cpulist(&[3, 1, 2, 1]), "1-3");
+        // A run ending at the largest number does not step past it.
+        assert_eq!(
+            format_cpulist(&[usize::MAX, usize::MAX - 1, 0]),
+            format!("0,{}-{}", usize::MAX - 1, usize::MAX)
+        );
         for list in ["0-3,8-11,16", "0,2,4", "5", "0-1023"] {
             let cpus = parse_cpulist(list).unwrap();
             assert_eq!(format_cpulist(&cpus), list);
@@ -399,9 +449,55 @@ mod tests {
     fn sysfs_node_names_are_recognised() {
         assert_eq!(node_id("node0"), Some(0));
         assert_eq!(node_id("node12"), Some(12));
-        for name in ["node", "nodes", "node-1", "online", "has_cpu", "node1a"] {
+        // The kernel writes `node%d`: a zero-padded name is not a node, or `node01`
+        // would be a second node 1.
+        for name in [
+            "node", "nodes", "node-1", "online", "has_cpu", "node1a", "node01", "node00", "node+1",
+        ] {
             assert_eq!(node_id(name), None, "{name}");
         }
+    }
+
+    /// hwloc gives a memory-only node (CXL, HBM, MCDRAM) the cpuset of the object it
+    /// is attached to, so its CPUs were listed (and counted) twice; each CPU must count
+    /// once, on the lowest-numbered node listing it.
+    #[test]
+    fn a_cpu_listed_by_several_nodes_belongs_to_one() {
+        let node = |id, cpus: &[usize]| NumaNode {
+            id,
+            cpus: cpus.to_vec(),
+        };
+        let all: Vec<usize> = (0..8).collect();
+        // A CXL node attached to the machine (id 2) over two sockets' nodes.
+        let cxl = usable_topology(
+            vec![
+                node(2, &all),
+                node(1, &[4, 5, 6, 7]),
+                node(0, &[0, 1, 2, 3]),
+            ],
+            &all,
+            TopologySource::Hwloc,
+        )
+        .unwrap();
+        assert_eq!(cxl.nodes, [node(0, &[0, 1, 2, 3]), node(1, &[4, 5, 6, 7])]);
+        assert_eq!(cxl.total_cpus(), 8);
+        // Flat-mode HBM attached beside the DDR node: the same cpuset.
+        let hbm = usable_topology(
+            vec![node(1, &all), node(0, &all)],
+            &all,
+            TopologySource::Hwloc,
+        )
+        .unwrap();
+        assert_eq!(hbm.nodes, [node(0, &all)]);
+        // Within the affinity mask too.
+        let masked = usable_topology(
+            vec![node(1, &[2, 3]), node(0, &[0, 1, 2, 3])],
+            &[0, 2],
+            TopologySource::Sysfs,
+        )
+        .unwrap();
+        assert_eq!(masked.nodes, [node(0, &[0, 2])]);
+        assert_eq!(masked.total_cpus(), 2);
     }
 
     #[test]

@@ -98,6 +98,31 @@ fn sysfs_nodes_are_restricted_to_allowed_cpus_and_empty_ones_dropped() {
     assert_eq!(topology.total_cpus(), 4);
 }
 
+/// A CPU listed by two nodes counts once, on the lower-numbered; a zero-padded name is
+/// not the kernel's and not a node.
+#[test]
+fn sysfs_cpus_count_once_and_padded_names_are_not_nodes() {
+    let sysfs = ScratchDir::new("duplicates");
+    sysfs.write("node0/cpulist", "0-3\n");
+    sysfs.write("node1/cpulist", "2-5\n");
+    sysfs.write("node01/cpulist", "6-7\n");
+    let topology = detect_sysfs(sysfs.path(), &[0, 1, 2, 3, 4, 5, 6, 7]).unwrap();
+    assert_eq!(
+        topology.nodes,
+        [
+            NumaNode {
+                id: 0,
+                cpus: vec![0, 1, 2, 3]
+            },
+            NumaNode {
+                id: 1,
+                cpus: vec![4, 5]
+            },
+        ]
+    );
+    assert_eq!(topology.total_cpus(), 6);
+}
+
 #[test]
 fn unusable_sysfs_trees_are_errors_not_panics() {
     let missing = detect_sysfs(Path::new("/nonexistent/checker-numa/node"), &[0]);
