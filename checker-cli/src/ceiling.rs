@@ -13,7 +13,8 @@
 //!
 //! Every check keeps its parent log in memory (no work directory), so the figure is
 //! the search's own, not the disk's. The copies together need N times the memory of
-//! one 1-worker check.
+//! one 1-worker check: each check gets an Nth of the budget a `checker check` would
+//! get, and one that reaches it ends the measurement with an error.
 
 use crate::output::outln;
 use clap::Args;
@@ -22,8 +23,9 @@ use std::path::PathBuf;
 use std::sync::Barrier;
 use std::time::Instant;
 
-use checker_core::{CheckOptions, Model};
+use checker_core::{CheckOptions, Model, StopReason, Verdict};
 use checker_numa::placement::{self, Placement};
+use checker_numa::process_limits::{Headroom, MemoryBudget, MemoryLimits, Reserved};
 use checker_numa::topology::{NumaNode, Topology, TopologySource};
 use checker_numa::{EngineConfig, Spread};
 use fixtures::ModelVisitor;
@@ -137,6 +139,16 @@ pub fn run(args: &CeilingArgs) -> Result<u8, CliError> {
         )));
     }
     let plan = placement::plan(&topology, copies);
+    // The copies run in this one process, so each check gets an equal share of what
+    // the limits leave (the lone one too, so that every check does the same search):
+    // a budget each check worked out alone would let every copy take all of it, and
+    // together they would fail an allocation and abort.
+    let memory = Headroom::read(&Reserved::default())
+        .budget(None, MemoryLimits::ProcessAndAvailable)
+        .map(|total| Memory {
+            total,
+            per_check: total.bytes / copies as u64,
+        });
     let spec: Vec<String> = std::iter::once(args.model.clone())
         .chain(args.params.iter().cloned())
         .collect();
@@ -146,6 +158,7 @@ pub fn run(args: &CeilingArgs) -> Result<u8, CliError> {
         args,
         places: plan.workers,
         source: topology.source,
+        memory,
         spec: &spec,
         json: json.as_ref(),
     };
@@ -155,11 +168,19 @@ pub fn run(args: &CeilingArgs) -> Result<u8, CliError> {
     result
 }
 
+/// The memory budget of the copies together, and each check's share of it.
+#[derive(Clone, Copy, Debug)]
+struct Memory {
+    total: MemoryBudget,
+    per_check: u64,
+}
+
 /// Measures the model it is handed.
 struct Measure<'a> {
     args: &'a CeilingArgs,
     places: Vec<Placement>,
     source: TopologySource,
+    memory: Option<Memory>,
     spec: &'a [String],
     /// Where `--json` goes, opened.
     json: Option<&'a JsonSink>,
@@ -177,9 +198,15 @@ impl ModelVisitor for Measure<'_> {
         let copies = self.places.len();
         let mut rounds = Vec::new();
         let mut distinct = None;
+        let check = Check {
+            options: &options,
+            source: self.source,
+            memory: self.memory,
+            copies,
+        };
         for round in 1..=self.args.rounds {
-            let alone = timed_check(&model, &options, &self.places[0], self.source)?;
-            let together = together(&model, &options, &self.places, self.source)?;
+            let alone = timed_check(&model, &check, &self.places[0])?;
+            let together = together(&model, &check, &self.places)?;
             // Every check must do the same search, or the times compare nothing.
             for &(_, states) in std::iter::once(&alone).chain(&together) {
                 if *distinct.get_or_insert(states) != states {
@@ -237,9 +264,8 @@ impl ModelVisitor for Measure<'_> {
 /// seconds and distinct count, in copy order.
 fn together<M: Model>(
     model: &M,
-    options: &CheckOptions,
+    check: &Check,
     places: &[Placement],
-    source: TopologySource,
 ) -> Result<Vec<(f64, u64)>, CliError> {
     let start = Barrier::new(places.len());
     std::thread::scope(|s| {
@@ -249,7 +275,7 @@ fn together<M: Model>(
                 let start = &start;
                 s.spawn(move || {
                     start.wait();
-                    timed_check(model, options, place, source)
+                    timed_check(model, check, place)
                 })
             })
             .collect();
@@ -260,13 +286,28 @@ fn together<M: Model>(
     })
 }
 
+/// What every check of a measurement shares.
+struct Check<'a> {
+    options: &'a CheckOptions<'a>,
+    source: TopologySource,
+    memory: Option<Memory>,
+    copies: usize,
+}
+
 /// One 1-worker check pinned to `place`'s CPU: its wall seconds and distinct count.
+/// A check that stops at its memory budget is an error: its time measures a search
+/// cut short.
 fn timed_check<M: Model>(
     model: &M,
-    options: &CheckOptions,
+    check: &Check,
     place: &Placement,
-    source: TopologySource,
 ) -> Result<(f64, u64), CliError> {
+    let Check {
+        options,
+        source,
+        memory,
+        copies,
+    } = *check;
     let config = EngineConfig {
         workers: 1,
         pin: place.cpu.is_some(),
@@ -277,11 +318,32 @@ fn timed_check<M: Model>(
             }],
             source,
         }),
+        memory_budget: memory.map(|m| m.per_check),
+        memory_limits: MemoryLimits::ProcessAndAvailable,
         ..EngineConfig::default()
     };
     let started = Instant::now();
     let result = checker_numa::check(model, options, &config)?;
-    Ok((started.elapsed().as_secs_f64(), result.outcome.distinct))
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Verdict::Partial {
+        reason: StopReason::MemoryBudget,
+    } = result.outcome.verdict
+    {
+        let budget = result.memory_budget.map_or(0, |b| b.bytes);
+        let shared = match memory {
+            Some(m) if copies > 1 => format!("; {copies} checks at once share {}", m.total),
+            Some(m) => format!(", {}", m.total.source),
+            None => String::new(),
+        };
+        return Err(CliError::Input(format!(
+            "a check of {} stopped at its memory budget ({:.1} MiB{shared}) after {} distinct states: use --max-states{}",
+            model.name(),
+            budget as f64 / 1048576.0,
+            crate::report::thousands(result.outcome.distinct),
+            if copies > 1 { " or fewer --copies" } else { "" }
+        )));
+    }
+    Ok((elapsed, result.outcome.distinct))
 }
 
 #[cfg(test)]

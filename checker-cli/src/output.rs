@@ -9,8 +9,15 @@
 //! `> report.txt`) is said once on stderr.
 
 use std::fmt::Arguments;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether `stream` is a terminal that can redraw a line in place, for a live
+/// progress line: a terminal whose `TERM` is not `dumb` (a dumb terminal, such as an
+/// Emacs shell buffer, cannot move its cursor and would show the escape sequences).
+pub fn redraws(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+}
 
 /// Whether a failure to write stdout has been reported on stderr already.
 static REPORTED: AtomicBool = AtomicBool::new(false);

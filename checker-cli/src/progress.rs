@@ -1,9 +1,9 @@
 //! Progress reports in the style of TLC's progress lines, or a live status line when
-//! stdout is a terminal.
+//! stdout is a terminal that can redraw a line (the line is drawn there, on stdout,
+//! whatever stderr is).
 
-use crate::output::outln;
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use crate::output::{outln, redraws};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,8 +20,8 @@ pub struct ProgressPrinter {
 impl ProgressPrinter {
     /// A printer for the current stdout.
     pub fn new() -> Self {
-        let bar = std::io::stdout().is_terminal().then(|| {
-            let bar = ProgressBar::new_spinner();
+        let bar = redraws(&std::io::stdout()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
                     .expect("valid template"),

@@ -178,7 +178,7 @@ fn a_sweep_writes_csv_json_and_both_plots() {
     assert!(!std::fs::read_to_string(out.join("scaling.svg"))
         .unwrap()
         .contains("machine ceiling"));
-    let raw = std::fs::read_dir(out.join("runs")).unwrap().count();
+    let raw = json_files(&out.join("runs")).len();
     assert_eq!(raw, 6, "3 timed runs and 3 fixed-memory runs");
 }
 
@@ -311,4 +311,152 @@ fn bad_models_repeats_and_output_paths_are_refused() {
         file.to_str().unwrap(),
     ]));
     assert!(stderr.contains("not a directory"), "{stderr}");
+}
+
+/// The `.json` files in `dir`, sorted.
+fn json_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_out_dir_whose_name_starts_with_a_dash_reaches_the_children_as_a_path() {
+    let cwd = fresh_path("bench-dash-cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let mut args = vec![
+        "bench",
+        "twophase",
+        "3",
+        "--workers",
+        "1,2",
+        "--repeat",
+        "1",
+        "--ceiling",
+        "--out=-results",
+    ];
+    if cpus() < 2 {
+        args.push("--oversubscribe");
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_checker"))
+        .args(&args)
+        .current_dir(&cwd)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let runs = cwd.join("-results").join("runs");
+    let mut expected = vec![
+        "parallel-w1-r1.json",
+        "parallel-w1-trivial.json",
+        "parallel-w2-r1.json",
+        "parallel-w2-trivial.json",
+        "sequential-r1.json",
+        "sequential-trivial.json",
+    ];
+    if cpus() >= 2 {
+        expected.insert(0, "ceiling-w2.json");
+    }
+    assert_eq!(json_files(&runs), expected);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(runs.join("parallel-w2-r1.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["distinct"], 288);
+}
+
+#[test]
+fn reports_an_earlier_sweep_left_in_runs_are_removed_and_other_files_kept() {
+    let out = fresh_path("bench-stale-runs");
+    let runs = out.join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    // What a sweep with more workers, repeats and --ceiling left, and a person's files.
+    let stale = [
+        "sequential-r3.json",
+        "parallel-w2-r1.json",
+        "parallel-w16-r2.json",
+        "parallel-w16-trivial.json",
+        "ceiling-w4.json",
+    ];
+    let kept = [
+        "notes.txt",
+        "my.json",
+        "parallel-w2-r1.json.bak",
+        "parallel-wx-r1.json",
+        "sequential-r.json",
+    ];
+    for name in stale.iter().chain(&kept) {
+        std::fs::write(runs.join(name), "{\"model\": \"an earlier sweep\"}").unwrap();
+    }
+    let output = checker(&[
+        "bench",
+        "twophase",
+        "3",
+        "--workers",
+        "1",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut expected = vec![
+        "my.json",
+        "parallel-w1-r1.json",
+        "parallel-w1-trivial.json",
+        "parallel-wx-r1.json",
+        "sequential-r.json",
+        "sequential-r1.json",
+        "sequential-trivial.json",
+    ];
+    expected.sort();
+    assert_eq!(json_files(&runs), expected);
+    for name in kept {
+        assert_eq!(
+            std::fs::read_to_string(runs.join(name)).unwrap(),
+            "{\"model\": \"an earlier sweep\"}",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_second_sweep_into_an_out_dir_in_use_is_refused() {
+    let out = fresh_path("bench-locked");
+    let runs = out.join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    std::fs::write(runs.join("sequential-r1.json"), "another sweep's").unwrap();
+    // The lock a running sweep holds.
+    let lock = std::fs::File::create(runs.join("LOCK")).unwrap();
+    lock.try_lock().unwrap();
+    let stderr = assert_refused(&checker(&[
+        "bench",
+        "twophase",
+        "3",
+        "--workers",
+        "1",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(stderr.contains("in use by another"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(runs.join("sequential-r1.json")).unwrap(),
+        "another sweep's",
+        "the running sweep's files are left alone"
+    );
+    assert!(!out.join("results.csv").exists());
 }

@@ -134,3 +134,32 @@ fn bad_input_is_refused_in_one_line_with_exit_2() {
         assert!(o.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// A model that does not fit what `ulimit -v` leaves stops each check at its memory
+/// budget, which is an error in one line, not an abort when an allocation fails (nor
+/// a ceiling measured on searches cut short).
+#[test]
+fn a_model_too_big_for_the_memory_limits_is_refused_not_aborted() {
+    let dir = scratch("ulimit");
+    let json = dir.join("c.json");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -v 184320 && exec "$@""#)
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_checker"))
+        .args(["ceiling", "synthetic", "states=6000000", "branching=3"])
+        .args(["--copies", "1", "--rounds", "1", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stderr = assert_refused(&o);
+    assert!(
+        stderr.contains("stopped at its memory budget")
+            && stderr.contains("of the address space `ulimit -v` leaves"),
+        "{stderr}"
+    );
+    assert!(
+        !json.exists(),
+        "no report of a measurement that did not finish"
+    );
+}

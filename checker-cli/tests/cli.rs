@@ -362,3 +362,92 @@ fn a_closed_stderr_is_no_panic() {
     assert_eq!(report["distinct"], 14);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs `checker args` with stdout on a terminal of its own (a pseudo-terminal, 200
+/// columns wide), stderr discarded and `TERM` set to `term`; returns the exit code and
+/// everything the terminal received.
+fn on_a_terminal(args: &[&str], term: &str) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 50,
+        ws_col: 200,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes the two descriptors it opens; the name may be null, and
+    // the terminal settings and size are read only.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            OwnedFd::from_raw_fd(slave),
+        )
+    };
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_checker"));
+    command
+        .args(args)
+        .env("TERM", term)
+        .stdin(std::process::Stdio::null())
+        .stdout(slave)
+        .stderr(std::process::Stdio::null());
+    let mut child = command.spawn().expect("the checker runs");
+    // Only the child holds the terminal now, so reading ends when it exits.
+    drop(command);
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match (&master).read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // EIO: the child closed the terminal.
+            Err(_) => break,
+        }
+    }
+    let code = child.wait().unwrap().code();
+    (code, String::from_utf8_lossy(&received).into_owned())
+}
+
+#[test]
+fn progress_reaches_a_terminal_stdout_whatever_stderr_is() {
+    // The sequential checker reports after every 4,096 expansions of a level once the
+    // interval (here a nanosecond) has passed: 6 times on `twophase 6`.
+    let args = [
+        "check",
+        "twophase",
+        "6",
+        "--engine",
+        "sequential",
+        "--progress-every",
+        "1e-9",
+    ];
+    let (code, text) = on_a_terminal(&args, "xterm");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("Progress(") && text.contains("distinct states found"),
+        "{text:?}"
+    );
+    assert!(text.contains("distinct states:       50,816"), "{text:?}");
+    // A terminal that cannot move its cursor gets the progress as plain lines.
+    let (code, text) = on_a_terminal(&args, "dumb");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains('\x1b'), "no escape sequences: {text:?}");
+    let progress: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("Progress("))
+        .collect();
+    assert_eq!(progress.len(), 6, "{text:?}");
+    assert!(text.contains("distinct states:       50,816"), "{text:?}");
+}

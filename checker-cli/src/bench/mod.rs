@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::CliError;
 use crate::model_arg::with_any_model;
+use checker_numa::workdir_lock::WorkdirLock;
 use machine::Machine;
 use progress::SweepProgress;
 use runner::CheckFlags;
@@ -93,7 +94,8 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         .collect();
     // The model and its parameters are checked before anything is written.
     with_any_model(&model_words, Builds)?;
-    let runs_dir = prepare_out_dir(&args.out)?;
+    // Held until the sweep's files are written: a second sweep into `--out` is refused.
+    let (runs_dir, _lock) = prepare_out_dir(&args.out)?;
     let exe = std::env::current_exe()
         .map_err(|e| CliError::Input(format!("cannot find the checker executable: {e}")))?;
     if let Some(warning) = &warning {
@@ -194,8 +196,11 @@ impl fixtures::ModelVisitor for Builds {
     fn visit<M: checker_core::Model + 'static>(self, _: M) {}
 }
 
-/// Creates `out` and `out/runs`; refuses a path that exists and is not a directory.
-fn prepare_out_dir(out: &Path) -> Result<PathBuf, CliError> {
+/// Creates `out` and `out/runs`, takes the lock on `runs/` (another sweep into the
+/// same `--out` would remove and read this one's reports) and removes the raw reports
+/// an earlier sweep left there, so that `runs/` holds this sweep's only (other files
+/// are left alone). Refuses a path that exists and is not a directory.
+fn prepare_out_dir(out: &Path) -> Result<(PathBuf, WorkdirLock), CliError> {
     if out.exists() && !out.is_dir() {
         return Err(CliError::Input(format!(
             "--out {}: exists and is not a directory",
@@ -218,9 +223,26 @@ fn prepare_out_dir(out: &Path) -> Result<PathBuf, CliError> {
         }
     }
     let runs = out.join("runs");
-    std::fs::create_dir_all(&runs)
-        .map_err(|e| CliError::Input(format!("--out {}: {e}", out.display())))?;
-    Ok(runs)
+    let fail = |e: &dyn std::fmt::Display| CliError::Input(format!("--out {}: {e}", out.display()));
+    std::fs::create_dir_all(&runs).map_err(|e| fail(&e))?;
+    let lock = WorkdirLock::take(&runs).map_err(|e| fail(&e))?;
+    for entry in std::fs::read_dir(&runs).map_err(|e| fail(&e))? {
+        let entry = entry.map_err(|e| fail(&e))?;
+        let stale = entry
+            .file_name()
+            .to_str()
+            .is_some_and(sweep::is_report_name)
+            && entry.file_type().is_ok_and(|t| t.is_file());
+        if stale {
+            std::fs::remove_file(entry.path()).map_err(|e| {
+                fail(&format_args!(
+                    "cannot remove the earlier sweep's report {}: {e}",
+                    entry.path().display()
+                ))
+            })?;
+        }
+    }
+    Ok((runs, lock))
 }
 
 /// The files a sweep writes into `--out` (besides `runs/`).
@@ -256,7 +278,7 @@ mod tests {
         assert!(!out.join("runs").exists(), "nothing made before refusing");
         std::fs::remove_dir(out.join("scaling.svg")).unwrap();
         std::fs::write(out.join("results.csv"), "old").unwrap();
-        assert_eq!(prepare_out_dir(&out).unwrap(), out.join("runs"));
+        assert_eq!(prepare_out_dir(&out).unwrap().0, out.join("runs"));
         std::fs::remove_dir_all(&out).unwrap();
     }
 

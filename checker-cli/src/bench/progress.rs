@@ -1,9 +1,9 @@
-//! Progress over a whole sweep: a bar on a terminal, one line per finished run
+//! Progress over a whole sweep: a bar on a terminal that can redraw a line (stderr's;
+//! not `TERM=dumb`), one line per finished run
 //! otherwise (so CI logs and redirected runs still show where a long sweep is).
 
-use crate::output::errln;
+use crate::output::{errln, redraws};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
 
 /// Reports the runs of a sweep as they start and finish, on stderr.
 pub struct SweepProgress {
@@ -15,7 +15,7 @@ pub struct SweepProgress {
 impl SweepProgress {
     /// Progress over `total` runs.
     pub fn new(total: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = redraws(&std::io::stderr()).then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
                 ProgressStyle::with_template(

@@ -112,8 +112,7 @@ pub fn child_args(
     // stopped.
     args.push("--progress-every".into());
     args.push("86400".into());
-    args.push("--json".into());
-    args.push(json.into());
+    args.push(json_flag(json));
     subcommand_line("check", model_words, args)
 }
 
@@ -279,9 +278,16 @@ pub fn ceiling_args(
     args.push("--rounds".into());
     args.push(rounds.to_string().into());
     push_search_flags(&mut args, flags);
-    args.push("--json".into());
-    args.push(json.into());
+    args.push(json_flag(json));
     subcommand_line("ceiling", model_words, args)
+}
+
+/// `--json=PATH` as one argument: a separate PATH that starts with `-` (an `--out`
+/// named `-results`) would be taken by the child for a flag.
+fn json_flag(json: &Path) -> OsString {
+    let mut flag = OsString::from("--json=");
+    flag.push(json);
+    flag
 }
 
 /// The fields of a `checker ceiling --json` report that a sweep uses.
@@ -391,7 +397,7 @@ mod tests {
         let args = child_args(&words, Config::Parallel(2), &flags, Path::new("/t/r.json"));
         assert_eq!(
             display_args(&args),
-            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --ring-capacity 8 --no-pin --no-share --memory-log --no-deadlock --max-states 10 --progress-every 86400 --json /t/r.json"
+            "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --ring-capacity 8 --no-pin --no-share --memory-log --no-deadlock --max-states 10 --progress-every 86400 --json=/t/r.json"
         );
         let args = child_args(&words, Config::Sequential, &flags, Path::new("r.json"));
         let text = display_args(&args);
@@ -418,12 +424,12 @@ mod tests {
         let args = ceiling_args(&words, 16, 3, &flags, Path::new("/t/c.json"));
         assert_eq!(
             display_args(&args),
-            "ceiling grid 8 7 --copies 16 --rounds 3 --no-deadlock --max-states 10 --json /t/c.json"
+            "ceiling grid 8 7 --copies 16 --rounds 3 --no-deadlock --max-states 10 --json=/t/c.json"
         );
         let args = ceiling_args(&words, 2, 1, &CheckFlags::default(), Path::new("c.json"));
         assert_eq!(
             display_args(&args),
-            "ceiling grid 8 7 --copies 2 --rounds 1 --json c.json"
+            "ceiling grid 8 7 --copies 2 --rounds 1 --json=c.json"
         );
     }
 
@@ -437,13 +443,21 @@ mod tests {
         let args = child_args(&words, Config::Sequential, &flags, Path::new("r.json"));
         assert_eq!(
             display_args(&args),
-            "check --engine sequential --no-deadlock --progress-every 86400 --json r.json -- -m.dve x"
+            "check --engine sequential --no-deadlock --progress-every 86400 --json=r.json -- -m.dve x"
         );
+        // So does an `--out` whose name starts with a dash: `--json=` keeps it a path.
+        let args = child_args(
+            &words,
+            Config::Sequential,
+            &flags,
+            Path::new("-o/runs/r.json"),
+        );
+        assert!(display_args(&args).contains(" --json=-o/runs/r.json -- "));
         let words = vec!["m.dve".to_string(), "-1".to_string()];
         let args = ceiling_args(&words, 2, 1, &flags, Path::new("c.json"));
         assert_eq!(
             display_args(&args),
-            "ceiling --copies 2 --rounds 1 --no-deadlock --json c.json -- m.dve -1"
+            "ceiling --copies 2 --rounds 1 --no-deadlock --json=c.json -- m.dve -1"
         );
     }
 

@@ -82,9 +82,7 @@ pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<Sweep
         for &config in &configs {
             let what = format!("{config}, repeat {repeat}/{}", spec.repeats);
             progress.start(&what);
-            let json = spec
-                .runs_dir
-                .join(format!("{}-r{repeat}.json", config.file_stem()));
+            let json = spec.runs_dir.join(run_report_name(config, repeat));
             let args = child_args(spec.model_words, config, spec.flags, &json);
             let report = run_child(spec.exe, &args, &json)?;
             if let Some(first) = runs.first() {
@@ -109,9 +107,7 @@ pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<Sweep
     for &config in &configs {
         let what = format!("{config}, fixed memory ({})", TRIVIAL_MODEL.join(" "));
         progress.start(&what);
-        let json = spec
-            .runs_dir
-            .join(format!("{}-trivial.json", config.file_stem()));
+        let json = spec.runs_dir.join(trivial_report_name(config));
         let args = child_args(&trivial, config, &trivial_flags, &json);
         let report = run_child(spec.exe, &args, &json)?;
         progress.finished(&what, report.elapsed);
@@ -122,7 +118,7 @@ pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<Sweep
     for &copies in spec.ceiling_copies {
         let what = format!("ceiling, {copies} independent 1-worker checks at once");
         progress.start(&what);
-        let json = spec.runs_dir.join(format!("ceiling-w{copies}.json"));
+        let json = spec.runs_dir.join(ceiling_report_name(copies));
         let args = ceiling_args(spec.model_words, copies, spec.repeats, spec.flags, &json);
         let started = std::time::Instant::now();
         let report: CeilingReport = run_child_json(spec.exe, &args, &json)?;
@@ -141,6 +137,43 @@ pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<Sweep
         baseline_rss,
         ceilings,
     })
+}
+
+/// The raw report of a timed run in `runs/`, e.g. `parallel-w4-r2.json`.
+fn run_report_name(config: Config, repeat: u32) -> String {
+    format!("{}-r{repeat}.json", config.file_stem())
+}
+
+/// The raw report of a configuration's fixed-memory run, e.g. `sequential-trivial.json`.
+fn trivial_report_name(config: Config) -> String {
+    format!("{}-trivial.json", config.file_stem())
+}
+
+/// The raw report of `checker ceiling --copies N`, e.g. `ceiling-w4.json`.
+fn ceiling_report_name(copies: usize) -> String {
+    format!("ceiling-w{copies}.json")
+}
+
+/// Whether `name` is one a sweep gives a raw report in `runs/` (at any worker count
+/// or repeat), so that one an earlier sweep left there can be told from other files.
+pub fn is_report_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let run_or_trivial =
+        |rest: &str| rest == "-trivial" || rest.strip_prefix("-r").is_some_and(digits);
+    let Some(stem) = name.strip_suffix(".json") else {
+        return false;
+    };
+    if let Some(copies) = stem.strip_prefix("ceiling-w") {
+        return digits(copies);
+    }
+    if let Some(rest) = stem.strip_prefix("sequential") {
+        return run_or_trivial(rest);
+    }
+    if let Some(rest) = stem.strip_prefix("parallel-w") {
+        let (workers, rest) = rest.split_at(rest.find('-').unwrap_or(rest.len()));
+        return digits(workers) && run_or_trivial(rest);
+    }
+    false
 }
 
 /// Fails unless `run` found what the sequential baseline found: every engine and
@@ -196,6 +229,37 @@ mod tests {
                 Config::Parallel(4)
             ]
         );
+    }
+
+    #[test]
+    fn report_names_are_told_from_other_files() {
+        for config in [
+            Config::Sequential,
+            Config::Parallel(1),
+            Config::Parallel(64),
+        ] {
+            assert!(is_report_name(&run_report_name(config, 1)));
+            assert!(is_report_name(&run_report_name(config, 1000)));
+            assert!(is_report_name(&trivial_report_name(config)));
+        }
+        assert!(is_report_name(&ceiling_report_name(16)));
+        for other in [
+            "notes.txt",
+            "my.json",
+            "sequential.json",
+            "sequential-r.json",
+            "sequential-r1.json.bak",
+            "sequential-rx.json",
+            "parallel-w-r1.json",
+            "parallel-w2.json",
+            "parallel-w2-r1-old.json",
+            "parallel-wx-trivial.json",
+            "ceiling-w.json",
+            "ceiling-w2-r1.json",
+            "LOCK",
+        ] {
+            assert!(!is_report_name(other), "{other}");
+        }
     }
 
     #[test]
