@@ -366,9 +366,7 @@ fn an_out_dir_whose_name_starts_with_a_dash_reaches_the_children_as_a_path() {
         expected.insert(0, "ceiling-w2.json");
     }
     assert_eq!(json_files(&runs), expected);
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(runs.join("parallel-w2-r1.json")).unwrap())
-            .unwrap();
+    let report = read_json(&runs.join("parallel-w2-r1.json"));
     assert_eq!(report["distinct"], 288);
 }
 
