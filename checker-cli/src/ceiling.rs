@@ -131,11 +131,12 @@ struct Report<'a> {
 pub fn run(args: &CeilingArgs) -> Result<u8, CliError> {
     let topology = checker_numa::topology::detect();
     let copies = args.copies as usize;
-    let cpus = topology.total_cpus();
+    let cpus = topology.usable_cpus();
     if copies > cpus {
         return Err(CliError::Input(format!(
-            "--copies {copies}: this machine has {cpus} usable CPU{}, and copies sharing a CPU measure nothing",
-            if cpus == 1 { "" } else { "s" }
+            "--copies {copies}: this machine has {cpus} usable CPU{}{}, and copies sharing a CPU measure nothing",
+            if cpus == 1 { "" } else { "s" },
+            if topology.cpu_quota.is_some() { " (its CPU quota)" } else { "" }
         )));
     }
     let plan = placement::plan(&topology, copies);
@@ -317,6 +318,7 @@ fn timed_check<M: Model>(
                 cpus: place.cpu.into_iter().collect(),
             }],
             source,
+            cpu_quota: None,
         }),
         memory_budget: memory.map(|m| m.per_check),
         memory_limits: MemoryLimits::ProcessAndAvailable,

@@ -308,6 +308,8 @@ fn check_model<M: Model>(
     };
     let mut checkpoints_written = 0;
     let mut memory_budget: Option<MemoryBudget> = None;
+    // (workers, CPUs they share) of an oversubscribed parallel run.
+    let mut oversubscribed: Option<(usize, usize)> = None;
     let (outcome, telemetry, checkpoint): (_, Option<Telemetry>, Option<PathBuf>) =
         match args.engine {
             Engine::Sequential => (sequential::check(model, &options)?, None, None),
@@ -359,6 +361,10 @@ fn check_model<M: Model>(
                 let result = result?;
                 checkpoints_written = result.checkpoints_written;
                 memory_budget = result.memory_budget;
+                oversubscribed = result
+                    .plan
+                    .oversubscribed
+                    .then_some((result.plan.workers.len(), result.plan.cpus));
                 (result.outcome, Some(result.telemetry), result.checkpoint)
             }
         };
@@ -369,6 +375,12 @@ fn check_model<M: Model>(
     );
     if checkpoints_written > 0 {
         outln!("  checkpoints written:   {checkpoints_written}");
+    }
+    if let Some((workers, cpus)) = oversubscribed {
+        outln!(
+            "  oversubscribed:        {workers} workers shared {cpus} CPU{}: the times and utilisation say nothing about scaling",
+            if cpus == 1 { "" } else { "s" }
+        );
     }
     if let Verdict::Partial {
         reason: reason @ (StopReason::MemoryBudget | StopReason::Interrupted),
@@ -409,6 +421,9 @@ fn check_model<M: Model>(
         json["checkpoints_written"] = checkpoints_written.into();
         if let Some(budget) = memory_budget {
             json["memory_budget"] = serde_json::to_value(budget).expect("a budget serialises");
+        }
+        if args.engine == Engine::Parallel {
+            json["oversubscribed"] = oversubscribed.is_some().into();
         }
         sink.write(&(serde_json::to_string_pretty(&json).expect("the report serialises") + "\n"))?;
     }

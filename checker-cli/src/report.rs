@@ -114,8 +114,9 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
             let u = t.utilisation();
             let _ = writeln!(
                 out,
-                "  engine:                parallel, {} workers, utilisation min/median/max {:.1}% / {:.1}% / {:.1}%",
+                "  engine:                parallel, {} worker{}, utilisation min/median/max {:.1}% / {:.1}% / {:.1}%",
                 t.workers.len(),
+                if t.workers.len() == 1 { "" } else { "s" },
                 u.min * 100.0,
                 u.median * 100.0,
                 u.max * 100.0

@@ -275,6 +275,52 @@ fn list_and_topology() {
     assert!(stdout(&o).to_lowercase().contains("node"), "{}", stdout(&o));
 }
 
+/// More workers than the CPUs (or CPU quota) this process may use: the summary says
+/// the times mean nothing for scaling, and `--json` records it; a run that fits says
+/// nothing.
+#[test]
+fn an_oversubscribed_run_says_so() {
+    let cpus = checker_numa::topology::detect().usable_cpus();
+    let dir = scratch("cli-oversubscribed");
+    for workers in [1, 64] {
+        let report = dir.join(format!("w{workers}.json"));
+        let o = checker(&[
+            "check",
+            "twophase",
+            "3",
+            "--workers",
+            &workers.to_string(),
+            "--no-pin",
+            "--memory-log",
+            "--json",
+            report.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let over = workers > cpus;
+        let line = format!(
+            "  oversubscribed:        {workers} workers shared {cpus} CPU{}: the times and utilisation say nothing about scaling",
+            if cpus == 1 { "" } else { "s" }
+        );
+        assert_eq!(stdout(&o).contains(&line), over, "{}", stdout(&o));
+        assert_eq!(stdout(&o).contains("oversubscribed"), over);
+        let json = read_json(&report);
+        assert_eq!(json["oversubscribed"], over);
+        assert_eq!(json["distinct"], 288);
+    }
+    let sequential = dir.join("seq.json");
+    let o = checker(&[
+        "check",
+        "twophase",
+        "3",
+        "--engine",
+        "sequential",
+        "--json",
+        sequential.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(read_json(&sequential).get("oversubscribed").is_none());
+}
+
 /// The acceptance run; only meaningful in release builds.
 #[test]
 fn twophase_9_prints_ten_million_states() {

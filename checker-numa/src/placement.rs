@@ -33,12 +33,16 @@ pub struct Placement {
 pub struct PlacementPlan {
     /// One entry per worker, indexed by worker number.
     pub workers: Vec<Placement>,
-    /// More workers than CPUs: some CPUs run several workers (the run is correct but
-    /// slower, which the CLI should say).
+    /// More workers than CPUs (or than the CPU quota lets run at once): workers share
+    /// CPUs, so the run is correct but slower, and waiting workers sleep rather than
+    /// spin.
     pub oversubscribed: bool,
+    /// How many workers can run at once: [`Topology::usable_cpus`].
+    pub cpus: usize,
 }
 
-/// Places `workers` workers on `topology`; `workers == 0` means one per usable CPU.
+/// Places `workers` workers on `topology`; `workers == 0` means one per usable CPU
+/// ([`Topology::usable_cpus`]: the CPU quota, where it is below the CPU count).
 ///
 /// Each node gets a share of the workers proportional to its CPU count (largest
 /// remainder rounding; ties go to the node with fewer workers so far, then to the
@@ -50,12 +54,9 @@ pub struct PlacementPlan {
 /// The caller validates `workers` (one `Placement` is allocated per worker).
 pub fn plan(topology: &Topology, workers: usize) -> PlacementPlan {
     let total_cpus = topology.total_cpus();
-    let workers = if workers == 0 {
-        total_cpus.max(1)
-    } else {
-        workers
-    };
-    let oversubscribed = workers > total_cpus;
+    let cpus = topology.usable_cpus();
+    let workers = if workers == 0 { cpus.max(1) } else { workers };
+    let oversubscribed = workers > cpus;
     if total_cpus == 0 {
         // Only a hand-built topology can get here (detection always finds a CPU):
         // keep the run going, unpinned, on the first node.
@@ -70,6 +71,7 @@ pub fn plan(topology: &Topology, workers: usize) -> PlacementPlan {
         return PlacementPlan {
             workers,
             oversubscribed,
+            cpus,
         };
     }
     let shares = node_shares(topology, workers, total_cpus);
@@ -87,6 +89,7 @@ pub fn plan(topology: &Topology, workers: usize) -> PlacementPlan {
     PlacementPlan {
         workers: placements,
         oversubscribed,
+        cpus,
     }
 }
 
@@ -139,7 +142,10 @@ impl fmt::Display for PlacementPlan {
         if self.oversubscribed {
             write!(
                 f,
-                "\noversubscribed: more workers than CPUs, CPUs are shared"
+                "\noversubscribed: {} workers share {} CPU{}",
+                self.workers.len(),
+                self.cpus,
+                if self.cpus == 1 { "" } else { "s" }
             )?;
         }
         Ok(())
@@ -166,6 +172,7 @@ mod tests {
         Topology {
             nodes,
             source: TopologySource::Sysfs,
+            cpu_quota: None,
         }
     }
 
@@ -221,10 +228,36 @@ mod tests {
     }
 
     #[test]
+    fn a_cpu_quota_sets_the_default_count_and_what_oversubscribes() {
+        // 8 CPUs on two nodes, a quota of 2: one worker on each node by default.
+        let quota = topology(&[4, 4]).with_cpu_quota(Some(2));
+        assert_eq!((quota.total_cpus(), quota.usable_cpus()), (8, 2));
+        let default = plan(&quota, 0);
+        assert_eq!(layout(&default), [(0, Some(0)), (1, Some(4))]);
+        assert!(!default.oversubscribed);
+        assert_eq!(default.cpus, 2);
+        // More workers than the quota runs at once share it, on CPUs of their own.
+        let four = plan(&quota, 4);
+        assert!(four.oversubscribed);
+        assert_eq!(
+            layout(&four),
+            [(0, Some(0)), (0, Some(1)), (1, Some(4)), (1, Some(5))]
+        );
+        assert!(four
+            .to_string()
+            .ends_with("oversubscribed: 4 workers share 2 CPUs"));
+        // A quota of at least the CPU count is none.
+        assert_eq!(topology(&[4, 4]).with_cpu_quota(Some(8)).cpu_quota, None);
+        assert_eq!(topology(&[4, 4]).with_cpu_quota(Some(1)).usable_cpus(), 1);
+        assert_eq!(topology(&[4, 4]).with_cpu_quota(Some(0)).cpu_quota, None);
+    }
+
+    #[test]
     fn a_topology_without_cpus_yields_unpinned_workers() {
         let empty = Topology {
             nodes: vec![],
             source: TopologySource::SingleNode,
+            cpu_quota: None,
         };
         let plan = plan(&empty, 2);
         assert!(plan.oversubscribed);
@@ -297,7 +330,7 @@ mod tests {
         assert_eq!(
             plan.to_string(),
             "worker  node   cpu\n     0     0     0\n     1     0     0\n     2     1     1\n\
-             oversubscribed: more workers than CPUs, CPUs are shared"
+             oversubscribed: 3 workers share 2 CPUs"
         );
     }
 }

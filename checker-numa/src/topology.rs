@@ -8,6 +8,9 @@
 //! also lists a memory-only node's neighbouring CPUs under it), keeps only the CPUs in
 //! the process's affinity mask (so `taskset` and container cpusets are honoured) and
 //! drops nodes left without CPUs (memory-only nodes, or nodes outside the mask).
+//! [`detect`] also reads the process's CPU quota (a cgroup's `cpu.max`, as a container
+//! or a batch scheduler sets it): below the CPU count, it is the number of workers that
+//! can run at once, so the default worker count follows it.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -59,6 +62,10 @@ pub struct Topology {
     pub nodes: Vec<NumaNode>,
     /// How the nodes were found.
     pub source: TopologySource,
+    /// Whole CPUs the process's CPU quota lets it use at once, where that is fewer
+    /// than [`total_cpus`](Self::total_cpus) (e.g. `docker --cpus 4` on a 64-CPU
+    /// machine); `None` without such a quota.
+    pub cpu_quota: Option<usize>,
 }
 
 impl Topology {
@@ -67,11 +74,26 @@ impl Topology {
         self.nodes.iter().map(|node| node.cpus.len()).sum()
     }
 
+    /// How many workers can run at once: the CPUs, or the CPU quota where it is lower.
+    pub fn usable_cpus(&self) -> usize {
+        let cpus = self.total_cpus();
+        self.cpu_quota.map_or(cpus, |quota| quota.min(cpus))
+    }
+
+    /// This topology under a CPU quota of `quota` whole CPUs (see
+    /// [`cpu_quota`](Self::cpu_quota)); a quota of 0 or of at least the CPU count is
+    /// none.
+    pub fn with_cpu_quota(mut self, quota: Option<usize>) -> Self {
+        self.cpu_quota = quota.filter(|&quota| quota > 0 && quota < self.total_cpus());
+        self
+    }
+
     /// The whole of `cpus` as one node numbered 0.
     pub fn single_node(cpus: Vec<usize>) -> Self {
         Self {
             nodes: vec![NumaNode { id: 0, cpus }],
             source: TopologySource::SingleNode,
+            cpu_quota: None,
         }
     }
 }
@@ -84,6 +106,9 @@ impl fmt::Display for Topology {
     ///   node 0: 4 CPUs [0-3]
     ///   node 1: 4 CPUs [4-7]
     /// ```
+    ///
+    /// and, under a CPU quota, a last line such as
+    /// `CPU quota (cgroup): 2 CPUs at once, so 2 workers by default`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let nodes = self.nodes.len();
         let cpus = self.total_cpus();
@@ -102,6 +127,14 @@ impl fmt::Display for Topology {
                 node.id,
                 plural(count),
                 format_cpulist(&node.cpus)
+            )?;
+        }
+        if let Some(quota) = self.cpu_quota {
+            write!(
+                f,
+                "\nCPU quota (cgroup): {quota} CPU{} at once, so {quota} worker{} by default",
+                plural(quota),
+                plural(quota)
             )?;
         }
         Ok(())
@@ -251,9 +284,17 @@ pub fn allowed_cpus() -> Vec<usize> {
 }
 
 /// Detects this machine's topology: hwloc (with the `hwloc` feature), then sysfs, then
-/// a single node of all usable CPUs. Never fails; [`Topology::source`] says which
-/// answered.
+/// a single node of all usable CPUs, with the process's CPU quota where it is below
+/// their count. Never fails; [`Topology::source`] says which answered.
 pub fn detect() -> Topology {
+    // The standard library reads the cgroup quota (v2 `cpu.max`, v1
+    // `cpu.cfs_quota_us`) and takes the lower of it and the affinity mask's size.
+    let quota = std::thread::available_parallelism().ok().map(usize::from);
+    detect_nodes().with_cpu_quota(quota)
+}
+
+/// The nodes, as [`detect`] finds them, without the CPU quota.
+fn detect_nodes() -> Topology {
     let allowed = allowed_cpus();
     #[cfg(feature = "hwloc")]
     if let Ok(topology) = detect_hwloc(&allowed) {
@@ -334,7 +375,11 @@ fn usable_topology(
     if nodes.is_empty() {
         return Err(TopologyError::NoUsableNodes);
     }
-    Ok(Topology { nodes, source })
+    Ok(Topology {
+        nodes,
+        source,
+        cpu_quota: None,
+    })
 }
 
 /// Asks hwloc for the NUMA nodes and the CPUs (PUs) closest to each.
@@ -514,11 +559,15 @@ mod tests {
                 },
             ],
             source: TopologySource::Sysfs,
+            cpu_quota: None,
         };
         assert_eq!(topology.total_cpus(), 5);
+        let nodes =
+            "2 NUMA nodes, 5 CPUs (source: sysfs)\n  node 0: 4 CPUs [0-3]\n  node 2: 1 CPU [8]";
+        assert_eq!(topology.to_string(), nodes);
         assert_eq!(
-            topology.to_string(),
-            "2 NUMA nodes, 5 CPUs (source: sysfs)\n  node 0: 4 CPUs [0-3]\n  node 2: 1 CPU [8]"
+            topology.with_cpu_quota(Some(1)).to_string(),
+            format!("{nodes}\nCPU quota (cgroup): 1 CPU at once, so 1 worker by default")
         );
     }
 }

@@ -10,8 +10,11 @@ use checker_numa::topology::Topology;
 pub struct Machine {
     /// The CPU model as `/proc/cpuinfo` names it, or `unknown`.
     pub cpu_model: String,
-    /// CPUs this process may use (the affinity mask honoured): the limit for speed runs.
+    /// CPUs this process may use at once (the affinity mask and a CPU quota honoured):
+    /// the limit for speed runs.
     pub cpus: usize,
+    /// The CPU quota, where it is below the CPUs of the affinity mask.
+    pub cpu_quota: Option<usize>,
     /// NUMA nodes with at least one usable CPU.
     pub numa_nodes: usize,
     /// How the topology was found: `hwloc`, `sysfs` or `single node fallback`.
@@ -27,19 +30,26 @@ impl Machine {
             .unwrap_or_else(|| "unknown".to_string());
         Machine {
             cpu_model,
-            cpus: topology.total_cpus(),
+            cpus: topology.usable_cpus(),
+            cpu_quota: topology.cpu_quota,
             numa_nodes: topology.nodes.len(),
             topology_source: topology.source.to_string(),
         }
     }
 
-    /// One line for the terminal, e.g. `AMD EPYC, 2 CPUs, 1 NUMA node (sysfs)`.
+    /// One line for the terminal, e.g. `AMD EPYC, 2 CPUs, 1 NUMA node (sysfs)`, or
+    /// `AMD EPYC, 2 CPUs (CPU quota), 1 NUMA node (sysfs)`.
     pub fn summary(&self) -> String {
         format!(
-            "{}, {} CPU{}, {} NUMA node{} ({})",
+            "{}, {} CPU{}{}, {} NUMA node{} ({})",
             self.cpu_model,
             self.cpus,
             if self.cpus == 1 { "" } else { "s" },
+            if self.cpu_quota.is_some() {
+                " (CPU quota)"
+            } else {
+                ""
+            },
             self.numa_nodes,
             if self.numa_nodes == 1 { "" } else { "s" },
             self.topology_source
@@ -90,10 +100,16 @@ mod tests {
                 },
             ],
             source: TopologySource::Sysfs,
+            cpu_quota: None,
         };
         let machine = Machine::describe(&topology);
         assert_eq!((machine.cpus, machine.numa_nodes), (5, 2));
         assert_eq!(machine.topology_source, "sysfs");
         assert!(machine.summary().ends_with("5 CPUs, 2 NUMA nodes (sysfs)"));
+        let quota = Machine::describe(&topology.with_cpu_quota(Some(3)));
+        assert_eq!((quota.cpus, quota.cpu_quota), (3, Some(3)));
+        assert!(quota
+            .summary()
+            .ends_with("3 CPUs (CPU quota), 2 NUMA nodes (sysfs)"));
     }
 }
