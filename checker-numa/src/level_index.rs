@@ -20,6 +20,11 @@ use crate::hints::prefetch_read;
 /// stay below three quarters of the slot count).
 const EMPTY: u32 = u32::MAX;
 
+/// The fewest slots an index that holds anything has (1 KiB). Small, because every
+/// level end fills the slots kept: a model with many levels of a few states each (a
+/// long chain) would otherwise spend its level ends clearing slots it never used.
+const MIN_SLOTS: usize = 256;
+
 /// Position by fingerprint for one level's new states.
 #[derive(Debug, Default)]
 pub struct LevelIndex {
@@ -53,7 +58,11 @@ impl LevelIndex {
     /// Forgets every position, keeping the allocation unless it is far larger than the
     /// level just ended needed.
     pub fn clear(&mut self) {
-        if self.slots.len() > 4 * (self.len * 2).next_power_of_two().max(1024) {
+        if self.len == 0 {
+            // Nothing was stored since the slots were last emptied.
+            return;
+        }
+        if self.slots.len() > 4 * (self.len * 2).next_power_of_two().max(MIN_SLOTS) {
             self.slots = Vec::new();
             self.position_bits = 0;
         } else {
@@ -142,7 +151,7 @@ impl LevelIndex {
     }
 
     fn grow(&mut self, fp_at: &impl Fn(u32) -> Fingerprint) {
-        let size = (self.slots.len() * 2).max(1024);
+        let size = (self.slots.len() * 2).max(MIN_SLOTS);
         self.slots = vec![EMPTY; size];
         self.position_bits = size.trailing_zeros();
         let mask = size - 1;

@@ -19,6 +19,9 @@
 //! a duplicate of an older state (the common case) is told apart from a duplicate of
 //! a state of this level by the same probe. Only the latter can change a state's
 //! recorded parent. Marks move with their entries and cost an eighth of a byte a slot.
+//! Each segment notes the words of marks a level sets, while they are few, so that the
+//! level's end clears just those words: a level of a few states (a long chain, the
+//! tail of a search) would otherwise clear every mark word of each segment it touched.
 //!
 //! A segment's pages are faulted in all at once before its first insert, and when it
 //! is grown (`Segment::populate`), not one by one as entries land on them.
@@ -165,8 +168,12 @@ struct Segment {
     slots: PackedSlots,
     /// One bit per slot: stored during the current level.
     marks: Vec<u64>,
-    /// Whether any mark is set (so clearing can skip the segment).
-    any_marked: bool,
+    /// The words of `marks` that a mark was set in since the marks were last cleared,
+    /// while they fit its capacity (which never grows: a level's inserts allocate
+    /// nothing); past that, `many_marked`.
+    marked_words: Vec<usize>,
+    /// More words were marked than `marked_words` holds: clearing fills them all.
+    many_marked: bool,
     bits: u32,
     mask: usize,
     len: usize,
@@ -174,6 +181,13 @@ struct Segment {
     /// Whether all the pages of the slots and the marks have been faulted in
     /// ([`Segment::populate`]).
     populated: bool,
+}
+
+/// How many marked words a segment with `words` words of marks notes before it
+/// clears all of them instead: zeroing a noted word is a random write, a fill streams,
+/// so noting pays while the words are under about one in 64.
+fn tracked_mark_words(words: usize) -> usize {
+    (words / 64).max(8)
 }
 
 /// Where a search ended.
@@ -190,7 +204,8 @@ impl Segment {
         Segment {
             slots: PackedSlots::new(slots, 64 - SEGMENT_BITS - bits + DISTANCE_BITS),
             marks: vec![0; slots.div_ceil(64)],
-            any_marked: false,
+            marked_words: Vec::with_capacity(tracked_mark_words(slots.div_ceil(64))),
+            many_marked: false,
             bits,
             mask: slots - 1,
             len: 0,
@@ -219,7 +234,7 @@ impl Segment {
     }
 
     fn memory_bytes(&self) -> usize {
-        self.slots.bytes() + self.marks.len() * 8
+        self.slots.bytes() + self.marks.len() * 8 + self.marked_words.capacity() * 8
     }
 
     /// `key` is the fingerprint without its segment bits.
@@ -275,17 +290,42 @@ impl Segment {
     /// Sets slot `i`'s mark to `marked` and returns the mark it had.
     #[inline(always)]
     fn swap_mark(&mut self, i: usize, marked: bool) -> bool {
-        let bit = i % 64;
-        let word = &mut self.marks[i / 64];
-        let had = (*word >> bit) & 1 != 0;
-        *word = (*word & !(1 << bit)) | (u64::from(marked) << bit);
-        had
+        let (w, bit) = (i / 64, i % 64);
+        let word = &mut self.marks[w];
+        let old = *word;
+        *word = (old & !(1 << bit)) | (u64::from(marked) << bit);
+        if marked && old == 0 {
+            self.note_marked_word(w);
+        }
+        (old >> bit) & 1 != 0
+    }
+
+    /// Notes that word `w` of the marks, clear until now, holds a mark.
+    #[inline]
+    fn note_marked_word(&mut self, w: usize) {
+        if self.marked_words.len() < self.marked_words.capacity() {
+            self.marked_words.push(w);
+        } else {
+            self.many_marked = true;
+        }
+    }
+
+    /// Clears every mark: the words noted, or all of them when too many were.
+    fn clear_marks(&mut self) {
+        if self.many_marked {
+            self.marks.fill(0);
+        } else {
+            for &w in &self.marked_words {
+                self.marks[w] = 0;
+            }
+        }
+        self.marked_words.clear();
+        self.many_marked = false;
     }
 
     /// Marks slot `i` as stored in the current level.
     fn mark(&mut self, i: usize) {
         self.swap_mark(i, true);
-        self.any_marked = true;
     }
 
     /// Stores `key`, absent and due at slot `i`, `distance` from home. Robin Hood
@@ -306,7 +346,6 @@ impl Segment {
         if distance > MAX_DISTANCE {
             return Err((self.key_from(i, distance, key >> self.bits), marked));
         }
-        self.any_marked |= marked;
         let mut carried = ((key >> self.bits) << DISTANCE_BITS) | (distance + 1);
         let mut carried_mark = marked;
         loop {
@@ -507,10 +546,7 @@ impl FingerprintSet {
     /// Ends the level: no fingerprint is marked any more.
     pub fn clear_marks(&mut self) {
         for segment in &mut self.segments {
-            if segment.any_marked {
-                segment.marks.fill(0);
-                segment.any_marked = false;
-            }
+            segment.clear_marks();
         }
     }
 
@@ -562,12 +598,13 @@ mod tests {
     #[test]
     fn slots_are_packed_below_ten_bytes_a_state() {
         // 100,000 fingerprints: 16 segments of 8,192 slots (76% load), each slot
-        // 64 - 4 - 13 + 8 = 55 bits, plus a mark bit.
+        // 64 - 4 - 13 + 8 = 55 bits, plus a mark bit, plus room to note 8 of the 128
+        // mark words.
         let mut t = FingerprintSet::with_capacity(1);
         for i in 0..100_000u64 {
             t.insert(key(i));
         }
-        let per_segment = (8192 * 55usize).div_ceil(64) * 8 + 8 + 8192 / 8;
+        let per_segment = (8192 * 55usize).div_ceil(64) * 8 + 8 + 8192 / 8 + 8 * 8;
         assert_eq!(t.memory_bytes(), 16 * per_segment);
         assert!(t.memory_bytes() < 100_000 * 10, "{}", t.memory_bytes());
     }
@@ -630,6 +667,41 @@ mod tests {
         assert_eq!(t.insert_marked(key(9000)), Insert::ThisLevel);
         assert!(!t.mark_present(key(9001)));
         assert_eq!(t.len(), 5001);
+    }
+
+    /// Levels of a few states note the mark words they set and clear only those;
+    /// larger ones clear every word. Either way no mark survives the level's end.
+    #[test]
+    fn a_level_of_few_states_clears_only_the_words_it_marked() {
+        // Segments of 2^18 slots: 4,096 mark words each, 64 of them noted at most.
+        let mut t = FingerprintSet::with_capacity(2_000_000);
+        assert_eq!(t.segments[0].marked_words.capacity(), 64);
+        let mut stored = Vec::new();
+        for (level, size) in [1u64, 3, 63, 64, 65, 200, 5000, 1, 0, 2]
+            .into_iter()
+            .enumerate()
+        {
+            let new: Vec<u64> = (0..size).map(|i| key(level as u64 * 10_000 + i)).collect();
+            for &k in &new {
+                assert_eq!(t.insert_marked(k), Insert::New);
+            }
+            let overflowed = t.segments.iter().filter(|s| s.many_marked).count();
+            // 5,000 states put about 312 in each segment: every one overflows.
+            assert_eq!(overflowed > 0, size == 5000, "level {level}: {overflowed}");
+            for &k in &stored {
+                assert_eq!(t.insert_marked(k), Insert::Old);
+            }
+            for &k in &new {
+                assert_eq!(t.insert_marked(k), Insert::ThisLevel);
+            }
+            t.clear_marks();
+            for segment in &t.segments {
+                assert!(segment.marks.iter().all(|&w| w == 0), "level {level}");
+                assert!(segment.marked_words.is_empty() && !segment.many_marked);
+            }
+            stored.extend(new);
+        }
+        assert_eq!(t.len(), stored.len());
     }
 
     #[test]
@@ -703,6 +775,42 @@ mod tests {
             let mut want: Vec<u64> = reference.into_iter().collect();
             want.sort_unstable();
             prop_assert_eq!(got, want);
+        }
+
+        /// Many levels of a few keys each, some crowded onto neighbouring homes so
+        /// that Robin Hood shifts carry marks across mark words, in segments that note
+        /// the words they mark: after every level, exactly that level's keys are
+        /// marked.
+        #[test]
+        fn noted_marks_clear_over_many_levels(
+            levels in proptest::collection::vec(proptest::collection::vec((any::<u64>(), any::<bool>()), 0..40), 1..30)
+        ) {
+            let mut t = FingerprintSet::with_capacity(300_000);
+            let mut seen = HashSet::new();
+            let mut stored: Vec<u64> = Vec::new();
+            for level in levels {
+                // A crowded key shares segment 0 and a home of slots 62 to 65 (of 2^15)
+                // with the others, so runs cross the mark words' boundary at slot 64.
+                let new: Vec<u64> = level
+                    .into_iter()
+                    .map(|(k, crowded)| if crowded { ((k % 4 + 62) | (k << 15)) << SEGMENT_BITS } else { k })
+                    .filter(|&k| k != 0 && seen.insert(k))
+                    .collect();
+                for &k in &new {
+                    prop_assert_eq!(t.insert_marked(k), Insert::New);
+                }
+                for &k in &stored {
+                    prop_assert_eq!(t.insert_marked(k), Insert::Old);
+                }
+                for &k in &new {
+                    prop_assert_eq!(t.insert_marked(k), Insert::ThisLevel);
+                }
+                t.clear_marks();
+                for segment in &t.segments {
+                    prop_assert!(segment.marks.iter().all(|&w| w == 0));
+                }
+                stored.extend(new);
+            }
         }
 
         #[test]
