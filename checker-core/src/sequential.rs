@@ -26,6 +26,10 @@ use crate::options::{CheckOptions, Progress};
 use crate::outcome::{Outcome, StopReason, Verdict};
 use crate::packed::PackedStates;
 
+/// States gone through between two calls of the progress callback (when its interval
+/// has passed) and two looks at the interrupt flag, besides those between levels.
+const LOOK_EVERY: u32 = 4096;
+
 /// Marks "no parent" (an initial state) in the parent log.
 const NO_PARENT: u32 = u32::MAX;
 
@@ -61,6 +65,8 @@ struct Search<'m, 'o, M: Model> {
     errors: LevelErrors,
     started: Instant,
     last_progress: Instant,
+    /// States gone through since the last look (see [`LOOK_EVERY`]).
+    since_look: u32,
 }
 
 impl<'m, 'o, M: Model> Search<'m, 'o, M> {
@@ -81,6 +87,7 @@ impl<'m, 'o, M: Model> Search<'m, 'o, M> {
             errors: LevelErrors::default(),
             started: now,
             last_progress: now,
+            since_look: 0,
         }
     }
 
@@ -200,6 +207,16 @@ impl<'m, 'o, M: Model> Search<'m, 'o, M> {
         let mut state: Option<M::State> = None;
         let mut succ_buf = crate::short_copy::pack_buffer();
         for (count, (tag, bytes)) in current.iter().enumerate() {
+            // Counted over the whole run, not the level: levels of fewer states would
+            // never report progress nor look at the interrupt flag part-way.
+            self.since_look += 1;
+            if self.since_look == LOOK_EVERY {
+                self.since_look = 0;
+                self.report_progress(current.len() - count + self.next.len(), depth);
+                if self.interrupted() {
+                    return false;
+                }
+            }
             let index = tag as u32;
             let parent_fp = self.log[index as usize].fp;
             let s = &*model.unpack_reusing(bytes, &mut state);
@@ -223,12 +240,6 @@ impl<'m, 'o, M: Model> Search<'m, 'o, M> {
                 self.deadlocks += 1;
                 if self.options.check_deadlock {
                     self.errors.note_deadlock(parent_fp);
-                }
-            }
-            if count % 4096 == 4095 {
-                self.report_progress(current.len() - count - 1 + self.next.len(), depth);
-                if self.interrupted() {
-                    return false;
                 }
             }
         }

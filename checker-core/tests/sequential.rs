@@ -212,3 +212,35 @@ fn an_interrupt_stops_the_search_part_way_through_a_level() {
     assert_eq!(out.distinct, 1);
     assert_eq!(out.generated, 1);
 }
+
+/// A search whose levels hold two states each still calls the progress callback: the
+/// states between two calls were counted within a level, so levels of fewer than
+/// 4,096 states never reported progress at all.
+#[test]
+fn progress_is_reported_when_every_level_is_small() {
+    let m = Counter {
+        limit: 20_000,
+        bad: None,
+    };
+    let reports = std::sync::Mutex::new(Vec::new());
+    let progress = |p: &checker_core::Progress| reports.lock().unwrap().push(p.clone());
+    let options = CheckOptions {
+        progress: Some(&progress),
+        progress_interval: std::time::Duration::ZERO,
+        check_deadlock: false,
+        ..CheckOptions::default()
+    };
+    let out = sequential::check(&m, &options).unwrap();
+    assert_eq!(out.distinct, 20_001);
+    assert_eq!(out.depth, 10_001);
+    let reports = reports.into_inner().unwrap();
+    // One call every 4,096 states gone through: 20,001 of them.
+    assert_eq!(reports.len(), 4, "{reports:?}");
+    for (r, next) in reports.iter().zip(&reports[1..]) {
+        assert!(
+            r.depth < next.depth && r.distinct < next.distinct,
+            "{reports:?}"
+        );
+    }
+    assert!(reports.iter().all(|r| r.frontier <= 2), "{reports:?}");
+}

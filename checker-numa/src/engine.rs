@@ -571,6 +571,11 @@ impl<M: Model> Segment<'_, M> {
                     }
                 }
             }
+            // A progress callback that panics ends the run as a worker's panic does:
+            // the workers stop at their next wait or level end instead of running the
+            // search to its end (for ever, in an unbounded model) before the panic
+            // reaches the caller.
+            let _stop_workers = AbandonOnPanic(&abandoned);
             monitor(
                 &finished,
                 handles.len(),
@@ -779,6 +784,18 @@ impl Drop for WakeOnDrop<'_> {
         }
         self.1.fetch_add(1, Ordering::Release);
         self.0.unpark();
+    }
+}
+
+/// Tells the workers, through the flag they read when they wait, that the run is
+/// abandoned when dropped by a panic of the driver (in the progress callback).
+struct AbandonOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for AbandonOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Release);
+        }
     }
 }
 

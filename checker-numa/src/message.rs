@@ -182,6 +182,10 @@ pub struct Batch {
     first_room: u32,
 }
 
+/// The most bytes an [`unallocated`](Batch::unallocated) batch allocates at its first
+/// push (1 MiB; the default batch is 8 KiB); past it, the buffer doubles as needed.
+pub const MAX_FIRST_ROOM: usize = 1 << 20;
+
 /// The parent a batch's first entry is compared with, by the writer and the reader
 /// alike, so that even an entry with this parent would decode right without a record.
 /// No entry has it: an initial state's parent has fingerprint 0.
@@ -211,9 +215,15 @@ impl Batch {
     /// the batches that never carry a state cost memory all the same (the allocator
     /// touches a page for each): at 128 workers, a 4-state model peaked at 150 MiB
     /// with them and 86 MiB without.
+    ///
+    /// At most [`MAX_FIRST_ROOM`] is allocated at once, however large `bytes` is: a
+    /// batch of a huge `batch_bytes` (a gibibyte, say) grows by doubling as states
+    /// fill it, so its memory follows what it holds. Allocated (and zeroed) at the
+    /// first state, every batch of 1 GiB at 8 workers took 64 GiB for a 1,000-state
+    /// model, and the process was killed for memory.
     pub fn unallocated(bytes: usize) -> Self {
         Batch {
-            first_room: u32::try_from(bytes).unwrap_or(u32::MAX),
+            first_room: bytes.min(MAX_FIRST_ROOM) as u32,
             ..Batch::with_capacity(0)
         }
     }
@@ -486,6 +496,28 @@ mod tests {
         assert_eq!(b.bytes.len(), 200, "cleared for reuse, room kept");
         b.push(e(4, &[4; 5]));
         assert_eq!(b.iter().collect::<Vec<_>>(), [e(4, &[4; 5])]);
+    }
+
+    /// A huge room asked for is not allocated at the first push: the buffer starts at
+    /// [`MAX_FIRST_ROOM`] and doubles as entries fill it (a batch of 1 GiB allocated,
+    /// and zeroed, 1 GiB for its first state).
+    #[test]
+    fn a_huge_batch_starts_small_and_grows_with_its_entries() {
+        for asked in [MAX_FIRST_ROOM + 1, 1 << 30, usize::MAX] {
+            let mut b = Batch::unallocated(asked);
+            let e = |fp, state| Entry {
+                fp,
+                parent: ParentRef(7),
+                parent_fp: 9,
+                state,
+            };
+            b.push(e(1, &[1; 10]));
+            assert_eq!(b.bytes.len(), MAX_FIRST_ROOM, "asked for {asked}");
+            let wide = vec![2u8; MAX_FIRST_ROOM];
+            b.push(e(2, &wide));
+            assert_eq!(b.bytes.len(), 2 * MAX_FIRST_ROOM, "asked for {asked}");
+            assert_eq!(b.iter().collect::<Vec<_>>(), [e(1, &[1; 10]), e(2, &wide)]);
+        }
     }
 
     proptest! {

@@ -15,6 +15,7 @@ use crate::telemetry::{Activity, WaitFor};
 impl<M: Model> Worker<'_, M> {
     /// The two all-to-all rounds that end a level (see the module doc).
     fn end_level(&mut self) {
+        self.stop_if_abandoned();
         for to in 0..self.workers {
             if to != self.id && !self.outgoing[to].is_empty() {
                 self.send_batch(to);
@@ -64,10 +65,11 @@ impl<M: Model> Worker<'_, M> {
     /// level's log entries and its index. Past the share, the run stops before that
     /// growth, at the level end or part-way through the level.
     pub(super) fn projected_memory(&self) -> u64 {
-        self.memory_in_use()
-            + self.state.table.memory_bytes() as u64 / 2
-            + self.state.log.level_bytes()
-            + self.level_index.memory_bytes() as u64
+        self.memory_in_use().saturating_add(
+            self.state.table.memory_bytes() as u64 / 2
+                + self.state.log.level_bytes()
+                + self.level_index.memory_bytes() as u64,
+        )
     }
 
     /// Every [`MEMORY_CHECK_EVERY`] stored batches, part-way through a level: if this
@@ -95,13 +97,17 @@ impl<M: Model> Worker<'_, M> {
     }
 
     fn memory_in_use(&self) -> u64 {
-        self.state.table.memory_bytes() as u64
+        (self.state.table.memory_bytes() as u64
             + self.state.log.memory_bytes()
             + self.state.frontier.allocated_bytes() as u64
             + self.expanding_bytes
             + self.state.next.allocated_bytes() as u64
-            + self.level_index.memory_bytes() as u64
-            + self.batch_buffers * batch_room(self.batch_bytes) as u64
+            + self.level_index.memory_bytes() as u64)
+            // Saturating: a huge `batch_bytes` counts as memory past any share.
+            .saturating_add(
+                self.batch_buffers
+                    .saturating_mul(batch_room(self.batch_bytes) as u64),
+            )
     }
 
     /// Ends the level: the rounds, then the decision every worker takes identically.

@@ -202,9 +202,10 @@ pub struct WorkerSetup<'a, M: Model> {
     pub checkpoints: CheckpointPlan,
     /// Set (by a signal handler) when the user asks the run to stop.
     pub interrupt: Option<&'a AtomicBool>,
-    /// Set when another worker's thread has panicked (in the model's code, say): the
-    /// messages this worker waits for will never come, so it panics too when it next
-    /// waits, and the run ends with the panic instead of hanging.
+    /// Set when another worker's thread has panicked (in the model's code, say), or
+    /// the driver's (in the progress callback): the messages this worker waits for
+    /// may never come, so it panics too when it next waits or ends a level, and the
+    /// run ends with the panic instead of hanging.
     pub abandoned: &'a AtomicBool,
     /// Set by the first worker whose memory, with the next doubling of its growing
     /// structures, would pass its share part-way through a level (a level can outgrow
@@ -503,10 +504,17 @@ impl<'a, M: Model> Worker<'a, M> {
     /// has panicked, whose messages never will come, unwinds with [`Abandoned`] instead
     /// (silently: the panic worth reporting is the other worker's).
     fn idle(&self, backoff: &Backoff) {
+        self.stop_if_abandoned();
+        wait(backoff, self.oversubscribed);
+    }
+
+    /// Unwinds with [`Abandoned`] if the run has been abandoned (see
+    /// [`WorkerSetup::abandoned`]). Checked in every wait and at every level end: a
+    /// worker that never waits (the only one, say) still stops.
+    fn stop_if_abandoned(&self) {
         if self.abandoned.load(Ordering::Acquire) {
             std::panic::resume_unwind(Box::new(Abandoned));
         }
-        wait(backoff, self.oversubscribed);
     }
 
     fn publish_progress(&self, left: u64) {
@@ -526,9 +534,10 @@ impl<'a, M: Model> Worker<'a, M> {
 }
 
 /// The room a batch buffer is made with: `batch_bytes`, and enough over it for the
-/// entry that fills it (whose push starts below `batch_bytes`).
+/// entry that fills it (whose push starts below `batch_bytes`). Saturates: a
+/// `batch_bytes` near `usize::MAX` overflowed it and panicked every worker.
 fn batch_room(batch_bytes: usize) -> usize {
-    batch_bytes + 256
+    batch_bytes.saturating_add(256)
 }
 
 /// Waits a little: spins first, then yields. A worker that has a CPU of its own keeps
