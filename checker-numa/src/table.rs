@@ -294,14 +294,15 @@ impl Segment {
         let word = &mut self.marks[w];
         let old = *word;
         *word = (old & !(1 << bit)) | (u64::from(marked) << bit);
-        if marked && old == 0 {
+        if marked && old == 0 && !self.many_marked {
             self.note_marked_word(w);
         }
         (old >> bit) & 1 != 0
     }
 
-    /// Notes that word `w` of the marks, clear until now, holds a mark.
-    #[inline]
+    /// Notes that word `w` of the marks, clear until now, holds a mark. Out of line:
+    /// a wide level stops noting early (`many_marked`), a narrow one notes rarely.
+    #[inline(never)]
     fn note_marked_word(&mut self, w: usize) {
         if self.marked_words.len() < self.marked_words.capacity() {
             self.marked_words.push(w);
