@@ -609,6 +609,7 @@ fn topologies_without_cpus_or_with_missing_ones() {
     let empty = Topology {
         nodes: Vec::new(),
         source: TopologySource::SingleNode,
+        cpu_quota: None,
     };
     let missing = Topology::single_node(vec![100_000, 100_001]);
     let configs: Vec<_> = [(&empty, 0), (&empty, 3), (&missing, 0), (&missing, 5)]
