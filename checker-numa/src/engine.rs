@@ -130,9 +130,26 @@ pub enum EngineError {
     /// not replay: the counts are right, but no counterexample can be rebuilt.
     #[error("{0}")]
     DamagedLog(String),
-    /// A worker thread panicked.
-    #[error("worker {0} panicked")]
-    WorkerPanicked(usize),
+    /// A worker thread panicked (in the model's code, say).
+    #[error("worker {worker} panicked: {message}")]
+    WorkerPanicked {
+        /// The worker whose panic ended the run (not one that stopped because of it).
+        worker: usize,
+        /// The panic's message, or a note that it carried none.
+        message: String,
+    },
+}
+
+/// The text of a panic's payload (`panic!` with a message gives a `&str` or `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(text), _) => (*text).to_string(),
+        (_, Some(text)) => text.clone(),
+        _ => "(a panic without a message)".to_string(),
+    }
 }
 
 /// The outcome of a parallel check with the engine's telemetry.
@@ -591,16 +608,25 @@ impl<M: Model> Segment<'_, M> {
         }
         // The worker to blame is one that panicked on its own, not one that stopped
         // because of it.
-        let first_panic = results
-            .iter()
-            .position(|r| r.as_ref().is_err_and(|p| !p.is::<Abandoned>()));
-        if let Some(i) = first_panic {
-            return Err(EngineError::WorkerPanicked(i));
+        let first_panic = results.iter().enumerate().find_map(|(worker, r)| match r {
+            Err(payload) if !payload.is::<Abandoned>() => Some(EngineError::WorkerPanicked {
+                worker,
+                message: panic_message(payload.as_ref()),
+            }),
+            _ => None,
+        });
+        if let Some(e) = first_panic {
+            return Err(e);
         }
         results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| r.ok().flatten().ok_or(EngineError::WorkerPanicked(i)))
+            .map(|(worker, r)| {
+                r.ok().flatten().ok_or(EngineError::WorkerPanicked {
+                    worker,
+                    message: "(stopped without a result)".to_string(),
+                })
+            })
             .collect()
     }
 

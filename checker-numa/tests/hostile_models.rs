@@ -342,7 +342,7 @@ fn a_panic_anywhere_in_the_model_ends_the_run() {
                 check(&m, &CheckOptions::default(), &c).map(|o| o.outcome)
             });
             assert!(
-                matches!(run, Err(EngineError::WorkerPanicked(w)) if w < workers),
+                matches!(&run, Err(EngineError::WorkerPanicked { worker, message }) if *worker < workers && message.starts_with("the model fails at ")),
                 "{label}: {run:?}"
             );
         }
@@ -584,7 +584,7 @@ fn a_panic_leaves_the_work_directory_unlocked_and_resumable() {
     let _watchdog = Watchdog::start("panic in a work directory".into());
     let run = check(&m, &CheckOptions::default(), &config(false));
     assert!(
-        matches!(run, Err(EngineError::WorkerPanicked(_))),
+        matches!(run, Err(EngineError::WorkerPanicked { .. })),
         "{:?}",
         run.map(|o| o.outcome)
     );

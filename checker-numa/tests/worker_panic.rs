@@ -51,9 +51,18 @@ fn a_panicking_worker_ends_the_run_instead_of_hanging_it() {
         let run = outcome
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("{at}: the run hung after a worker panicked"));
-        let Err(EngineError::WorkerPanicked(blamed)) = run else {
+        let Err(EngineError::WorkerPanicked {
+            worker: blamed,
+            message,
+        }) = run
+        else {
             panic!("{at}: {run:?} instead of a worker's panic");
         };
+        // The model's own message, which the caller would otherwise not see.
+        assert!(
+            message.contains(&format!("the model fails on state {fatal}")),
+            "{at}: {message}"
+        );
         // Without sharing only its owner expands the failing state, and the error names
         // that worker, not one that stopped because of it.
         if !share_expansion {
