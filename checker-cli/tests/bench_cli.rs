@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{assert_refused, checker, fresh_path, number, read_json, stderr, stdout};
+use common::{
+    assert_refused, checker, checker_command, fresh_path, number, read_json, stderr, stdout,
+};
 use std::path::Path;
 
 const CSV_HEADER: &str = "engine,workers,repeat,wall_s,distinct,generated,distinct_per_s,generated_per_s,speedup,efficiency,speedup_vs_sequential,utilisation_min,utilisation_median,utilisation_max,idle_share,idle_markers_share,idle_summaries_share,idle_share_answers_share,idle_small_levels_share,shared_expansion,batches_sent,mean_batch_fill,peak_rss_bytes,baseline_rss_bytes,bytes_per_state";
@@ -342,17 +344,12 @@ fn an_out_dir_whose_name_starts_with_a_dash_reaches_the_children_as_a_path() {
     if cpus() < 2 {
         args.push("--oversubscribe");
     }
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_checker"))
+    let output = checker_command()
         .args(&args)
         .current_dir(&cwd)
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let runs = cwd.join("-results").join("runs");
     let mut expected = vec![
         "parallel-w1-r1.json",
@@ -393,23 +390,8 @@ fn reports_an_earlier_sweep_left_in_runs_are_removed_and_other_files_kept() {
     for name in stale.iter().chain(&kept) {
         std::fs::write(runs.join(name), "{\"model\": \"an earlier sweep\"}").unwrap();
     }
-    let output = checker(&[
-        "bench",
-        "twophase",
-        "3",
-        "--workers",
-        "1",
-        "--repeat",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = bench_twophase_3_once(&out);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let mut expected = vec![
         "my.json",
         "parallel-w1-r1.json",
@@ -439,7 +421,19 @@ fn a_second_sweep_into_an_out_dir_in_use_is_refused() {
     // The lock a running sweep holds.
     let lock = std::fs::File::create(runs.join("LOCK")).unwrap();
     lock.try_lock().unwrap();
-    let stderr = assert_refused(&checker(&[
+    let stderr = assert_refused(&bench_twophase_3_once(&out));
+    assert!(stderr.contains("in use by another"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(runs.join("sequential-r1.json")).unwrap(),
+        "another sweep's",
+        "the running sweep's files are left alone"
+    );
+    assert!(!out.join("results.csv").exists());
+}
+
+/// `checker bench twophase 3 --workers 1 --repeat 1 --out OUT`, the smallest sweep.
+fn bench_twophase_3_once(out: &Path) -> std::process::Output {
+    checker(&[
         "bench",
         "twophase",
         "3",
@@ -449,12 +443,5 @@ fn a_second_sweep_into_an_out_dir_in_use_is_refused() {
         "1",
         "--out",
         out.to_str().unwrap(),
-    ]));
-    assert!(stderr.contains("in use by another"), "{stderr}");
-    assert_eq!(
-        std::fs::read_to_string(runs.join("sequential-r1.json")).unwrap(),
-        "another sweep's",
-        "the running sweep's files are left alone"
-    );
-    assert!(!out.join("results.csv").exists());
+    ])
 }

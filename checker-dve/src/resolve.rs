@@ -125,15 +125,16 @@ fn reads_state(e: &Expr) -> bool {
     }
 }
 
-/// The value of `e`, which reads no state.
-fn constant_value(layout: &Layout, e: &Expr) -> Result<i32, Fault> {
+/// The value of `e` in `state` (a constant expression reads none of it): what
+/// constants and initial values are computed with, once, when the model loads.
+fn evaluate(layout: &Layout, e: &Expr, state: &[u8]) -> Result<i32, Fault> {
     if let Expr::Const(c) = e {
         return Ok(*c);
     }
     let code = compile_expr(layout, e);
     let mut stack = vec![0; code.max_stack.max(1)];
-    let mut no_state: &[u8] = &[];
-    eval::run(&code, &mut no_state, &mut stack)
+    let mut mem = state;
+    eval::run(&code, &mut mem, &mut stack)
 }
 
 fn fault_text(f: Fault) -> &'static str {
@@ -396,7 +397,7 @@ impl Resolver<'_> {
                 }
                 // Folding leaves a fault (and what short-circuits past one) for run
                 // time; a constant needs its value now.
-                let c = constant_value(&self.layout, v).map_err(|fault| {
+                let c = evaluate(&self.layout, v, &[]).map_err(|fault| {
                     self.err(
                         *span,
                         format!(
@@ -496,10 +497,7 @@ impl Resolver<'_> {
         for init in &self.pending {
             let var = &self.layout.variables[init.var];
             for (k, (e, span)) in init.values.iter().enumerate() {
-                let code = compile_expr(&self.layout, e);
-                let mut stack = vec![0; code.max_stack.max(1)];
-                let mut mem: &[u8] = &state;
-                let value = eval::run(&code, &mut mem, &mut stack).map_err(|f| {
+                let value = evaluate(&self.layout, e, &state).map_err(|f| {
                     self.err(
                         *span,
                         format!(

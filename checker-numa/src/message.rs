@@ -472,16 +472,22 @@ mod tests {
         assert_eq!(b.iter().collect::<Vec<_>>(), [e]);
     }
 
-    #[test]
-    fn an_unallocated_batch_makes_its_room_at_the_first_push_and_doubles_after() {
-        let mut b = Batch::unallocated(100);
-        assert_eq!(b.bytes.len(), 0);
-        let e = |fp, state| Entry {
+    /// An entry with fingerprint `fp` and bytes `state`, child of reference 7 (whose
+    /// fingerprint is 9).
+    fn entry_of_parent_7(fp: Fingerprint, state: &[u8]) -> Entry<'_> {
+        Entry {
             fp,
             parent: ParentRef(7),
             parent_fp: 9,
             state,
-        };
+        }
+    }
+
+    #[test]
+    fn an_unallocated_batch_makes_its_room_at_the_first_push_and_doubles_after() {
+        let mut b = Batch::unallocated(100);
+        assert_eq!(b.bytes.len(), 0);
+        let e = entry_of_parent_7;
         b.push(e(1, &[1; 10]));
         assert_eq!(
             b.bytes.len(),
@@ -505,12 +511,7 @@ mod tests {
     fn a_huge_batch_starts_small_and_grows_with_its_entries() {
         for asked in [MAX_FIRST_ROOM + 1, 1 << 30, usize::MAX] {
             let mut b = Batch::unallocated(asked);
-            let e = |fp, state| Entry {
-                fp,
-                parent: ParentRef(7),
-                parent_fp: 9,
-                state,
-            };
+            let e = entry_of_parent_7;
             b.push(e(1, &[1; 10]));
             assert_eq!(b.bytes.len(), MAX_FIRST_ROOM, "asked for {asked}");
             let wide = vec![2u8; MAX_FIRST_ROOM];

@@ -42,7 +42,8 @@ impl std::fmt::Debug for RandomGraph {
     }
 }
 
-fn mix(mut x: u64) -> u64 {
+/// A 64-bit mixing function (splitmix64's finaliser) that scatters the successors.
+pub fn mix(mut x: u64) -> u64 {
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
     x ^= x >> 33;

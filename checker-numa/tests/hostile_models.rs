@@ -8,6 +8,7 @@
 //! for a panic, end the run (with an error, or the panic on the caller's thread)
 //! rather than hang or abort.
 
+mod common_graph;
 mod common_guards;
 mod common_outcome;
 
@@ -16,21 +17,12 @@ use checker_core::{
 };
 use checker_numa::topology::{Topology, TopologySource};
 use checker_numa::{check, EngineConfig, EngineError, Persistence};
+use common_graph::mix;
 use common_guards::{identity, Watchdog, WorkDir};
 use common_outcome::same;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
-
-/// A 64-bit mixing function (splitmix64's finaliser) that scatters the successors.
-fn mix(mut x: u64) -> u64 {
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
-}
 
 /// Where a [`Hostile`] model panics: nowhere, in `initial_states`, or in a method
 /// called with the given state.
@@ -196,16 +188,11 @@ fn first_descendant(m: &Hostile, steps: usize) -> u64 {
     s
 }
 
-/// Runs `f` on another thread; its result, or a failure naming `label` if it has not
-/// returned within two minutes (a hang).
-fn within_two_minutes<T: Send + 'static>(label: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, result) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    result
-        .recv_timeout(Duration::from_secs(120))
-        .unwrap_or_else(|_| panic!("{label}: the run hung"))
+/// `f`'s result, under a [`Watchdog`] naming `label`: a hang aborts the test run and
+/// says which run hung.
+fn within_two_minutes<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let _watchdog = Watchdog::start(label.to_string());
+    f()
 }
 
 #[test]
