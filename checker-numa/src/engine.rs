@@ -61,7 +61,10 @@ pub struct Persistence {
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
     /// Number of workers; 0 means one per CPU the process may use (or, when resuming,
-    /// the checkpoint's count).
+    /// the checkpoint's count). Each worker is a thread with Rust's default stack of
+    /// 2 MiB (or `RUST_MIN_STACK` bytes, which the memory checks count too), where the
+    /// sequential checker runs on the caller's: a model whose methods recurse deeply
+    /// needs `RUST_MIN_STACK` set.
     pub workers: usize,
     /// An outgoing batch is sent once it holds this many bytes.
     pub batch_bytes: usize,
