@@ -401,3 +401,79 @@ fn an_address_space_limit_stops_the_run_with_a_checkpoint_instead_of_an_abort() 
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs `checker check <args> --json <json>` and sends it SIGINT as soon as it has
+/// printed a progress line, if `interrupt`; returns its exit code and stdout.
+fn run_sigint_after_progress(args: &[&str], json: &Path, interrupt: bool) -> (i32, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = checker_command()
+        .args(args)
+        .args(["--progress-every", "0.02", "--json"])
+        .arg(json)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = String::new();
+    let mut signalled = !interrupt;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if !signalled && line.starts_with("Progress(") {
+            signalled = true;
+            let kill = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(kill.success());
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    (child.wait().unwrap().code().unwrap(), stdout)
+}
+
+/// The report's counterexample: from its `Error:` line to the `Model:` line.
+fn counterexample(stdout: &str) -> &str {
+    let start = stdout.find("Error:").expect("an error is reported");
+    let end = start + stdout[start..].find("Model:").expect("a summary");
+    &stdout[start..end]
+}
+
+/// SIGINT at the first progress line of a run and of each of three runs resumed
+/// after it: each stops with a checkpoint (exit 3, the resume hint), the next takes
+/// its model and settings from it, and the run that ends reports the uninterrupted
+/// run's counts and counterexample (exit 1).
+#[test]
+fn sigint_after_progress_again_and_again_then_the_uninterrupted_counterexample() {
+    let dir = scratch("resume-sigint-chain");
+    let work = dir.join("work");
+    let json = dir.join("out.json");
+    let model = ["check", "philosophers", "15", "--workers", "2", "--no-pin"];
+    let (code, reference) = run_sigint_after_progress(&model, &json, false);
+    assert_eq!(code, 1, "{reference}");
+    let expected = counts(&json);
+    let work_arg = work.to_str().unwrap();
+    let (mut code, mut stdout) = run_sigint_after_progress(
+        &[&model[..], &["--workdir", work_arg]].concat(),
+        &json,
+        true,
+    );
+    let mut stops = 0;
+    while code == 3 {
+        stops += 1;
+        assert!(
+            stdout.contains(&format!(
+                "Stopped because the run was interrupted. Checkpoint written to {work_arg}; continue with: checker check --resume {work_arg}\n"
+            )),
+            "{stdout}"
+        );
+        let (distinct, _, depth) = counts(&json);
+        assert!(distinct < expected.0 && depth < expected.2, "{stdout}");
+        (code, stdout) =
+            run_sigint_after_progress(&["check", "--resume", work_arg], &json, stops < 4);
+    }
+    assert!(stops >= 1, "no run was interrupted: {stdout}");
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(counts(&json), expected, "{stdout}");
+    assert_eq!(counterexample(&stdout), counterexample(&reference));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -403,6 +403,11 @@ fn holds_only_checkpoint_files(dir: &Path) -> bool {
     })
 }
 
+/// Whether `workdir` holds a checkpoint to resume (a `CURRENT` file, valid or not).
+pub fn holds_checkpoint(workdir: &Path) -> bool {
+    workdir.join(CURRENT).exists()
+}
+
 /// The newest complete checkpoint of `workdir`: its directory and manifest.
 pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointError> {
     let current = workdir.join(CURRENT);

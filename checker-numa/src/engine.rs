@@ -11,7 +11,7 @@
 use crossbeam_utils::CachePadded;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,7 +47,9 @@ pub struct Persistence {
     pub workdir: PathBuf,
     /// Checkpoint at the first level end after each such period.
     pub checkpoint_every: Option<Duration>,
-    /// Continue from the newest checkpoint in `workdir` instead of starting afresh.
+    /// Continue from the newest checkpoint in `workdir` instead of starting afresh. A
+    /// fresh run (`false`) is refused where `workdir` holds a checkpoint: it would
+    /// rewrite the parent logs the checkpoint needs.
     pub resume: bool,
     /// What identifies the run; a resumed checkpoint must match it.
     pub identity: RunIdentity,
@@ -259,12 +261,23 @@ pub fn check<M: Model>(
         Some(p) => {
             std::fs::create_dir_all(&p.workdir)
                 .map_err(|e| EngineError::Io(format!("{}: {e}", p.workdir.display())))?;
-            match lock_before_reading {
-                Some(lock) => Some(lock),
-                None => Some(Arc::new(
-                    WorkdirLock::take(&p.workdir).map_err(EngineError::Config)?,
-                )),
+            let lock = match lock_before_reading {
+                Some(lock) => lock,
+                None => Arc::new(WorkdirLock::take(&p.workdir).map_err(EngineError::Config)?),
+            };
+            // A fresh run rewrites the parent logs from their start, and the
+            // checkpoint's counterexample is rebuilt from them: resumed after such a
+            // run, it failed to replay ("the parent logs ... may be damaged").
+            // Looked at under the lock, so no run can commit a checkpoint between this
+            // look and the logs' rewrite.
+            if !p.resume && checkpoint::holds_checkpoint(&p.workdir) {
+                return Err(EngineError::Config(format!(
+                    "{} holds a checkpoint: resume it with --resume {}, or choose another --workdir",
+                    p.workdir.display(),
+                    p.workdir.display()
+                )));
             }
+            Some(lock)
         }
         None => None,
     };
@@ -492,8 +505,16 @@ struct Segment<'a, M: Model> {
 impl<M: Model> Segment<'_, M> {
     fn run(&self, sources: Vec<StateSource>) -> Result<Vec<WorkerResult>, EngineError> {
         let workers = self.plan.workers.len();
+        // Each slot starts at the level this segment expands first: a worker stores its
+        // level only at a level end, so a resumed run, and every segment after a
+        // periodic checkpoint, reported depth 0 until its first level ended.
         let progress: Vec<CachePadded<ProgressSlot>> = (0..workers)
-            .map(|_| CachePadded::new(ProgressSlot::default()))
+            .map(|_| {
+                CachePadded::new(ProgressSlot {
+                    level: AtomicU64::new(u64::from(self.totals.depth)),
+                    ..ProgressSlot::default()
+                })
+            })
             .collect();
         // Setup only: each receiver creates its inbound mailboxes on its own thread and
         // leaves the sending ends here for their senders to pick up.
