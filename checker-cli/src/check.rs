@@ -19,7 +19,7 @@ use crate::json_sink::JsonSink;
 use crate::model_arg::{is_dve_path, with_any_model};
 use crate::owned_workdir::OwnedWorkdir;
 use crate::progress::ProgressPrinter;
-use crate::report;
+use crate::report::{self, JsonExtras};
 
 /// The longest `--progress-every` taken, in seconds (about 31 years).
 const MAX_PROGRESS_EVERY_S: f64 = 1e9;
@@ -415,17 +415,14 @@ fn check_model<M: Model>(
         }
     }
     if let Some(sink) = json {
-        let mut json: serde_json::Value =
-            serde_json::from_str(&report::json(&outcome, telemetry.as_ref(), args.engine))
-                .expect("the report is JSON");
-        json["checkpoints_written"] = checkpoints_written.into();
-        if let Some(budget) = memory_budget {
-            json["memory_budget"] = serde_json::to_value(budget).expect("a budget serialises");
-        }
-        if args.engine == Engine::Parallel {
-            json["oversubscribed"] = oversubscribed.is_some().into();
-        }
-        sink.write(&(serde_json::to_string_pretty(&json).expect("the report serialises") + "\n"))?;
+        let extras = JsonExtras {
+            checkpoints_written,
+            memory_budget,
+            oversubscribed: (args.engine == Engine::Parallel).then_some(oversubscribed.is_some()),
+        };
+        sink.write_with(|out| {
+            report::write_json(out, &outcome, telemetry.as_ref(), args.engine, extras)
+        })?;
     }
     Ok(outcome.exit_code() as u8)
 }

@@ -10,7 +10,7 @@
 
 use std::cell::Cell;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{self, BufWriter, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -61,12 +61,24 @@ impl JsonSink {
     /// Writes `text` as the whole content: a regular file is emptied first (devices,
     /// FIFOs and pipes cannot be, and need not be).
     pub fn write(&self, text: &str) -> Result<(), CliError> {
-        let mut file = &self.file;
+        self.write_with(|out| out.write_all(text.as_bytes()))
+    }
+
+    /// Writes what `write` puts out as the whole content (a regular file is emptied
+    /// first), through a buffer: a report can be written piece by piece as it is made,
+    /// never held whole.
+    pub fn write_with(
+        &self,
+        write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+    ) -> Result<(), CliError> {
+        let file = &self.file;
         let regular = file.metadata().map_err(|e| fail(&self.path, e))?.is_file();
         if regular {
             file.set_len(0).map_err(|e| fail(&self.path, e))?;
         }
-        file.write_all(text.as_bytes())
+        let mut out = BufWriter::new(file);
+        write(&mut out)
+            .and_then(|()| out.flush())
             .map_err(|e| fail(&self.path, e))?;
         self.written.set(true);
         Ok(())

@@ -617,7 +617,7 @@ impl<M: Model> Segment<'_, M> {
             // search to its end (for ever, in an unbounded model) before the panic
             // reaches the caller.
             let _stop_workers = AbandonOnPanic(&abandoned);
-            monitor(
+            let _wakes = monitor(
                 &finished,
                 handles.len(),
                 &progress,
@@ -849,7 +849,17 @@ impl Drop for AbandonOnPanic<'_> {
     }
 }
 
-/// Calls the progress callback every interval until every worker has ended.
+/// Shortest sleep of the progress monitor: a report is at most this late.
+const MONITOR_MIN_SLEEP: Duration = Duration::from_millis(20);
+
+/// Calls the progress callback every interval until every worker has ended; returns
+/// how many times it woke.
+///
+/// It sleeps until the next report is due (at least [`MONITOR_MIN_SLEEP`]), or, with no
+/// callback, until a worker's thread ends (each one unparks it, see [`WakeOnDrop`]; a
+/// wake-up that comes first is kept for the next park, so none is lost). Waking every
+/// 20 ms whatever the interval cost a run 50 futex wake-ups a second on the driver,
+/// each one taking a CPU from a worker for a moment when there is a worker per CPU.
 fn monitor(
     finished: &AtomicUsize,
     workers: usize,
@@ -857,13 +867,18 @@ fn monitor(
     options: &CheckOptions,
     started: Instant,
     elapsed_before: Duration,
-) {
+) -> u64 {
     let mut last = Instant::now();
+    let mut wakes = 0;
     while finished.load(Ordering::Acquire) < workers {
-        std::thread::park_timeout(Duration::from_millis(20));
         let Some(report) = options.progress else {
+            std::thread::park();
+            wakes += 1;
             continue;
         };
+        let due_in = options.progress_interval.saturating_sub(last.elapsed());
+        std::thread::park_timeout(due_in.max(MONITOR_MIN_SLEEP));
+        wakes += 1;
         if last.elapsed() < options.progress_interval {
             continue;
         }
@@ -881,6 +896,7 @@ fn monitor(
             elapsed: elapsed_before + started.elapsed(),
         });
     }
+    wakes
 }
 
 /// The error for a counterexample that the parent logs do not give, naming the file.
@@ -1025,6 +1041,48 @@ mod tests {
             assert_eq!(
                 e.to_string(),
                 format!("at most {MAX_WORKERS} workers are supported, got {workers}")
+            );
+        }
+    }
+
+    /// The progress monitor sleeps until a report is due or a worker's thread ends,
+    /// with or without a callback: over the 300 ms the workers here take, with reports
+    /// a minute apart, it wakes for the two workers and perhaps a stray wake-up, not
+    /// every 20 ms (15 times or more).
+    #[test]
+    fn the_monitor_wakes_when_workers_end_or_a_report_is_due_not_every_20_ms() {
+        let progress: Vec<CachePadded<ProgressSlot>> = (0..2)
+            .map(|_| CachePadded::new(ProgressSlot::default()))
+            .collect();
+        let report = |_: &Progress| panic!("no report is due within a minute");
+        for callback in [None, Some(&report as checker_core::ProgressFn)] {
+            let options = CheckOptions {
+                progress: callback,
+                progress_interval: Duration::from_secs(60),
+                ..CheckOptions::default()
+            };
+            let (finished, abandoned) = (AtomicUsize::new(0), AtomicBool::new(false));
+            let wakes = std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    let wake = WakeOnDrop(std::thread::current(), &finished, &abandoned);
+                    scope.spawn(move || {
+                        std::thread::sleep(Duration::from_millis(300));
+                        drop(wake);
+                    });
+                }
+                monitor(
+                    &finished,
+                    2,
+                    &progress,
+                    &options,
+                    Instant::now(),
+                    Duration::ZERO,
+                )
+            });
+            assert!(
+                wakes <= 4,
+                "the monitor woke {wakes} times (callback: {})",
+                callback.is_some()
             );
         }
     }

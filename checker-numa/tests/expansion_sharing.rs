@@ -211,3 +211,26 @@ fn interrupts_during_shared_expansion_resume_to_the_same_answers() {
     same(&last.outcome, &reference, "after the resumed runs");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A level of fewer states than a worker must have left to be asked for a share
+/// (`HELP_MIN_LEFT`, 96) has nothing to share: a worker whose frontier is done goes
+/// straight to its marker instead of waiting, level after level, for every other worker
+/// to begin the level first. So on a chain, one state a level, no worker is ever idle
+/// for a share, with sharing on.
+#[test]
+fn levels_too_small_to_share_are_not_waited_on_for_shares() {
+    let chain = fixtures::grid::Grid::new(1, 2_000).unwrap();
+    let reference = sequential::check(&chain, &CheckOptions::default()).unwrap();
+    for workers in [2, 3] {
+        let got = check(&chain, &CheckOptions::default(), &config(workers, true)).unwrap();
+        same(&got.outcome, &reference, &format!("{workers} workers"));
+        for w in &got.telemetry.workers {
+            assert_eq!(
+                (w.shares_asked, w.idle_share_answers_s),
+                (0, 0.0),
+                "worker {} of {workers} asked for shares or waited for one",
+                w.worker
+            );
+        }
+    }
+}

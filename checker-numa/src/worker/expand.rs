@@ -1,7 +1,6 @@
 //! Expansion: a worker's own frontier, chunk by chunk, and each state's successors
 //! into the batch of their owner (this worker's own batch included).
 
-use checker_core::short_copy::pack_buffer;
 use checker_core::{fingerprint, Model};
 
 use super::sharing::OwnRequest;
@@ -26,8 +25,9 @@ impl<M: Model> Worker<'_, M> {
         // The frontier is out of `self.state` while it is expanded: its memory is
         // counted here instead.
         self.expanding_bytes = frontier.allocated_bytes() as u64;
-        let mut typed: Option<M::State> = None;
-        let mut buf = pack_buffer();
+        // Out of `self` while `self` is borrowed for each expansion; put back below.
+        let mut typed = self.expansion_scratch.take();
+        let mut buf = std::mem::take(&mut self.pack_buf);
         loop {
             let chunk = match frontier.front_chunk() {
                 Ok(Some(chunk)) => chunk,
@@ -62,6 +62,8 @@ impl<M: Model> Worker<'_, M> {
         }
         // The frontier goes back into `self.state`, where it is counted.
         self.expanding_bytes = 0;
+        self.expansion_scratch = typed;
+        self.pack_buf = buf;
     }
 
     fn expand_chunk(
@@ -172,6 +174,73 @@ impl<M: Model> Worker<'_, M> {
             self.store_own_batch();
         } else {
             self.send_batch(to);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use checker_core::{Action, CheckOptions, Model};
+
+    use crate::engine::{check, EngineConfig};
+
+    /// A cycle of `LEVELS` states, one per level (a deep, narrow model), that counts
+    /// the typed states it makes afresh (`unpack`) rather than reuses (`unpack_into`).
+    struct CountingCycle {
+        fresh_states: AtomicUsize,
+    }
+
+    const LEVELS: u16 = 1000;
+
+    impl Model for CountingCycle {
+        type State = u16;
+        fn name(&self) -> String {
+            "counting cycle".into()
+        }
+        fn initial_states(&self, emit: &mut dyn FnMut(&u16)) {
+            emit(&0)
+        }
+        fn successors(&self, s: &u16, emit: &mut dyn FnMut(Action, &u16)) {
+            emit(Action(0), &((s + 1) % LEVELS));
+        }
+        fn pack(&self, s: &u16, out: &mut Vec<u8>) {
+            out.extend_from_slice(&s.to_le_bytes())
+        }
+        fn unpack(&self, b: &[u8]) -> u16 {
+            self.fresh_states.fetch_add(1, Ordering::Relaxed);
+            u16::from_le_bytes([b[0], b[1]])
+        }
+        fn unpack_into(&self, b: &[u8], into: &mut u16) {
+            *into = u16::from_le_bytes([b[0], b[1]]);
+        }
+        fn render(&self, s: &u16) -> String {
+            s.to_string()
+        }
+    }
+
+    /// A worker makes its typed state for expansion once, not once a level: a DVE
+    /// state is an allocation, and a deep, narrow model has a level per state.
+    #[test]
+    fn a_worker_makes_its_expansion_state_once_not_once_a_level() {
+        for workers in [1, 2, 3] {
+            let model = CountingCycle {
+                fresh_states: AtomicUsize::new(0),
+            };
+            let config = EngineConfig {
+                workers,
+                pin: false,
+                ..EngineConfig::default()
+            };
+            let got = check(&model, &CheckOptions::default(), &config).unwrap();
+            assert_eq!(got.outcome.distinct, u64::from(LEVELS));
+            assert_eq!(got.outcome.depth, u32::from(LEVELS));
+            let fresh = model.fresh_states.into_inner();
+            assert!(
+                fresh <= workers,
+                "{workers} workers made {fresh} typed states in {LEVELS} levels"
+            );
         }
     }
 }

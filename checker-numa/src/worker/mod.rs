@@ -260,6 +260,13 @@ pub struct Worker<'a, M: Model> {
     stored_errors: LevelErrors,
     /// A typed state that new states are unpacked into for their invariant check.
     scratch: Option<M::State>,
+    /// The typed state that frontier states are unpacked into for expansion, and the
+    /// buffer successors are packed into: kept from level to level, since a level of a
+    /// deep, narrow model expands a state or two, and making them afresh in each level
+    /// cost an allocation or two a level (a DVE state is a 512-byte aligned block).
+    expansion_scratch: Option<M::State>,
+    /// See `expansion_scratch`.
+    pack_buf: Vec<u8>,
     level_report: LevelReport,
     level_summary: LevelSummary,
     global: GlobalTotals,
@@ -340,6 +347,8 @@ impl<'a, M: Model> Worker<'a, M> {
             own_report: LevelReport::default(),
             stored_errors: LevelErrors::default(),
             scratch: None,
+            expansion_scratch: None,
+            pack_buf: pack_buffer(),
             level_report: LevelReport::default(),
             level_summary: LevelSummary::default(),
             global: setup.totals,

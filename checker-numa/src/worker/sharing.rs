@@ -154,6 +154,9 @@ impl<M: Model> Worker<'_, M> {
     /// (virtual CPUs, a busy sibling hyperthread, memory farther away). The partition
     /// fixes who stores a state, not who expands it, so expansion can move.
     pub(super) fn help_others(&mut self, typed: &mut Option<M::State>, buf: &mut Vec<u8>) {
+        if !self.level_may_have_shares() {
+            return;
+        }
         loop {
             let victim = match self.richest_worker() {
                 Victim::Ask(victim) => victim,
@@ -172,6 +175,20 @@ impl<M: Model> Worker<'_, M> {
             });
             self.expand_received_share(typed, buf, true);
         }
+    }
+
+    /// Whether any worker may have enough states of this level left to share: not if
+    /// the whole level has fewer than [`HELP_MIN_LEFT`] (every worker knows its size
+    /// from the summaries that ended the previous level). Without this, a worker of a
+    /// narrow level (a deep, narrow model has one state a level) waited at every level
+    /// for every other worker to begin it, only to find that none had enough: a third
+    /// wait at each level end, beside the markers' and the summaries'.
+    fn level_may_have_shares(&self) -> bool {
+        self.global
+            .totals
+            .level_sizes
+            .last()
+            .is_none_or(|&states| states >= HELP_MIN_LEFT)
     }
 
     /// Sends `owner` a request for at most `wanted` states.
