@@ -17,17 +17,22 @@ pub enum Activity {
     Sending,
     /// Nothing to do: inbox empty while it waits for what [`WaitFor`] names.
     Idle(WaitFor),
+    /// Writing its part of a checkpoint (syncing its parent log, writing its file):
+    /// disk time, apart from `Sending` so that a run with frequent checkpoints does
+    /// not look as if its rings were full.
+    Checkpointing,
 }
 
 impl Activity {
     /// Every activity, in the order of [`Activity::index`].
-    const ALL: [Activity; 6] = [
+    const ALL: [Activity; 7] = [
         Activity::Expanding,
         Activity::Receiving,
         Activity::Sending,
         Activity::Idle(WaitFor::Share),
         Activity::Idle(WaitFor::Markers),
         Activity::Idle(WaitFor::Summaries),
+        Activity::Checkpointing,
     ];
 
     /// Position of the activity's total in [`TimeSplit`].
@@ -39,6 +44,7 @@ impl Activity {
             Activity::Idle(WaitFor::Share) => 3,
             Activity::Idle(WaitFor::Markers) => 4,
             Activity::Idle(WaitFor::Summaries) => 5,
+            Activity::Checkpointing => 6,
         }
     }
 }
@@ -107,6 +113,13 @@ impl TimeSplit {
             Duration::ZERO
         };
         self.totals[activity.index()] + running
+    }
+
+    /// Time since the start, all activities together: the clock runs without a gap
+    /// from its start to its stop, so this is the wall time it covers, and the
+    /// activities' times add up to it.
+    pub fn wall(&self) -> Duration {
+        Activity::ALL.into_iter().map(|a| self.total(a)).sum()
     }
 
     /// Time spent idle so far, whatever it waited for.
@@ -223,6 +236,10 @@ pub struct WorkerTelemetry {
     pub sending_s: f64,
     /// Seconds with nothing to do.
     pub idle_s: f64,
+    /// Seconds writing this worker's part of checkpoints (periodic ones, and the one
+    /// written when the run stops for an interrupt or the memory budget). With
+    /// `expanding_s`, `receiving_s`, `sending_s` and `idle_s` it makes up `wall_s`.
+    pub checkpointing_s: f64,
     /// Of `idle_s`, seconds waiting for a share's answer or for a worker to begin the
     /// level ([`WaitFor::Share`]).
     pub idle_share_answers_s: f64,
@@ -232,11 +249,17 @@ pub struct WorkerTelemetry {
     /// Of `idle_s`, seconds waiting for other workers' summaries
     /// ([`WaitFor::Summaries`]).
     pub idle_summaries_s: f64,
-    /// States this worker expanded.
+    /// States this worker expanded, in the levels it completed. Like the times and
+    /// the traffic, only this process's: a run resumed from a checkpoint counts from
+    /// the resume (the states expanded before the stop, part of the resumed level
+    /// included, are the stopped run's).
     pub expanded: u64,
-    /// Distinct states this worker owns.
+    /// Distinct states this worker owns, all it stored since the run began (a
+    /// resumed run's include those in its checkpoint): they add up to the distinct
+    /// states.
     pub owned: u64,
-    /// Successors this worker computed (plus its initial states).
+    /// Successors this worker computed (plus its initial states), counted as
+    /// `expanded` is.
     pub generated: u64,
     /// Batches sent to other workers.
     pub batches_sent: u64,
@@ -273,12 +296,13 @@ impl WorkerTelemetry {
         self.receiving_s += later.receiving_s;
         self.sending_s += later.sending_s;
         self.idle_s += later.idle_s;
+        self.checkpointing_s += later.checkpointing_s;
         self.idle_share_answers_s += later.idle_share_answers_s;
         self.idle_markers_s += later.idle_markers_s;
         self.idle_summaries_s += later.idle_summaries_s;
-        self.expanded = later.expanded;
+        self.expanded += later.expanded;
         self.owned = later.owned;
-        self.generated = later.generated;
+        self.generated += later.generated;
         self.batches_sent += later.batches_sent;
         self.states_sent += later.states_sent;
         self.batches_received += later.batches_received;

@@ -210,7 +210,7 @@ impl<M: Model> Worker<'_, M> {
     /// Writes this worker's part of the checkpoint, if the run has a directory for it.
     pub(super) fn write_checkpoint(&mut self) -> Option<WorkerFile> {
         let dir = self.checkpoints.dir.clone()?;
-        let previous = self.clock.switch(Activity::Sending);
+        let previous = self.clock.switch(Activity::Checkpointing);
         let result = self
             .state
             .log

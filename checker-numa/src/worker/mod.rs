@@ -306,6 +306,11 @@ pub struct Worker<'a, M: Model> {
     /// States of the current frontier to skip (expanded before an interrupt or a
     /// memory stop).
     skip: u64,
+    /// The counters as this segment found them, plus a resumed partial level's part
+    /// before the stop: the telemetry reports the counts beyond them, so that it
+    /// counts what this process did, as its times and traffic do (a resumed run's
+    /// counters carry the checkpointed run's work).
+    counted_before: WorkerCounters,
     /// States of the current frontier gone through in this level, skipped ones included.
     done_in_level: u64,
     /// Log index of the current frontier's first state when its expansion began: the
@@ -322,6 +327,7 @@ impl<'a, M: Model> Worker<'a, M> {
     pub fn new(setup: WorkerSetup<'a, M>, state: WorkerState) -> Self {
         let invariants = setup.model.invariant_names().len();
         let clock = TimeSplit::start(Activity::Expanding);
+        let counted_before = state.counters;
         Worker {
             id: setup.id,
             workers: setup.workers,
@@ -374,6 +380,7 @@ impl<'a, M: Model> Worker<'a, M> {
             segment_start: Instant::now(),
             io_error: None,
             skip: 0,
+            counted_before,
             done_in_level: 0,
             frontier_base: 0,
             pausing: false,
@@ -382,7 +389,6 @@ impl<'a, M: Model> Worker<'a, M> {
 
     /// Runs the search until it ends or a checkpoint is due.
     pub fn run(mut self) -> WorkerResult {
-        let started = Instant::now();
         let mut ending = None;
         if !self.global.started {
             self.begin_level();
@@ -417,18 +423,32 @@ impl<'a, M: Model> Worker<'a, M> {
         };
         self.clock.stop();
         let t = &mut self.telemetry;
-        t.wall_s = started.elapsed().as_secs_f64();
+        // The split's own wall time: a clock read apart from the split's (a preempted
+        // thread can lose milliseconds between two reads) would not add up with it.
+        t.wall_s = self.clock.wall().as_secs_f64();
         t.expanding_s = self.clock.total(Activity::Expanding).as_secs_f64();
         t.receiving_s = self.clock.total(Activity::Receiving).as_secs_f64();
         t.sending_s = self.clock.total(Activity::Sending).as_secs_f64();
+        t.checkpointing_s = self.clock.total(Activity::Checkpointing).as_secs_f64();
         let idle = |w| self.clock.total(Activity::Idle(w)).as_secs_f64();
         t.idle_share_answers_s = idle(WaitFor::Share);
         t.idle_markers_s = idle(WaitFor::Markers);
         t.idle_summaries_s = idle(WaitFor::Summaries);
         t.idle_s = self.clock.idle().as_secs_f64();
         t.owned = self.state.log.len();
-        t.generated = self.state.counters.generated;
-        t.expanded = self.state.counters.expanded;
+        // Saturating: a run that stops again inside the level it resumed completes no
+        // level, so its counters are still those it started with, short of the saved
+        // part added to `counted_before`: it counts nothing, as it should.
+        t.generated = self
+            .state
+            .counters
+            .generated
+            .saturating_sub(self.counted_before.generated);
+        t.expanded = self
+            .state
+            .counters
+            .expanded
+            .saturating_sub(self.counted_before.expanded);
         t.table_bytes = self.state.table.memory_bytes() as u64;
         t.log_bytes = self.state.log.memory_bytes();
         let ending = if self.io_error.is_some() {
@@ -474,6 +494,10 @@ impl<'a, M: Model> Worker<'a, M> {
     /// Takes up a level interrupted part-way (after `begin_level`).
     fn restore_partial(&mut self, partial: PartialLevel) {
         self.skip = partial.expanded;
+        // Done by the run that stopped: counted in the counters at this level's end,
+        // but not this process's work.
+        self.counted_before.expanded += partial.report.expanded;
+        self.counted_before.generated += partial.report.generated;
         self.own_report = partial.report;
         for (pos, e) in partial.log.into_iter().enumerate() {
             self.state.table.mark_present(e.entry.fp);
