@@ -216,8 +216,14 @@ fn resume_errors_are_one_line_exit_2() {
 
 /// (distinct, generated, depth, exit code) of a `checker check` run with `args`.
 fn run_counts(args: &[&str], workdir: Option<&Path>) -> (u64, u64, u64, i32) {
-    let json =
-        std::env::temp_dir().join(format!("checker-resume-{}-counts.json", std::process::id()));
+    // A file per call: tests run in parallel, and one that shared the file with another
+    // found it removed before it read it.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let json = std::env::temp_dir().join(format!(
+        "checker-resume-{}-{call}-counts.json",
+        std::process::id()
+    ));
     let mut command = checker_command();
     command
         .args(args)
