@@ -42,7 +42,7 @@ impl std::fmt::Debug for RandomGraph {
     }
 }
 
-/// A 64-bit mixing function (splitmix64's finaliser) that scatters the successors.
+/// A 64-bit mixing function (the MurmurHash3 finaliser) that scatters the successors.
 pub fn mix(mut x: u64) -> u64 {
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);

@@ -15,12 +15,15 @@
 mod common_graph;
 mod common_guards;
 mod common_outcome;
+mod common_rng;
+mod common_workdir;
 
 use checker_core::{sequential, Action, CheckOptions, Model, Outcome, StopReason, Verdict};
 use checker_numa::{check, EngineConfig, ParallelOutcome, Persistence};
 use common_graph::RandomGraph;
 use common_guards::{identity, Watchdog, WorkDir};
 use common_outcome::same;
+use common_rng::Rng;
 use fixtures::{with_model, ModelVisitor};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,27 +31,6 @@ use std::time::Duration;
 
 /// Most runs in one chain before it is called endless.
 const MAX_RUNS: usize = 300;
-
-/// splitmix64: the choices of one chain, replayable from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// A model that sets an interrupt flag when its `at`-th state is expanded (counted
 /// over every worker), and is otherwise `inner`, name included.
@@ -427,10 +409,7 @@ fn depths(m: &RandomGraph) -> std::collections::HashMap<u64, u32> {
 /// has been called, so each level is seen while it is expanded, whatever the timing.
 #[test]
 fn progress_reports_the_level_being_expanded_after_a_resume_and_a_checkpoint() {
-    let m = RandomGraph {
-        bad: Some(39_999),
-        ..RandomGraph::new(40_000, 3, 21)
-    };
+    let m = common_workdir::graph();
     let depth_of = depths(&m);
     let flag = AtomicBool::new(false);
     // Levels whose first expansion has been seen, or that are not gated (a bit each).
@@ -594,10 +573,7 @@ fn resumed<M: Model>(
 /// outcome as an uninterrupted run.
 #[test]
 fn a_checkpoint_resumed_to_the_end_resumes_again_to_the_same_outcome() {
-    let m = RandomGraph {
-        bad: Some(39_999),
-        ..RandomGraph::new(40_000, 3, 21)
-    };
+    let m = common_workdir::graph();
     let dir = WorkDir::new("resume-twice");
     let options = CheckOptions::default();
     let reference = sequential::check(&m, &options).unwrap();
@@ -662,10 +638,7 @@ fn another_worker_count_is_refused_and_the_checkpoint_still_resumes() {
 /// before the checkpoint.
 #[test]
 fn runs_stopped_by_a_limit_resume_under_another_limit() {
-    let m = RandomGraph {
-        bad: Some(39_999),
-        ..RandomGraph::new(40_000, 3, 21)
-    };
+    let m = common_workdir::graph();
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let sizes = &reference.level_sizes;
     let after = |levels: usize| sizes[..levels].iter().sum::<u64>();
@@ -751,10 +724,7 @@ fn runs_stopped_by_a_limit_resume_under_another_limit() {
 /// directory's lock). The checkpoint still resumes to the uninterrupted outcome.
 #[test]
 fn a_fresh_run_over_a_checkpoint_is_refused_and_leaves_it_resumable() {
-    let m = RandomGraph {
-        bad: Some(39_999),
-        ..RandomGraph::new(40_000, 3, 21)
-    };
+    let m = common_workdir::graph();
     let options = CheckOptions::default();
     let reference = sequential::check(&m, &options).unwrap();
     let dir = WorkDir::new("fresh-over");

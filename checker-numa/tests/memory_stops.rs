@@ -21,6 +21,7 @@ mod common_graph;
 mod common_guards;
 mod common_lengths;
 mod common_outcome;
+mod common_rng;
 
 use checker_core::{sequential, CheckOptions, Model, Outcome, StopReason, Verdict, ViolationKind};
 use checker_numa::checkpoint;
@@ -31,6 +32,7 @@ use common_graph::{PlainGraph, RandomGraph};
 use common_guards::{identity, Watchdog, WorkDir};
 use common_lengths::LengthGraph;
 use common_outcome::same;
+use common_rng::Rng;
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -44,33 +46,6 @@ const MIB: u64 = 1 << 20;
 /// Most runs in one chain: budgets grow by at least half in most resumes, so a chain
 /// that gets here never ends.
 const MAX_RUNS: usize = 400;
-
-/// The choices made at each resume: splitmix64 from the chain's seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// True `percent` times in a hundred.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// A factor between `lo` and `hi`.
-    fn factor(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * (self.below(1 << 20) as f64 / (1u64 << 20) as f64)
-    }
-}
 
 /// The search settings a chain keeps from run to run.
 #[derive(Clone, Copy, Debug)]

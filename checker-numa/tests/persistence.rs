@@ -7,9 +7,8 @@ mod common_outcome;
 mod common_workdir;
 
 use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
-use checker_numa::frontier::Frontier;
 use checker_numa::workdir_lock::WorkdirLock;
-use checker_numa::{check, checkpoint, EngineError, ParallelOutcome};
+use checker_numa::{check, EngineError, ParallelOutcome};
 use common_graph::RandomGraph;
 use common_outcome::same;
 use common_workdir::{
@@ -411,18 +410,7 @@ fn a_level_larger_than_the_budget_stops_part_way_with_a_checkpoint() {
     let done = got.outcome.level_sizes.len();
     assert_eq!(got.outcome.level_sizes, reference.level_sizes[..done]);
     assert!(done < reference.level_sizes.len(), "{done} levels");
-    let (generation, manifest) = checkpoint::read_current(&dir).unwrap();
-    for (worker, file) in manifest.worker_files.iter().enumerate() {
-        let loaded = checkpoint::read_worker(
-            &generation,
-            worker,
-            2,
-            file,
-            Frontier::in_memory(),
-            Frontier::in_memory(),
-        )
-        .unwrap();
-        let partial = loaded.partial.expect("the level is saved part-way");
+    for (worker, partial) in common_workdir::saved_partials(&dir, 2).iter().enumerate() {
         assert!(
             !partial.next.is_empty(),
             "worker {worker} saved no state of it"

@@ -10,8 +10,7 @@ mod common_outcome;
 mod common_workdir;
 
 use checker_core::{sequential, CheckOptions, Outcome, Verdict};
-use checker_numa::frontier::Frontier;
-use checker_numa::{check, checkpoint, EngineConfig, ParallelOutcome, Telemetry};
+use checker_numa::{check, EngineConfig, ParallelOutcome, Telemetry};
 use common_graph::RandomGraph;
 use common_outcome::same;
 use common_workdir::workdir;
@@ -203,22 +202,9 @@ fn a_resumed_run_counts_only_what_it_expanded() {
         (0, 0),
         "stopped again inside the resumed level"
     );
-    let (generation, manifest) = checkpoint::read_current(&dir).unwrap();
-    let (mut saved_expanded, mut saved_generated) = (0, 0);
-    for (worker, file) in manifest.worker_files.iter().enumerate() {
-        let loaded = checkpoint::read_worker(
-            &generation,
-            worker,
-            2,
-            file,
-            Frontier::in_memory(),
-            Frontier::in_memory(),
-        )
-        .unwrap();
-        let partial = loaded.partial.expect("the level is saved part-way");
-        saved_expanded += partial.report.expanded;
-        saved_generated += partial.report.generated;
-    }
+    let saved = common_workdir::saved_partials(&dir, 2);
+    let saved_expanded: u64 = saved.iter().map(|p| p.report.expanded).sum();
+    let saved_generated: u64 = saved.iter().map(|p| p.report.generated).sum();
     assert!(saved_expanded > 0, "nothing of the level was expanded");
     let mut c = common_workdir::config(2, &dir, &m, true);
     c.memory_budget = Some(1 << 30);

@@ -4,7 +4,9 @@
 #![allow(dead_code)] // Not every test that includes this module uses all of it.
 
 use checker_core::CheckOptions;
-use checker_numa::{check, EngineConfig, Persistence};
+use checker_numa::frontier::Frontier;
+use checker_numa::worker::PartialLevel;
+use checker_numa::{check, checkpoint, EngineConfig, Persistence};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -88,4 +90,31 @@ pub fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let json = serde_json::to_string_pretty(&value).unwrap();
     let sum = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
     std::fs::write(&manifest, format!("{json}\n{sum:016x}\n")).unwrap();
+}
+
+/// The level each of `workers` workers saved part-way in the current checkpoint of
+/// `dir` (read with every check `checkpoint::read_worker` makes), in worker order.
+/// Panics when a worker saved none: the caller stopped the run inside a level.
+pub fn saved_partials(dir: &Path, workers: usize) -> Vec<PartialLevel> {
+    let (generation, manifest) = checkpoint::read_current(dir).unwrap();
+    assert_eq!(manifest.worker_files.len(), workers);
+    manifest
+        .worker_files
+        .iter()
+        .enumerate()
+        .map(|(worker, file)| {
+            let loaded = checkpoint::read_worker(
+                &generation,
+                worker,
+                workers,
+                file,
+                Frontier::in_memory(),
+                Frontier::in_memory(),
+            )
+            .unwrap();
+            loaded
+                .partial
+                .unwrap_or_else(|| panic!("worker {worker} saved no partial level"))
+        })
+        .collect()
 }
