@@ -307,10 +307,13 @@ pub struct Worker<'a, M: Model> {
     /// memory stop).
     skip: u64,
     /// The counters as this segment found them, plus a resumed partial level's part
-    /// before the stop: the telemetry reports the counts beyond them, so that it
-    /// counts what this process did, as its times and traffic do (a resumed run's
-    /// counters carry the checkpointed run's work).
+    /// before the stop once that level completes: the telemetry reports the counts
+    /// beyond them, so that it counts what this process did, as its times and traffic
+    /// do (a resumed run's counters carry the checkpointed run's work).
     counted_before: WorkerCounters,
+    /// The part of a resumed partial level done before the stop, until the level
+    /// completes and its report (which includes this part) reaches the counters.
+    resumed_part: WorkerCounters,
     /// States of the current frontier gone through in this level, skipped ones included.
     done_in_level: u64,
     /// Log index of the current frontier's first state when its expansion began: the
@@ -381,6 +384,7 @@ impl<'a, M: Model> Worker<'a, M> {
             io_error: None,
             skip: 0,
             counted_before,
+            resumed_part: WorkerCounters::default(),
             done_in_level: 0,
             frontier_base: 0,
             pausing: false,
@@ -436,19 +440,10 @@ impl<'a, M: Model> Worker<'a, M> {
         t.idle_summaries_s = idle(WaitFor::Summaries);
         t.idle_s = self.clock.idle().as_secs_f64();
         t.owned = self.state.log.len();
-        // Saturating: a run that stops again inside the level it resumed completes no
-        // level, so its counters are still those it started with, short of the saved
-        // part added to `counted_before`: it counts nothing, as it should.
-        t.generated = self
-            .state
-            .counters
-            .generated
-            .saturating_sub(self.counted_before.generated);
-        t.expanded = self
-            .state
-            .counters
-            .expanded
-            .saturating_sub(self.counted_before.expanded);
+        // A run that stops again inside the level it resumed completes no level: its
+        // counters are those it started with, and it counts nothing, as it should.
+        t.generated = self.state.counters.generated - self.counted_before.generated;
+        t.expanded = self.state.counters.expanded - self.counted_before.expanded;
         t.table_bytes = self.state.table.memory_bytes() as u64;
         t.log_bytes = self.state.log.memory_bytes();
         let ending = if self.io_error.is_some() {
@@ -496,8 +491,10 @@ impl<'a, M: Model> Worker<'a, M> {
         self.skip = partial.expanded;
         // Done by the run that stopped: counted in the counters at this level's end,
         // but not this process's work.
-        self.counted_before.expanded += partial.report.expanded;
-        self.counted_before.generated += partial.report.generated;
+        self.resumed_part = WorkerCounters {
+            expanded: partial.report.expanded,
+            generated: partial.report.generated,
+        };
         self.own_report = partial.report;
         for (pos, e) in partial.log.into_iter().enumerate() {
             self.state.table.mark_present(e.entry.fp);
