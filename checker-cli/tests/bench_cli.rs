@@ -445,3 +445,67 @@ fn bench_twophase_3_once(out: &Path) -> std::process::Output {
         out.to_str().unwrap(),
     ])
 }
+
+/// A child run that stops early (here its sequential baseline, sent SIGTERM as an
+/// administrator or a batch system's time limit would) ends the sweep with the child's
+/// own exit code 3 and its "Stopped because ..." reason, not as an input error (2).
+#[test]
+fn a_child_stopped_by_a_signal_ends_the_sweep_with_exit_code_3() {
+    let out = fresh_path("bench-child-stopped");
+    let mut bench = checker_command()
+        .args([
+            "bench",
+            "synthetic",
+            "states=1000000000",
+            "--workers",
+            "1",
+            "--repeat",
+            "1",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let children = format!("/proc/{0}/task/{0}/children", bench.id());
+    let started = std::time::Instant::now();
+    // The first child, once it has its SIGTERM handler (bit 14 of `SigCgt`): before
+    // that the signal would kill it outright, which the sweep reports otherwise.
+    let child = loop {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no child run with a SIGTERM handler within 60 s"
+        );
+        let listed = std::fs::read_to_string(&children).unwrap_or_default();
+        if let Some(pid) = listed.split_whitespace().next() {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let caught = status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigCgt:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+                .unwrap_or(0);
+            if caught & (1 << 14) != 0 {
+                break pid.to_string();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = bench.wait_with_output().unwrap();
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let line = stderr.lines().last().unwrap_or("");
+    assert!(
+        line.starts_with("error: `checker check synthetic states=1000000000 --engine sequential ")
+            && line.ends_with(
+                "` stopped (exit code 3) because the run was interrupted. No checkpoint: the sequential checker writes none"
+            ),
+        "{stderr}"
+    );
+    assert!(!out.join("results.csv").exists());
+}

@@ -127,7 +127,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
     let mut progress = SweepProgress::new(sweep::run_count(&spec));
     let result = sweep::run_sweep(&spec, &mut progress);
     progress.clear();
-    let sweep = result.map_err(CliError::Input)?;
+    let sweep = result?;
     let figures = rows::figures(&sweep);
     let info = files::SweepInfo {
         command: command_line(),

@@ -12,6 +12,8 @@ use std::process::{Command, ExitStatus, Stdio};
 
 use checker_numa::{LevelTelemetry, Telemetry, WorkerTelemetry};
 
+use crate::error::CliError;
+
 /// Which engine a run uses, and with how many workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Config {
@@ -259,7 +261,7 @@ impl TelemetryReport {
 /// Runs `exe` with `args` (from [`child_args`], writing to `json`) and reads its
 /// report. Exit codes 0 (holds) and 1 (violation found) are both complete runs; any
 /// other ending is an error naming the command and why (see [`child_failure`]).
-pub fn run_child(exe: &Path, args: &[OsString], json: &Path) -> Result<ChildReport, String> {
+pub fn run_child(exe: &Path, args: &[OsString], json: &Path) -> Result<ChildReport, CliError> {
     run_child_json(exe, args, json)
 }
 
@@ -307,7 +309,7 @@ pub fn run_child_json<T: serde::de::DeserializeOwned>(
     exe: &Path,
     args: &[OsString],
     json: &Path,
-) -> Result<T, String> {
+) -> Result<T, CliError> {
     // A report left from an earlier sweep must not pass for this run's.
     let _ = std::fs::remove_file(json);
     let output = Command::new(exe)
@@ -317,7 +319,7 @@ pub fn run_child_json<T: serde::de::DeserializeOwned>(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        .map_err(|e| CliError::Input(format!("cannot start {}: {e}", exe.display())))?;
     let command = || format!("`checker {}`", display_args(args));
     if !matches!(output.status.code(), Some(0 | 1)) {
         return Err(child_failure(
@@ -327,18 +329,24 @@ pub fn run_child_json<T: serde::de::DeserializeOwned>(
             &String::from_utf8_lossy(&output.stderr),
         ));
     }
-    let text = std::fs::read_to_string(json)
-        .map_err(|e| format!("{} wrote no report {}: {e}", command(), json.display()))?;
+    let text = std::fs::read_to_string(json).map_err(|e| {
+        CliError::Input(format!(
+            "{} wrote no report {}: {e}",
+            command(),
+            json.display()
+        ))
+    })?;
     serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not the report expected: {e}", json.display()))
+        .map_err(|e| CliError::Input(format!("{}: not the report expected: {e}", json.display())))
 }
 
 /// What to say of a child `command` that ended with `status` (not 0 or 1), given
 /// what it wrote: an input error (exit 2) in the child's own words; a stop (exit 3,
 /// the memory budget or a signal) with the child's "Stopped because ..." line, which
-/// says why and where its checkpoint is; otherwise the exit code and the child's first
-/// error line, or that it was killed.
-fn child_failure(command: &str, status: ExitStatus, stdout: &str, stderr: &str) -> String {
+/// says why and where its checkpoint is, as a [`CliError::Stopped`] so that the sweep
+/// ends with exit code 3 too; otherwise the exit code and the child's first error
+/// line, or that it was killed.
+fn child_failure(command: &str, status: ExitStatus, stdout: &str, stderr: &str) -> CliError {
     let first_error = stderr
         .lines()
         .find(|l| !l.trim().is_empty())
@@ -347,13 +355,17 @@ fn child_failure(command: &str, status: ExitStatus, stdout: &str, stderr: &str) 
     match status.code() {
         // A usage or input error (a bad model name or parameter, passed on
         // verbatim): the child's message says it all.
-        Some(2) if !first_error.is_empty() => first_error.to_string(),
-        Some(3) => match stdout.lines().find_map(|l| l.strip_prefix("Stopped ")) {
-            Some(why) => format!("{command} stopped (exit code 3) {why}"),
-            None => format!("{command} stopped (exit code 3): {first_error}"),
-        },
-        Some(code) => format!("{command} failed with exit code {code}: {first_error}"),
-        None => format!("{command} was killed ({status}); out of memory?"),
+        Some(2) if !first_error.is_empty() => CliError::Input(first_error.to_string()),
+        Some(3) => CliError::Stopped(
+            match stdout.lines().find_map(|l| l.strip_prefix("Stopped ")) {
+                Some(why) => format!("{command} stopped (exit code 3) {why}"),
+                None => format!("{command} stopped (exit code 3): {first_error}"),
+            },
+        ),
+        Some(code) => CliError::Input(format!(
+            "{command} failed with exit code {code}: {first_error}"
+        )),
+        None => CliError::Input(format!("{command} was killed ({status}); out of memory?")),
     }
 }
 
@@ -466,26 +478,41 @@ mod tests {
         use std::os::unix::process::ExitStatusExt;
         let exit = |code: i32| ExitStatus::from_raw(code << 8);
         let command = "`checker check twophase 9`";
+        let failure = |status, stdout, stderr| {
+            let e = child_failure(command, status, stdout, stderr);
+            (e.exit_code(), e.to_string())
+        };
         assert_eq!(
-            child_failure(command, exit(2), "", "error: no bundled model `x`\n"),
-            "no bundled model `x`"
+            failure(exit(2), "", "error: no bundled model `x`\n"),
+            (2, "no bundled model `x`".to_string())
         );
         let stdout = "distinct states: 12\nStopped because the memory budget (1.0 MiB, as given) is reached. Checkpoint written to w; continue with: checker check --resume w --memory LARGER\n";
         assert_eq!(
-            child_failure(command, exit(3), stdout, ""),
-            "`checker check twophase 9` stopped (exit code 3) because the memory budget (1.0 MiB, as given) is reached. Checkpoint written to w; continue with: checker check --resume w --memory LARGER"
+            failure(exit(3), stdout, ""),
+            (3, "`checker check twophase 9` stopped (exit code 3) because the memory budget (1.0 MiB, as given) is reached. Checkpoint written to w; continue with: checker check --resume w --memory LARGER".to_string())
         );
         assert_eq!(
-            child_failure(command, exit(3), "", "error: odd\n"),
-            "`checker check twophase 9` stopped (exit code 3): odd"
+            failure(exit(3), "", "error: odd\n"),
+            (
+                3,
+                "`checker check twophase 9` stopped (exit code 3): odd".to_string()
+            )
         );
         assert_eq!(
-            child_failure(command, exit(101), "", "thread 'main' panicked\n"),
-            "`checker check twophase 9` failed with exit code 101: thread 'main' panicked"
+            failure(exit(101), "", "thread 'main' panicked\n"),
+            (
+                2,
+                "`checker check twophase 9` failed with exit code 101: thread 'main' panicked"
+                    .to_string()
+            )
         );
         assert_eq!(
-            child_failure(command, ExitStatus::from_raw(9), "", ""),
-            "`checker check twophase 9` was killed (signal: 9 (SIGKILL)); out of memory?"
+            failure(ExitStatus::from_raw(9), "", ""),
+            (
+                2,
+                "`checker check twophase 9` was killed (signal: 9 (SIGKILL)); out of memory?"
+                    .to_string()
+            )
         );
     }
 

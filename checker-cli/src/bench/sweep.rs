@@ -11,6 +11,7 @@ use super::runner::{
     ChildReport, Config,
 };
 use super::workers::WorkerList;
+use crate::error::CliError;
 use crate::report::thousands;
 
 /// The model whose runs measure a configuration's fixed memory: two states.
@@ -75,7 +76,7 @@ pub fn run_count(spec: &SweepSpec) -> u64 {
 
 /// Runs the sweep. The first run is the sequential baseline, so a bad model or
 /// parameter fails at once; any later run whose counts differ from it fails the sweep.
-pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<SweepResult, String> {
+pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<SweepResult, CliError> {
     let configs = configs(spec.workers);
     let mut runs: Vec<Run> = Vec::new();
     for repeat in 1..=spec.repeats {
@@ -86,7 +87,7 @@ pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<Sweep
             let args = child_args(spec.model_words, config, spec.flags, &json);
             let report = run_child(spec.exe, &args, &json)?;
             if let Some(first) = runs.first() {
-                agree(&first.report, &report, &what)?;
+                agree(&first.report, &report, &what).map_err(CliError::Input)?;
             }
             progress.finished(&what, report.elapsed);
             runs.push(Run {
@@ -123,11 +124,11 @@ pub fn run_sweep(spec: &SweepSpec, progress: &mut SweepProgress) -> Result<Sweep
         let started = std::time::Instant::now();
         let report: CeilingReport = run_child_json(spec.exe, &args, &json)?;
         if report.distinct != baseline.distinct {
-            return Err(format!(
+            return Err(CliError::Input(format!(
                 "{what} stored {} distinct states each, the sequential baseline {}: the engines disagree",
                 thousands(report.distinct),
                 thousands(baseline.distinct)
-            ));
+            )));
         }
         progress.finished(&what, started.elapsed().as_secs_f64());
         ceilings.insert(copies, report);
