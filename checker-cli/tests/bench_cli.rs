@@ -452,7 +452,7 @@ fn bench_twophase_3_once(out: &Path) -> std::process::Output {
 #[test]
 fn a_child_stopped_by_a_signal_ends_the_sweep_with_exit_code_3() {
     let out = fresh_path("bench-child-stopped");
-    let mut bench = checker_command()
+    let bench = checker_command()
         .args([
             "bench",
             "synthetic",

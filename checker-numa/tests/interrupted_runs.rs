@@ -278,7 +278,7 @@ fn random_graphs_interrupted_at_random_moments() {
         let large = rng.chance(20);
         let size = 5_000 + rng.below(if large { 400_000 } else { 60_000 });
         let branching = 1 + rng.below(5);
-        let seed = rng.next();
+        let seed = rng.next_u64();
         let sinks = if rng.chance(40) {
             50 + rng.below(3000)
         } else {
