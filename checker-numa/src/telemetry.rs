@@ -136,7 +136,9 @@ impl TimeSplit {
 pub struct LevelTelemetry {
     /// Depth of the states the level stored (0: the initial states).
     pub depth: u32,
-    /// States expanded in the level, by all workers (the previous level's new states).
+    /// States expanded in the level by all workers (the previous level's new states),
+    /// less those expanded before the run was stopped in this level and resumed: the
+    /// level's expansions in this process, as its times are.
     pub expanded: u64,
     /// New states the level stored, over all workers.
     pub new_states: u64,
@@ -167,6 +169,9 @@ pub struct LevelLaps {
     /// One per completed level, in order (a level interrupted and resumed counts only
     /// its resumed part).
     pub laps: Vec<LevelLap>,
+    /// States of the first lap's level this worker expanded before it was stopped
+    /// part-way and resumed (0 unless this run resumed a level saved part-way).
+    pub expanded_before_resume: u64,
 }
 
 impl LevelLaps {
@@ -182,6 +187,7 @@ impl LevelLaps {
     pub fn append(&mut self, later: &LevelLaps) {
         if self.laps.is_empty() {
             self.first_depth = later.first_depth;
+            self.expanded_before_resume = later.expanded_before_resume;
         }
         self.laps.extend_from_slice(&later.laps);
     }
@@ -403,12 +409,14 @@ impl Telemetry {
         let size = |depth: Option<u32>| {
             depth.map_or(0, |d| level_sizes.get(d as usize).copied().unwrap_or(0))
         };
+        let before_resume: u64 = laps.iter().map(|l| l.expanded_before_resume).sum();
         let levels = (0..count)
             .map(|i| {
                 let depth = first_depth + i as u32;
+                let resumed = if i == 0 { before_resume } else { 0 };
                 LevelTelemetry {
                     depth,
-                    expanded: size(depth.checked_sub(1)),
+                    expanded: size(depth.checked_sub(1)).saturating_sub(resumed),
                     new_states: size(Some(depth)),
                     wall_s: f64::from(laps[0].laps[i].wall_s),
                     idle_s: laps.iter().map(|l| f64::from(l.laps[i].idle_s)).sum(),
@@ -604,6 +612,7 @@ mod tests {
                     .iter()
                     .map(|&(wall_s, idle_s)| LevelLap { wall_s, idle_s })
                     .collect(),
+                expanded_before_resume: 0,
             },
             ..Default::default()
         }
@@ -640,6 +649,18 @@ mod tests {
         // A run resumed at depth 2 starts its levels there.
         let resumed = Telemetry::from_workers(vec![laps(2, &[(0.25, 0.0)])], &sizes);
         assert_eq!(resumed.levels, vec![combined(2, 3, 6, 0.25, 0.0)]);
+        // One resumed part-way through depth 2 (of 3 states, 1 and 1 expanded by its
+        // two workers before the stop) counts the level's other expansions only.
+        let part_way = |before| {
+            let mut w = laps(2, &[(0.25, 0.0), (0.5, 0.0)]);
+            w.levels.expanded_before_resume = before;
+            w
+        };
+        let resumed = Telemetry::from_workers(vec![part_way(1), part_way(1)], &sizes);
+        assert_eq!(
+            resumed.levels,
+            vec![combined(2, 1, 6, 0.25, 0.0), combined(3, 6, 0, 0.5, 0.0)]
+        );
     }
 
     #[test]
@@ -648,8 +669,16 @@ mod tests {
         first.add_segment(&laps(1, &[(0.25, 0.125)]));
         assert_eq!(first.levels, laps(0, &[(0.5, 0.0), (0.25, 0.125)]).levels);
         let mut empty = WorkerTelemetry::default();
-        empty.add_segment(&laps(4, &[(0.25, 0.125)]));
+        let mut resumed = laps(4, &[(0.25, 0.125)]);
+        resumed.levels.expanded_before_resume = 9;
+        empty.add_segment(&resumed);
         assert_eq!(empty.levels.first_depth, 4);
+        assert_eq!(empty.levels.expanded_before_resume, 9);
+        // A later segment begins at a level end: only the first can resume part-way.
+        let mut later = laps(5, &[(0.25, 0.125)]);
+        later.levels.expanded_before_resume = 3;
+        empty.add_segment(&later);
+        assert_eq!(empty.levels.expanded_before_resume, 9);
         let mut pushed = LevelLaps::default();
         pushed.push(7, LevelLap::default());
         pushed.push(8, LevelLap::default());

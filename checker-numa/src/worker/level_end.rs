@@ -139,10 +139,6 @@ impl<M: Model> Worker<'_, M> {
         }
         self.state.counters.generated += self.own_report.generated;
         self.state.counters.expanded += self.own_report.expanded;
-        // A resumed level's report holds the stopped run's part: not this process's.
-        let resumed = std::mem::take(&mut self.resumed_part);
-        self.counted_before.generated += resumed.generated;
-        self.counted_before.expanded += resumed.expanded;
         if let Err(e) = self.state.log.seal_level() {
             self.io_error
                 .get_or_insert_with(|| format!("writing the parent log: {e}"));

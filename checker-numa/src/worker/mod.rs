@@ -306,14 +306,12 @@ pub struct Worker<'a, M: Model> {
     /// States of the current frontier to skip (expanded before an interrupt or a
     /// memory stop).
     skip: u64,
-    /// The counters as this segment found them, plus a resumed partial level's part
-    /// before the stop once that level completes: the telemetry reports the counts
-    /// beyond them, so that it counts what this process did, as its times and traffic
-    /// do (a resumed run's counters carry the checkpointed run's work).
+    /// What this worker had done when the segment began: its counters plus the part
+    /// of a level saved part-way. The telemetry reports what it has done at the end
+    /// (the same sum) beyond this, so that it counts what this process did, as its
+    /// times and traffic do (a resumed run's counters carry the checkpointed run's
+    /// work).
     counted_before: WorkerCounters,
-    /// The part of a resumed partial level done before the stop, until the level
-    /// completes and its report (which includes this part) reaches the counters.
-    resumed_part: WorkerCounters,
     /// States of the current frontier gone through in this level, skipped ones included.
     done_in_level: u64,
     /// Log index of the current frontier's first state when its expansion began: the
@@ -330,7 +328,7 @@ impl<'a, M: Model> Worker<'a, M> {
     pub fn new(setup: WorkerSetup<'a, M>, state: WorkerState) -> Self {
         let invariants = setup.model.invariant_names().len();
         let clock = TimeSplit::start(Activity::Expanding);
-        let counted_before = state.counters;
+        let counted_before = done_so_far(&state);
         Worker {
             id: setup.id,
             workers: setup.workers,
@@ -384,7 +382,6 @@ impl<'a, M: Model> Worker<'a, M> {
             io_error: None,
             skip: 0,
             counted_before,
-            resumed_part: WorkerCounters::default(),
             done_in_level: 0,
             frontier_base: 0,
             pausing: false,
@@ -440,10 +437,10 @@ impl<'a, M: Model> Worker<'a, M> {
         t.idle_summaries_s = idle(WaitFor::Summaries);
         t.idle_s = self.clock.idle().as_secs_f64();
         t.owned = self.state.log.len();
-        // A run that stops again inside the level it resumed completes no level: its
-        // counters are those it started with, and it counts nothing, as it should.
-        t.generated = self.state.counters.generated - self.counted_before.generated;
-        t.expanded = self.state.counters.expanded - self.counted_before.expanded;
+        // A level's report only grows from the part restored, so neither goes below.
+        let done = done_so_far(&self.state);
+        t.generated = done.generated - self.counted_before.generated;
+        t.expanded = done.expanded - self.counted_before.expanded;
         t.table_bytes = self.state.table.memory_bytes() as u64;
         t.log_bytes = self.state.log.memory_bytes();
         let ending = if self.io_error.is_some() {
@@ -489,12 +486,9 @@ impl<'a, M: Model> Worker<'a, M> {
     /// Takes up a level interrupted part-way (after `begin_level`).
     fn restore_partial(&mut self, partial: PartialLevel) {
         self.skip = partial.expanded;
-        // Done by the run that stopped: counted in the counters at this level's end,
-        // but not this process's work.
-        self.resumed_part = WorkerCounters {
-            expanded: partial.report.expanded,
-            generated: partial.report.generated,
-        };
+        // Done by the run that stopped: in `counted_before` already, and left out of
+        // this level's expansions in the telemetry.
+        self.telemetry.levels.expanded_before_resume = partial.report.expanded;
         self.own_report = partial.report;
         for (pos, e) in partial.log.into_iter().enumerate() {
             self.state.table.mark_present(e.entry.fp);
@@ -560,6 +554,19 @@ impl<'a, M: Model> Worker<'a, M> {
             self.level_tag() << UNEXPANDED_COUNT_BITS | left.min(UNEXPANDED_COUNT_MASK),
             Ordering::Relaxed,
         );
+    }
+}
+
+/// What `state`'s worker has done: its counters (the levels completed) plus its part
+/// of a level saved part-way, if any.
+fn done_so_far(state: &WorkerState) -> WorkerCounters {
+    let (expanded, generated) = state
+        .partial
+        .as_ref()
+        .map_or((0, 0), |p| (p.report.expanded, p.report.generated));
+    WorkerCounters {
+        expanded: state.counters.expanded + expanded,
+        generated: state.counters.generated + generated,
     }
 }
 
