@@ -10,6 +10,8 @@
 //! write.
 #![warn(missing_docs)]
 
+#[cfg(target_os = "linux")]
+pub mod affinity;
 pub mod checkpoint;
 pub mod engine;
 pub mod frontier;

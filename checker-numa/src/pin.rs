@@ -11,12 +11,13 @@ use crate::placement::Placement;
 /// Never panics: on failure (no CPU in the placement, a CPU outside the affinity mask,
 /// a sandbox that forbids binding) the engine carries on unpinned, only slower.
 ///
-/// Without the `hwloc` feature this uses `sched_setaffinity` through core_affinity.
-/// With it, hwloc binds the thread's CPU and, best effort, also sets the thread's
-/// memory policy to prefer `placement.node`, so that its allocations stay on that node
-/// even where the kernel's default policy would not put them there; a failure of that
-/// second step (containers often forbid `set_mempolicy`) does not count as a failure to
-/// pin. If hwloc itself is unusable, core_affinity is used instead.
+/// Without the `hwloc` feature this calls `sched_setaffinity` with a mask as long as
+/// the CPU number needs ([`crate::affinity`]; core_affinity, which names at most 1,024
+/// CPUs, off Linux). With it, hwloc binds the thread's CPU and, best effort, also sets
+/// the thread's memory policy to prefer `placement.node`, so that its allocations stay
+/// on that node even where the kernel's default policy would not put them there; a
+/// failure of that second step (containers often forbid `set_mempolicy`) does not count
+/// as a failure to pin. If hwloc itself is unusable, the call without hwloc is used.
 pub fn pin_current_thread(placement: &Placement) -> bool {
     let Some(cpu) = placement.cpu else {
         return false;
@@ -25,14 +26,20 @@ pub fn pin_current_thread(placement: &Placement) -> bool {
     if let Some(pinned) = hwloc_binding::pin(cpu, placement.node) {
         return pinned;
     }
-    // core_affinity fills a fixed-size `cpu_set_t` and panics on a CPU beyond it.
-    if cpu >= CORE_AFFINITY_MAX_CPUS {
-        return false;
+    #[cfg(target_os = "linux")]
+    {
+        crate::affinity::pin_current_thread_to(cpu)
     }
-    core_affinity::set_for_current(core_affinity::CoreId { id: cpu })
+    #[cfg(not(target_os = "linux"))]
+    {
+        // core_affinity fills a fixed-size `cpu_set_t` and panics on a CPU beyond it.
+        cpu < CORE_AFFINITY_MAX_CPUS
+            && core_affinity::set_for_current(core_affinity::CoreId { id: cpu })
+    }
 }
 
 /// CPUs a glibc `cpu_set_t` can name (`CPU_SETSIZE`), the most core_affinity handles.
+#[cfg(not(target_os = "linux"))]
 const CORE_AFFINITY_MAX_CPUS: usize = 1024;
 
 /// Thread CPU and memory binding through hwloc.

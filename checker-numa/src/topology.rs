@@ -266,21 +266,35 @@ pub fn format_cpulist(cpus: &[usize]) -> String {
     out
 }
 
-/// The CPUs this process may run on, ascending: its affinity mask, or
-/// `0..available_parallelism` where the mask cannot be read.
+/// The CPUs this process may run on, ascending: its affinity mask (of any length on
+/// Linux, see [`crate::affinity`]), or `0..available_parallelism` where the mask
+/// cannot be read.
 pub fn allowed_cpus() -> Vec<usize> {
-    match core_affinity::get_core_ids() {
-        Some(ids) if !ids.is_empty() => {
-            let mut cpus: Vec<usize> = ids.into_iter().map(|core| core.id).collect();
-            cpus.sort_unstable();
-            cpus.dedup();
-            cpus
-        }
+    match affinity_mask() {
+        Some(cpus) if !cpus.is_empty() => cpus,
         _ => {
             let count = std::thread::available_parallelism().map_or(1, usize::from);
             (0..count).collect()
         }
     }
+}
+
+/// The calling thread's affinity mask, ascending.
+#[cfg(target_os = "linux")]
+fn affinity_mask() -> Option<Vec<usize>> {
+    crate::affinity::allowed_cpus()
+}
+
+/// The calling thread's affinity mask, ascending (core_affinity: at most 1,024 CPUs).
+#[cfg(not(target_os = "linux"))]
+fn affinity_mask() -> Option<Vec<usize>> {
+    let mut cpus: Vec<usize> = core_affinity::get_core_ids()?
+        .into_iter()
+        .map(|core| core.id)
+        .collect();
+    cpus.sort_unstable();
+    cpus.dedup();
+    Some(cpus)
 }
 
 /// Detects this machine's topology: hwloc (with the `hwloc` feature), then sysfs, then
