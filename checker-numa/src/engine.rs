@@ -162,7 +162,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 pub struct ParallelOutcome {
     /// Counts, verdict and counterexample: identical to the sequential checker's.
     pub outcome: Outcome,
-    /// Per-worker figures (of the last run segment).
+    /// Per-worker figures, added up over every run segment of this process.
     pub telemetry: Telemetry,
     /// Where the workers ran.
     #[serde(skip)]

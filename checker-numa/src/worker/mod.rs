@@ -263,7 +263,7 @@ pub struct Worker<'a, M: Model> {
     /// The typed state that frontier states are unpacked into for expansion, and the
     /// buffer successors are packed into: kept from level to level, since a level of a
     /// deep, narrow model expands a state or two, and making them afresh in each level
-    /// cost an allocation or two a level (a DVE state is a 512-byte aligned block).
+    /// cost an allocation or two a level (a DVE state is in 128-byte aligned blocks).
     expansion_scratch: Option<M::State>,
     /// See `expansion_scratch`.
     pack_buf: Vec<u8>,
