@@ -2,9 +2,13 @@
 //! later duplicate offers one with a lower fingerprint.
 //!
 //! A slot is a `u32` in an open-addressing array of 2^k slots probed by the
-//! fingerprint's low bits. Its low k bits hold a position in the level's parent-log
+//! fingerprint's low k bits. Its low k bits hold a position in the level's parent-log
 //! entries (positions stay below three quarters of 2^k), and its other 32 - k bits a
-//! tag: the fingerprint's top 32 - k bits. The fingerprints themselves are in the log
+//! tag: the fingerprint's bits k to 31, the ones just above those that chose the
+//! slot. Not its top bits: [`owner_of`](crate::partition::owner_of) chooses a state's
+//! worker by them, so all the states one worker indexes share their top log2(workers)
+//! bits, and a tag of those would tell fewer states apart the more workers there are
+//! (at 128 workers, 7 of its bits would be the same in every slot). The fingerprints themselves are in the log
 //! entries, in position order, and are read from there to confirm a match, but only
 //! where the tag matches: a search reads about one log entry, the one it finds, instead
 //! of one for every slot of its probe run (each a cache miss). `twophase 9` looks up 67
@@ -180,10 +184,11 @@ fn low_bits(bits: u32) -> u32 {
 }
 
 /// The tag of `fp` in an index whose positions take `position_bits` bits: the
-/// fingerprint's top `32 - position_bits` bits, above the position.
+/// fingerprint's bits `position_bits` to 31, above those that chose its slot (and
+/// below those that chose its owner), in the slot's bits above the position.
 #[inline]
 fn tag(fp: Fingerprint, position_bits: u32) -> u32 {
-    ((fp >> 32) as u32) & !low_bits(position_bits)
+    (fp as u32) & !low_bits(position_bits)
 }
 
 #[cfg(test)]
@@ -215,8 +220,8 @@ mod tests {
 
     #[test]
     fn a_search_reads_only_entries_whose_tag_matches() {
-        // Fingerprints with equal low bits (one probe run) and distinct top bits.
-        let fps: Vec<u64> = (0..500u64).map(|i| (i + 1) << 54 | 0x1234).collect();
+        // Fingerprints with equal low bits (one probe run) and distinct tags.
+        let fps: Vec<u64> = (0..500u64).map(|i| (i + 1) << 16 | 0x1234).collect();
         let reads = std::cell::Cell::new(0);
         let at = |p: u32| {
             reads.set(reads.get() + 1);
@@ -234,9 +239,11 @@ mod tests {
         reads.set(0);
         assert_eq!(index.find(0x1234, at), None);
         assert_eq!(reads.get(), 0);
-        // Same high bits, other low bits: the tag matches, the log entry decides.
-        let twin = (3 << 54) | 0x1234 | (1 << 20);
+        // Same tag and slot, other top bits: the tag matches, the log entry decides.
+        let twin = fps[2] | (1 << 40);
+        reads.set(0);
         assert_eq!(index.find(twin, at), None);
+        assert_eq!(reads.get(), 1);
     }
 
     #[test]
@@ -244,9 +251,9 @@ mod tests {
         // Two fingerprints in one probe run with the same tag: the first one stored
         // comes first in the run, so it is the other's candidate too, and only the
         // log entry tells them apart.
-        let first = (3u64 << 54) | 0x1234;
-        let twin = first | (1 << 20);
-        let other = (9u64 << 54) | 0x1234;
+        let first = (3u64 << 16) | 0x1234;
+        let twin = first | (1 << 40);
+        let other = (9u64 << 16) | 0x1234;
         let fps = [first, other, twin];
         let at = |p: u32| fps[p as usize];
         let mut index = LevelIndex::new();
@@ -258,6 +265,35 @@ mod tests {
         assert_eq!(index.candidate(other), Some(1));
         assert_eq!(index.candidate(twin), Some(0));
         assert_eq!(index.find(twin, at), Some(2));
-        assert_eq!(index.candidate((5u64 << 54) | 0x1234), None);
+        assert_eq!(index.candidate((5u64 << 16) | 0x1234), None);
+    }
+
+    /// One worker's states share the top bits that chose it as their owner (7 of them
+    /// at 128 workers): the tags must come from other bits, or a search for a state
+    /// the level does not hold would find a false candidate, and read a log entry for
+    /// it, about 128 times as often.
+    #[test]
+    fn the_tags_of_one_workers_states_tell_them_apart() {
+        let workers = 128;
+        let owned = |i: u64| {
+            let fp = checker_core::fingerprint(&i.to_le_bytes()) >> 7 | 1;
+            assert_eq!(crate::partition::owner_of(fp, workers), 0);
+            fp
+        };
+        let fps: Vec<u64> = (0..100_000).map(owned).collect();
+        let at = |p: u32| fps[p as usize];
+        let mut index = LevelIndex::new();
+        for (pos, &fp) in fps.iter().enumerate() {
+            index.insert(fp, pos as u32, at);
+        }
+        let false_candidates = (100_000..200_000)
+            .filter(|&i| index.candidate(owned(i)).is_some())
+            .count();
+        // About 100,000 searches x 1.8 slots probed / 2^14 tags: 11 expected; a tag of
+        // the top bits, with 7 of its 14 bits the same in every slot, had 851.
+        assert!(
+            false_candidates < 100,
+            "{false_candidates} false candidates"
+        );
     }
 }
