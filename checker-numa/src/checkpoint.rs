@@ -648,17 +648,18 @@ pub fn read_worker(
         return Err(invalid(&path, "log length disagrees with the manifest"));
     }
     let table_len = r.count(8)?;
-    let mut table = FingerprintSet::with_capacity(table_len as usize);
+    let mut table = FingerprintSet::for_owner(worker, workers, table_len as usize);
     for _ in 0..table_len {
         let fp = r.word()?;
-        if fp == 0 || !table.insert(fp) {
-            return Err(invalid(&path, "table holds a zero or repeated fingerprint"));
-        }
-        if owner_of(fp, workers) != worker {
+        // Before the insert: the table holds only its worker's fingerprints.
+        if fp != 0 && owner_of(fp, workers) != worker {
             return Err(invalid(
                 &path,
                 format!("the table holds fingerprint {fp:#018x}, which is not worker {worker}'s"),
             ));
+        }
+        if fp == 0 || !table.insert(fp) {
+            return Err(invalid(&path, "table holds a zero or repeated fingerprint"));
         }
     }
     let first_index = r.word()?;
@@ -851,6 +852,11 @@ fn check_frontier_states(
 /// table that is new in the level, so not one of the frontier's (marked in `table`
 /// while they were read).
 fn check_partial_level_entry(table: &mut FingerprintSet, fp: u64) -> Result<(), String> {
+    if !table.may_hold(fp) {
+        return Err(format!(
+            "the partial level's state {fp:#018x} is another worker's"
+        ));
+    }
     match table.insert_marked(fp) {
         // Added now, with the table about to be dropped with the error.
         Insert::New => Err("a partial level's state is not in the table".into()),
@@ -1129,6 +1135,23 @@ mod tests {
             round_trip("theirs", 2, &mine, 2, &frontier, None),
             &format!(
                 "frontier state 1 has fingerprint {}, which worker 1 owns",
+                fp_of(&theirs[0])
+            ),
+        );
+    }
+
+    /// A partial level's state that another worker owns is refused before it reaches
+    /// the table, which holds only its own worker's fingerprints.
+    #[test]
+    fn a_partial_level_state_of_another_worker_is_refused() {
+        // Three states in the table: the log's two and the partial level's one.
+        let mine = owned_states(0, 2, 3);
+        let theirs = owned_states(1, 2, 1);
+        let partial = partial_level(&theirs, &theirs);
+        assert_refused(
+            round_trip("partial-theirs", 2, &mine, 2, &mine[1..2], Some(partial)),
+            &format!(
+                "the partial level's state {} is another worker's",
                 fp_of(&theirs[0])
             ),
         );

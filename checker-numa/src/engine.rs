@@ -687,7 +687,11 @@ impl<M: Model> Segment<'_, M> {
                     None => ParentLog::in_memory(),
                 };
                 Ok(WorkerState {
-                    table: FingerprintSet::with_capacity(expected as usize),
+                    table: FingerprintSet::for_owner(
+                        id,
+                        self.plan.workers.len(),
+                        expected as usize,
+                    ),
                     log,
                     frontier: frontier("frontier-a"),
                     next: frontier("frontier-b"),

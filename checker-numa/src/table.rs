@@ -12,8 +12,11 @@
 //! rebuilt from both. With 2^19 slots a segment (2^23 in all) that is 49 bits a slot
 //! instead of 64: with the mark bit, 7.8 bytes per stored state at the 80% load at
 //! which a segment doubles, 15.6 just after, and 10.1 at the 62% where `twophase 9`
-//! ends. Robin Hood ordering keeps distances short and lets a search for an absent
-//! fingerprint stop early.
+//! ends. A worker's table ([`FingerprintSet::for_owner`]) also leaves out the top
+//! bits that all its worker's fingerprints share (floor(log2(workers)) of them): it
+//! stores each fingerprint's offset from the first of its owner's range. Robin Hood
+//! ordering keeps distances short and lets a search for an absent fingerprint stop
+//! early.
 //!
 //! A bit per slot marks the fingerprints stored during the current BFS level, so that
 //! a duplicate of an older state (the common case) is told apart from a duplicate of
@@ -175,6 +178,10 @@ struct Segment {
     /// More words were marked than `marked_words` holds: clearing fills them all.
     many_marked: bool,
     bits: u32,
+    /// Significant bits of a key (the fingerprint less its segment bits and the
+    /// owner's bits, see [`FingerprintSet::for_owner`]): a slot stores the
+    /// `key_bits - bits` above the home slot's.
+    key_bits: u32,
     mask: usize,
     len: usize,
     grow_at: usize,
@@ -199,14 +206,15 @@ enum Probe {
 }
 
 impl Segment {
-    fn with_bits(bits: u32) -> Self {
+    fn with_bits(bits: u32, key_bits: u32) -> Self {
         let slots = 1usize << bits;
         Segment {
-            slots: PackedSlots::new(slots, 64 - SEGMENT_BITS - bits + DISTANCE_BITS),
+            slots: PackedSlots::new(slots, key_bits - bits + DISTANCE_BITS),
             marks: vec![0; slots.div_ceil(64)],
             marked_words: Vec::with_capacity(tracked_mark_words(slots.div_ceil(64))),
             many_marked: false,
             bits,
+            key_bits,
             mask: slots - 1,
             len: 0,
             grow_at: slots / MAX_LOAD_DEN * MAX_LOAD_NUM,
@@ -384,7 +392,7 @@ impl Segment {
     fn grown(&self, extra: (u64, bool)) -> Segment {
         let mut bits = self.bits + 1;
         'retry: loop {
-            let mut bigger = Segment::with_bits(bits);
+            let mut bigger = Segment::with_bits(bits, self.key_bits);
             bigger.populate();
             for (key, marked) in self.entries().chain(std::iter::once(extra)) {
                 let Probe::Absent(i, d) = bigger.probe(key) else {
@@ -404,19 +412,58 @@ impl Segment {
 #[derive(Debug)]
 pub struct FingerprintSet {
     segments: Vec<Segment>,
+    /// The lowest fingerprint the set may hold: its owner's first (0 for any).
+    first: u64,
+    /// The bits of `fp - first` that are zero for every `fp` the set may hold.
+    outside: u64,
 }
 
 impl FingerprintSet {
-    /// A set that holds `expected` fingerprints before it first grows.
+    /// A set of any fingerprints that holds `expected` of them before it first grows.
     pub fn with_capacity(expected: usize) -> Self {
+        Self::for_range(0, 64, expected)
+    }
+
+    /// A set of the fingerprints worker `worker` of `workers` owns
+    /// ([`owner_of`](crate::partition::owner_of)), holding `expected` of them before
+    /// it first grows. Their top 32 bits lie in one range of at most `2^32 / workers`
+    /// values (rounded up), so each is stored as its offset from the range's start:
+    /// floor(log2(`workers`)) bits fewer than a fingerprint per slot (7 of about 50 at
+    /// 128 workers, 4 at 16). Only those fingerprints may be inserted.
+    ///
+    /// # Panics
+    ///
+    /// If `worker >= workers`.
+    pub fn for_owner(worker: usize, workers: usize, expected: usize) -> Self {
+        assert!(worker < workers, "worker {worker} of {workers}");
+        // owner_of(fp) = floor(hi * workers / 2^32) for hi = fp >> 32, so `worker`'s
+        // are the hi from ceil(worker * 2^32 / workers) up to the next worker's first,
+        // at most ceil(2^32 / workers) <= 2^(32 - floor(log2(workers))) values.
+        let first_hi = ((worker as u64) << 32).div_ceil(workers as u64);
+        Self::for_range(first_hi << 32, 64 - workers.ilog2(), expected)
+    }
+
+    /// A set of the fingerprints from `first` up to `first + 2^span_bits` (exclusive).
+    fn for_range(first: u64, span_bits: u32, expected: usize) -> Self {
         let per_segment = expected.div_ceil(SEGMENTS) * MAX_LOAD_DEN / MAX_LOAD_NUM + 1;
         let bits = per_segment
             .next_power_of_two()
             .trailing_zeros()
             .max(MIN_SEGMENT_BITS);
+        let key_bits = span_bits - SEGMENT_BITS;
         FingerprintSet {
-            segments: (0..SEGMENTS).map(|_| Segment::with_bits(bits)).collect(),
+            segments: (0..SEGMENTS)
+                .map(|_| Segment::with_bits(bits, key_bits))
+                .collect(),
+            first,
+            outside: u64::MAX.checked_shl(span_bits).unwrap_or(0),
         }
+    }
+
+    /// Whether `fp` is one this set may hold (of its owner, see [`Self::for_owner`]).
+    #[inline(always)]
+    pub fn may_hold(&self, fp: Fingerprint) -> bool {
+        fp.wrapping_sub(self.first) & self.outside == 0
     }
 
     /// Number of fingerprints stored.
@@ -434,9 +481,30 @@ impl FingerprintSet {
         self.segments.iter().map(Segment::memory_bytes).sum()
     }
 
-    #[inline]
-    fn split(fp: Fingerprint) -> (usize, u64) {
-        (fp as usize & (SEGMENTS - 1), fp >> SEGMENT_BITS)
+    /// The segment of `fp` and its key there: its offset from `first` (which leaves
+    /// the segment bits as they are, `first` being a multiple of 2^32) less the
+    /// segment bits.
+    ///
+    /// # Panics
+    ///
+    /// If the set may not hold `fp` (another worker's state): its key would not fit a
+    /// slot.
+    #[inline(always)]
+    fn split(&self, fp: Fingerprint) -> (usize, u64) {
+        let offset = fp.wrapping_sub(self.first);
+        assert!(
+            offset & self.outside == 0,
+            "fingerprint {fp:#018x} is not one this table holds"
+        );
+        (offset as usize & (SEGMENTS - 1), offset >> SEGMENT_BITS)
+    }
+
+    /// [`Self::split`] without the check: for a hint only, as the key of a fingerprint
+    /// the set may not hold has bits a slot cannot store (its home slot is in range).
+    #[inline(always)]
+    fn split_any(&self, fp: Fingerprint) -> (usize, u64) {
+        let offset = fp.wrapping_sub(self.first);
+        (offset as usize & (SEGMENTS - 1), offset >> SEGMENT_BITS)
     }
 
     /// Stores an absent `key` in segment `s` at the place `probe` found. Kept out of
@@ -469,7 +537,7 @@ impl FingerprintSet {
     /// mark), so that a lookup issued a little later does not wait for it.
     #[inline(always)]
     pub fn prefetch(&self, fp: Fingerprint) {
-        let (s, key) = Self::split(fp);
+        let (s, key) = self.split_any(fp);
         let segment = &self.segments[s];
         let i = key as usize & segment.mask;
         let bit = i * segment.slots.width;
@@ -485,9 +553,13 @@ impl FingerprintSet {
     }
 
     /// Inserts `fp` without marking it; returns whether it was new.
+    ///
+    /// # Panics
+    ///
+    /// If the set may not hold `fp` ([`Self::may_hold`]).
     #[inline]
     pub fn insert(&mut self, fp: Fingerprint) -> bool {
-        let (s, key) = Self::split(fp);
+        let (s, key) = self.split(fp);
         self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(_) => false,
@@ -500,9 +572,13 @@ impl FingerprintSet {
 
     /// Inserts `fp`, marking it as stored in the current level, and says whether it was
     /// new, stored in an earlier level, or stored earlier in this level.
+    ///
+    /// # Panics
+    ///
+    /// If the set may not hold `fp` ([`Self::may_hold`]).
     #[inline(always)]
     pub fn insert_marked(&mut self, fp: Fingerprint) -> Insert {
-        let (s, key) = Self::split(fp);
+        let (s, key) = self.split(fp);
         self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) if self.segments[s].is_marked(i) => Insert::ThisLevel,
@@ -517,7 +593,10 @@ impl FingerprintSet {
     /// Marks a stored fingerprint as stored in the current level (when a level
     /// interrupted part-way is resumed). Returns whether `fp` is stored.
     pub fn mark_present(&mut self, fp: Fingerprint) -> bool {
-        let (s, key) = Self::split(fp);
+        if !self.may_hold(fp) {
+            return false;
+        }
+        let (s, key) = self.split(fp);
         self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) => {
@@ -532,7 +611,10 @@ impl FingerprintSet {
     /// found, in one lookup: what [`contains`](Self::contains) and
     /// [`insert_marked`](Self::insert_marked) would tell together, without inserting.
     pub fn mark_if_stored(&mut self, fp: Fingerprint) -> Marking {
-        let (s, key) = Self::split(fp);
+        if !self.may_hold(fp) {
+            return Marking::NotStored;
+        }
+        let (s, key) = self.split(fp);
         self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) if self.segments[s].is_marked(i) => Marking::AlreadyMarked,
@@ -553,17 +635,24 @@ impl FingerprintSet {
 
     /// Whether `fp` is stored.
     pub fn contains(&self, fp: Fingerprint) -> bool {
-        let (s, key) = Self::split(fp);
+        if !self.may_hold(fp) {
+            return false;
+        }
+        let (s, key) = self.split(fp);
         matches!(self.segments[s].probe(key), Probe::Found(_))
     }
 
     /// The stored fingerprints, segment by segment in slot order.
     pub fn iter(&self) -> impl Iterator<Item = Fingerprint> + '_ {
-        self.segments.iter().enumerate().flat_map(|(s, segment)| {
-            segment
-                .entries()
-                .map(move |(key, _)| (key << SEGMENT_BITS) | s as u64)
-        })
+        let first = self.first;
+        self.segments
+            .iter()
+            .enumerate()
+            .flat_map(move |(s, segment)| {
+                segment
+                    .entries()
+                    .map(move |(key, _)| ((key << SEGMENT_BITS) | s as u64).wrapping_add(first))
+            })
     }
 }
 
@@ -833,5 +922,106 @@ mod tests {
                 prop_assert_eq!(t.insert_marked(k), Insert::ThisLevel);
             }
         }
+
+        /// A worker's table holds exactly what a table of any fingerprints would, for
+        /// its own fingerprints, whatever the worker count: the ends of its range,
+        /// keys crowded onto one home, growth and marks included.
+        #[test]
+        fn an_owners_table_behaves_like_a_hash_set_of_its_fingerprints(
+            workers in prop_oneof![1usize..10, Just(16), Just(127), Just(128), Just(1000), Just(65_535)],
+            worker_pick in any::<u64>(),
+            keys in proptest::collection::vec((any::<u64>(), 0u8..4), 0..1500),
+        ) {
+            let worker = (worker_pick % workers as u64) as usize;
+            let (first_hi, last_hi) = owner_range(worker, workers);
+            let width = last_hi - first_hi + 1;
+            let mut owned = FingerprintSet::for_owner(worker, workers, 4);
+            let mut any = FingerprintSet::with_capacity(4);
+            let mut reference = HashSet::new();
+            for (k, kind) in keys {
+                let hi = match kind {
+                    0 => first_hi,
+                    1 => last_hi,
+                    _ => first_hi + (k >> 32) % width,
+                };
+                // Kind 3: the low bits of a crowded home.
+                let lo = if kind == 3 { (k & 0x3) | 0x1230 } else { k & 0xffff_ffff };
+                let fp = (hi << 32) | lo;
+                prop_assert_eq!(crate::partition::owner_of(fp, workers), worker);
+                prop_assert!(owned.may_hold(fp));
+                let inserted = owned.insert_marked(fp);
+                prop_assert_eq!(inserted == Insert::New, reference.insert(fp));
+                prop_assert_eq!(inserted, any.insert_marked(fp));
+                prop_assert!(owned.contains(fp));
+            }
+            prop_assert_eq!(owned.len(), reference.len());
+            let mut got: Vec<u64> = owned.iter().collect();
+            got.sort_unstable();
+            let mut want: Vec<u64> = reference.into_iter().collect();
+            want.sort_unstable();
+            prop_assert_eq!(got, want);
+            prop_assert!(owned.memory_bytes() <= any.memory_bytes());
+        }
+    }
+
+    /// The top 32 bits of the first and last fingerprint `worker` of `workers` owns.
+    fn owner_range(worker: usize, workers: usize) -> (u64, u64) {
+        let first = ((worker as u64) << 32).div_ceil(workers as u64);
+        let next = ((worker as u64 + 1) << 32).div_ceil(workers as u64);
+        (first, next - 1)
+    }
+
+    #[test]
+    fn owner_ranges_are_owner_of_s() {
+        for workers in [1usize, 2, 3, 5, 7, 100, 128, 1000, 65_535] {
+            for worker in [0, workers / 2, workers - 1] {
+                let (first, last) = owner_range(worker, workers);
+                let owner = |hi: u64| crate::partition::owner_of(hi << 32, workers);
+                assert_eq!((owner(first), owner(last)), (worker, worker));
+                if first > 0 {
+                    assert_eq!(owner(first - 1), worker - 1);
+                }
+                if last < u32::MAX as u64 {
+                    assert_eq!(owner(last + 1), worker + 1);
+                }
+                // The range fits the bits the table keeps of it.
+                assert!(
+                    last - first < 1 << (32 - workers.ilog2()),
+                    "{worker} of {workers}"
+                );
+            }
+        }
+    }
+
+    /// A worker's table spends floor(log2(workers)) bits fewer a slot than a table of
+    /// any fingerprints: those its fingerprints share.
+    #[test]
+    fn an_owners_slots_leave_out_the_bits_its_fingerprints_share() {
+        let width = |t: &FingerprintSet| t.segments[0].slots.width;
+        let any = FingerprintSet::with_capacity(1 << 20);
+        // 2^20 states fill 16 segments of 2^17 slots to 50%: 17 home bits.
+        assert_eq!(width(&any), 64 - 4 - 17 + 8);
+        for (workers, shared) in [(1, 0), (2, 1), (3, 1), (16, 4), (100, 6), (128, 7)] {
+            let owned = FingerprintSet::for_owner(workers - 1, workers, 1 << 20);
+            assert_eq!(width(&owned), width(&any) - shared, "{workers} workers");
+        }
+    }
+
+    #[test]
+    fn another_workers_fingerprint_is_not_stored_and_cannot_be_inserted() {
+        let mut t = FingerprintSet::for_owner(1, 4, 16);
+        let (mine, theirs) = (0x5000_0000_0000_0001, 0x1000_0000_0000_0001);
+        assert!(t.insert(mine));
+        assert!(!t.may_hold(theirs));
+        assert!(!t.contains(theirs));
+        assert_eq!(t.mark_if_stored(theirs), Marking::NotStored);
+        assert!(!t.mark_present(theirs));
+        t.prefetch(theirs);
+        let inserted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.insert(theirs)));
+        assert!(
+            inserted.is_err(),
+            "another worker's fingerprint was inserted"
+        );
+        assert_eq!(t.iter().collect::<Vec<_>>(), [mine]);
     }
 }
