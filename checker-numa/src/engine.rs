@@ -247,11 +247,7 @@ pub fn check<M: Model>(
         mailboxes: mailbox_memory(workers, config.ring_capacity),
     })
     .budget(config.memory_budget, config.memory_limits);
-    refuse_oversized_mailboxes(
-        workers,
-        config.ring_capacity,
-        memory_budget.map(|b| b.bytes),
-    )?;
+    refuse_oversized_mailboxes(workers, config.ring_capacity, config.memory_budget)?;
     if let Some(budget) = memory_budget {
         budget
             .refuse_if_too_small(workers, config.batch_bytes)

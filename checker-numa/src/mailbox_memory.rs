@@ -35,17 +35,22 @@ pub fn mailbox_memory(workers: usize, ring_capacity: usize) -> u64 {
     workers.saturating_mul(workers).saturating_mul(per_pair)
 }
 
-/// Refuses a worker count whose mailboxes alone would not fit the memory budget or the
-/// machine's memory, or whose mailboxes and threads would not fit the process's
-/// address space, before anything is allocated.
+/// Refuses a worker count whose mailboxes alone would not fit the memory budget given
+/// (`--memory`), the machine's memory or the memory available now, or whose mailboxes
+/// and threads would not fit the process's address space, before anything is
+/// allocated. A budget the engine derives from the limits is not compared: it is what
+/// the limits leave after the mailboxes (a run whose mailboxes take most of the
+/// memory available was refused as "more than the memory budget", of 0 bytes when
+/// they took all of it, instead of naming the memory).
 pub(crate) fn refuse_oversized_mailboxes(
     workers: usize,
     ring_capacity: usize,
-    budget: Option<u64>,
+    given_budget: Option<u64>,
 ) -> Result<(), EngineError> {
     let limits = MailboxLimits {
-        budget,
+        budget: given_budget,
         machine: machine_memory(),
+        available: meminfo_bytes("MemAvailable"),
         address_space: address_space_limit(),
     };
     limits
@@ -90,10 +95,12 @@ pub(crate) fn thread_stacks(workers: usize) -> u64 {
 /// What the mailboxes' memory is compared with.
 #[derive(Clone, Copy, Debug, Default)]
 struct MailboxLimits {
-    /// [`EngineConfig::memory_budget`].
+    /// [`EngineConfig::memory_budget`]: the budget given.
     budget: Option<u64>,
     /// The machine's memory, where known.
     machine: Option<u64>,
+    /// The memory available now (`MemAvailable`), where known.
+    available: Option<u64>,
     /// The process's address-space limit (`ulimit -v`), where there is one.
     address_space: Option<u64>,
 }
@@ -118,6 +125,11 @@ impl MailboxLimits {
         }
         if let Some(machine) = self.machine.filter(|&m| mailboxes > m) {
             return refuse(machine, |m| format!("this machine's {m} of memory"));
+        }
+        if let Some(available) = self.available.filter(|&a| mailboxes > a) {
+            return refuse(available, |a| {
+                format!("the {a} of memory available now (MemAvailable)")
+            });
         }
         let reserved = mailboxes.saturating_add(threads);
         if let Some(limit) = self.address_space.filter(|&a| reserved > a) {
@@ -205,6 +217,7 @@ mod tests {
         let limits = MailboxLimits {
             budget: Some(gib),
             machine: Some(16 * gib),
+            available: None,
             address_space: None,
         };
         assert_eq!(limits.check(10, gib, 0), Ok(()));
@@ -232,6 +245,15 @@ mod tests {
         assert_eq!(
             unbudgeted.check(65_535, 20 * gib, 0),
             Err("65535 workers need about 20.0 GiB for their mailboxes alone, more than this machine's 16.0 GiB of memory; use fewer workers".into())
+        );
+        let busy = MailboxLimits {
+            available: Some(10 * gib),
+            ..unbudgeted
+        };
+        assert_eq!(busy.check(2_000, 9 * gib, 0), Ok(()));
+        assert_eq!(
+            busy.check(3_000, 12 * gib, 0),
+            Err("3000 workers need about 12.0 GiB for their mailboxes alone, more than the 10.0 GiB of memory available now (MemAvailable); use fewer workers".into())
         );
         let limited = MailboxLimits {
             address_space: Some(3_000_000 << 10),
