@@ -1,7 +1,8 @@
 //! `checker`: explicit-state model checking of bundled models and DVE files.
 //!
 //! Exit codes: 0 every property holds (or the partial search found no error), 1 a
-//! violation or deadlock was found, 2 a usage or input error.
+//! violation or deadlock was found, 2 a usage or input error, 3 the run (or one of
+//! `bench`'s) stopped early, on a signal or at its memory budget.
 
 mod allocator;
 mod args;
@@ -50,6 +51,23 @@ fn main() -> ExitCode {
 /// clap's error as one line: its first paragraph with the lines joined, so that "the
 /// following required arguments were not provided:" keeps the names listed under it.
 fn usage_error_line(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+    ) {
+        // clap renders the whole help here, whose first paragraph is only the tool's
+        // description.
+        let commands: Vec<String> = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .filter(|c| c.get_name() != "help")
+            .map(|c| format!("`{}`", c.get_name()))
+            .collect();
+        return format!(
+            "error: no command given: one of {} (see `checker --help`)",
+            commands.join(", ")
+        );
+    }
     let rendered = e.render().to_string();
     let first: Vec<&str> = rendered
         .lines()

@@ -159,7 +159,11 @@ fn limits_say_the_result_is_partial() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    let cases: [(&[&str], &str); 16] = [
+    let cases: [(&[&str], &str); 17] = [
+        (
+            &[],
+            "error: no command given: one of `list`, `check`, `topology`, `ceiling`, `bench` (see `checker --help`)",
+        ),
         (
             &["check"],
             "error: the following required arguments were not provided: <MODEL>",
