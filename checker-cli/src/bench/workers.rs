@@ -74,14 +74,25 @@ pub fn check_against_cpus(
     if largest <= cpus {
         return Ok(None);
     }
+    let cpus_text = count_of(cpus, "CPU");
     if oversubscribe {
         Ok(Some(format!(
-            "warning: --oversubscribe: {largest} workers on {cpus} CPUs share CPUs; the times of those runs mean nothing for scaling"
+            "warning: --oversubscribe: {largest} workers on {cpus_text} share CPUs; the times of those runs mean nothing for scaling"
         )))
     } else {
         Err(format!(
-            "--workers {largest}: this machine has {cpus} CPUs, so speed runs above {cpus} workers mean nothing (pass --oversubscribe to run them anyway)"
+            "--workers {largest}: this machine has {cpus_text}, so speed runs above {} mean nothing (pass --oversubscribe to run them anyway)",
+            count_of(cpus, "worker")
         ))
+    }
+}
+
+/// `n` and `noun`, plural unless `n` is 1.
+fn count_of(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -126,5 +137,13 @@ mod tests {
         assert!(refusal.contains("--oversubscribe"), "{refusal}");
         let warning = check_against_cpus(&list, 2, true).unwrap().unwrap();
         assert!(warning.contains("mean nothing"), "{warning}");
+        assert_eq!(
+            check_against_cpus(&list, 1, false).unwrap_err(),
+            "--workers 4: this machine has 1 CPU, so speed runs above 1 worker mean nothing (pass --oversubscribe to run them anyway)"
+        );
+        assert_eq!(
+            check_against_cpus(&list, 1, true).unwrap().unwrap(),
+            "warning: --oversubscribe: 4 workers on 1 CPU share CPUs; the times of those runs mean nothing for scaling"
+        );
     }
 }
