@@ -55,7 +55,10 @@ def main():
     )
     print("  most idle levels (depth, states expanded, wall ms, idle share within the level):")
     for l in sorted(levels, key=lambda l: l["idle_s"], reverse=True)[:5]:
-        share = l["idle_s"] / max(l["wall_s"] * workers, 1e-12)
+        # Each worker's own time in the level (reports before workers_wall_s: worker
+        # 0's times the workers, which a level shorter than the threads' skew can pass).
+        spent = l.get("workers_wall_s") or l["wall_s"] * workers
+        share = l["idle_s"] / max(spent, 1e-12)
         print(
             f"    {l['depth']:>5} {l['expanded']:>12,} {1000 * l['wall_s']:>9.2f} {100 * share:>6.1f}%"
         )

@@ -149,6 +149,14 @@ pub struct LevelTelemetry {
     pub wall_s: f64,
     /// Seconds idle within the level, summed over the workers.
     pub idle_s: f64,
+    /// Seconds in the level summed over the workers, each by its own clock: what
+    /// `idle_s` is a part of. Not `wall_s` times the workers: threads leave a level end
+    /// (and start the first level) moments apart, so in a level as short as those
+    /// moments the workers' idle time could pass that product (level 0 of `twophase 8`
+    /// at 2 workers: 1.47 ms idle in a level of 0.29 ms by worker 0's clock). Absent
+    /// (0) in reports of older versions.
+    #[serde(default)]
+    pub workers_wall_s: f64,
 }
 
 /// One worker's wall and idle time in one level, in seconds. Single precision: a
@@ -420,6 +428,7 @@ impl Telemetry {
                     new_states: size(Some(depth)),
                     wall_s: f64::from(laps[0].laps[i].wall_s),
                     idle_s: laps.iter().map(|l| f64::from(l.laps[i].idle_s)).sum(),
+                    workers_wall_s: laps.iter().map(|l| f64::from(l.laps[i].wall_s)).sum(),
                 }
             })
             .collect();
@@ -601,6 +610,7 @@ mod tests {
             new_states: expanded * 2,
             wall_s,
             idle_s,
+            workers_wall_s: 2.0 * wall_s,
         }
     }
 
@@ -628,27 +638,29 @@ mod tests {
             ],
             &sizes,
         );
-        let combined = |depth, expanded, new_states, wall_s, idle_s| LevelTelemetry {
-            depth,
-            expanded,
-            new_states,
-            wall_s,
-            idle_s,
-        };
+        let combined =
+            |depth, expanded, new_states, wall_s, idle_s, workers_wall_s| LevelTelemetry {
+                depth,
+                expanded,
+                new_states,
+                wall_s,
+                idle_s,
+                workers_wall_s,
+            };
         assert_eq!(
             t.levels,
             vec![
-                combined(0, 0, 1, 0.5, 0.75),
-                combined(1, 1, 3, 1.0, 0.125),
-                combined(2, 3, 6, 0.25, 0.25),
+                combined(0, 0, 1, 0.5, 0.75, 1.25),
+                combined(1, 1, 3, 1.0, 0.125, 1.5),
+                combined(2, 3, 6, 0.25, 0.25, 0.5),
                 // The last level expands the deepest states and finds nothing new.
-                combined(3, 6, 0, 0.125, 0.0),
+                combined(3, 6, 0, 0.125, 0.0, 0.25),
             ]
         );
         assert!(t.workers.iter().all(|w| w.levels.laps.is_empty()));
         // A run resumed at depth 2 starts its levels there.
         let resumed = Telemetry::from_workers(vec![laps(2, &[(0.25, 0.0)])], &sizes);
-        assert_eq!(resumed.levels, vec![combined(2, 3, 6, 0.25, 0.0)]);
+        assert_eq!(resumed.levels, vec![combined(2, 3, 6, 0.25, 0.0, 0.25)]);
         // One resumed part-way through depth 2 (of 3 states, 1 and 1 expanded by its
         // two workers before the stop) counts the level's other expansions only.
         let part_way = |before| {
@@ -659,7 +671,10 @@ mod tests {
         let resumed = Telemetry::from_workers(vec![part_way(1), part_way(1)], &sizes);
         assert_eq!(
             resumed.levels,
-            vec![combined(2, 1, 6, 0.25, 0.0), combined(3, 6, 0, 0.5, 0.0)]
+            vec![
+                combined(2, 1, 6, 0.25, 0.0, 0.5),
+                combined(3, 6, 0, 0.5, 0.0, 1.0)
+            ]
         );
     }
 

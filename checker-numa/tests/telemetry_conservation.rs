@@ -76,6 +76,14 @@ fn assert_adds_up(t: &Telemetry, at: &str) {
     let level_idle: f64 = t.levels.iter().map(|l| l.idle_s).sum();
     // Levels carry f32 laps; a run that ends at a level end has no idle outside them.
     assert!(level_idle <= idle + 1e-3, "{at}: {level_idle} > {idle}");
+    // Each level's idle time is a part of the workers' time in it.
+    for l in &t.levels {
+        assert!(l.idle_s <= l.workers_wall_s + 1e-5, "{at}: {l:?}");
+        assert!(l.workers_wall_s > 0.0, "{at}: {l:?}");
+    }
+    let wall: f64 = t.workers.iter().map(|w| w.wall_s).sum();
+    let level_wall: f64 = t.levels.iter().map(|l| l.workers_wall_s).sum();
+    assert!(level_wall <= wall + 1e-3, "{at}: {level_wall} > {wall}");
 }
 
 /// Asserts that a run that ended at a level end (exhausted, a limit, a violation)

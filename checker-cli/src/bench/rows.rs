@@ -367,6 +367,7 @@ mod tests {
                     new_states: 10_000,
                     wall_s: elapsed / 2.0,
                     idle_s,
+                    workers_wall_s: elapsed / 2.0 * n as f64,
                 };
                 Some(TelemetryReport {
                     workers,
