@@ -289,6 +289,7 @@ pub fn check<M: Model>(
                 })
                 .collect::<Vec<_>>(),
             GlobalTotals {
+                last_level_size: manifest.totals.level_sizes.last().copied(),
                 totals: manifest.totals,
                 depth: manifest.depth,
                 started: true,
@@ -586,7 +587,7 @@ impl<M: Model> Segment<'_, M> {
                         interrupt: self.options.interrupt,
                         abandoned,
                         memory_exhausted,
-                        totals: self.totals.clone(),
+                        totals: self.totals.for_worker(id),
                         ends_at_once: self.ends_at_once,
                     };
                     Some(Worker::new(setup, state).run())

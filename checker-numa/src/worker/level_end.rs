@@ -183,7 +183,10 @@ impl<M: Model> Worker<'_, M> {
         totals.deadlocks += self.level_report.deadlocks;
         totals.distinct = self.level_summary.distinct;
         if self.level_summary.new_states > 0 {
-            totals.level_sizes.push(self.level_summary.new_states);
+            if self.id == 0 {
+                totals.level_sizes.push(self.level_summary.new_states);
+            }
+            self.global.last_level_size = Some(self.level_summary.new_states);
         }
         if self.level_report.errors.any() {
             return Some(Ending::Error);

@@ -134,12 +134,38 @@ pub struct WorkerState {
 /// The totals every worker agrees on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GlobalTotals {
-    /// Counts so far.
+    /// Counts so far. Only worker 0 keeps `totals.level_sizes` (the driver reads its
+    /// totals alone); the others' is empty, since a list of every level's size in each
+    /// worker cost 8 bytes a level per worker (a gigabyte for a million levels at 128
+    /// workers).
     pub totals: Totals,
+    /// The size of the last level stored (the frontier's), which every worker keeps;
+    /// `None` before the first.
+    pub last_level_size: Option<u64>,
     /// Depth of the frontier's states (the next level to expand).
     pub depth: u32,
     /// Whether the initial states have been stored (false only before the first level).
     pub started: bool,
+}
+
+impl GlobalTotals {
+    /// The totals to hand worker `id`: without the level sizes unless it is worker 0.
+    pub fn for_worker(&self, id: usize) -> GlobalTotals {
+        let level_sizes = if id == 0 {
+            self.totals.level_sizes.clone()
+        } else {
+            Vec::new()
+        };
+        GlobalTotals {
+            totals: Totals {
+                distinct: self.totals.distinct,
+                generated: self.totals.generated,
+                deadlocks: self.totals.deadlocks,
+                level_sizes,
+            },
+            ..*self
+        }
+    }
 }
 
 /// What a worker hands back when a run segment ends.
@@ -148,7 +174,7 @@ pub struct WorkerResult {
     pub state: WorkerState,
     /// Its telemetry for this segment.
     pub telemetry: WorkerTelemetry,
-    /// The agreed totals.
+    /// The agreed totals (the level sizes in worker 0's only).
     pub totals: GlobalTotals,
     /// How the segment ended.
     pub ending: Ending,
@@ -591,5 +617,38 @@ fn wait(backoff: &Backoff, oversubscribed: bool) {
         }
     } else {
         backoff.snooze();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_worker_0_is_handed_the_level_sizes() {
+        let totals = GlobalTotals {
+            totals: Totals {
+                distinct: 10,
+                generated: 30,
+                deadlocks: 1,
+                level_sizes: vec![1, 3, 6],
+            },
+            last_level_size: Some(6),
+            depth: 2,
+            started: true,
+        };
+        assert_eq!(totals.for_worker(0), totals);
+        let other = totals.for_worker(5);
+        assert_eq!(
+            other,
+            GlobalTotals {
+                totals: Totals {
+                    level_sizes: Vec::new(),
+                    ..totals.totals.clone()
+                },
+                ..totals.clone()
+            }
+        );
+        assert_eq!(other.totals.level_sizes.capacity(), 0);
     }
 }

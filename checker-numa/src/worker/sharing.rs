@@ -185,10 +185,8 @@ impl<M: Model> Worker<'_, M> {
     /// wait at each level end, beside the markers' and the summaries'.
     fn level_may_have_shares(&self) -> bool {
         self.global
-            .totals
-            .level_sizes
-            .last()
-            .is_none_or(|&states| states >= HELP_MIN_LEFT)
+            .last_level_size
+            .is_none_or(|states| states >= HELP_MIN_LEFT)
     }
 
     /// Sends `owner` a request for at most `wanted` states.
