@@ -483,24 +483,27 @@ impl FingerprintSet {
 
     /// The segment of `fp` and its key there: its offset from `first` (which leaves
     /// the segment bits as they are, `first` being a multiple of 2^32) less the
-    /// segment bits.
+    /// segment bits; `None` if the set may not hold `fp` (another worker's state: its
+    /// key would not fit a slot).
+    #[inline(always)]
+    fn split_checked(&self, fp: Fingerprint) -> Option<(usize, u64)> {
+        self.may_hold(fp).then(|| self.split_any(fp))
+    }
+
+    /// [`Self::split_checked`] for a fingerprint the set must be able to hold.
     ///
     /// # Panics
     ///
-    /// If the set may not hold `fp` (another worker's state): its key would not fit a
-    /// slot.
+    /// If the set may not hold `fp`.
     #[inline(always)]
     fn split(&self, fp: Fingerprint) -> (usize, u64) {
-        let offset = fp.wrapping_sub(self.first);
-        assert!(
-            offset & self.outside == 0,
-            "fingerprint {fp:#018x} is not one this table holds"
-        );
-        (offset as usize & (SEGMENTS - 1), offset >> SEGMENT_BITS)
+        self.split_checked(fp)
+            .unwrap_or_else(|| panic!("fingerprint {fp:#018x} is not one this table holds"))
     }
 
-    /// [`Self::split`] without the check: for a hint only, as the key of a fingerprint
-    /// the set may not hold has bits a slot cannot store (its home slot is in range).
+    /// [`Self::split_checked`] without the check: for a hint only (and once checked),
+    /// as the key of a fingerprint the set may not hold has bits a slot cannot store
+    /// (its home slot is in range).
     #[inline(always)]
     fn split_any(&self, fp: Fingerprint) -> (usize, u64) {
         let offset = fp.wrapping_sub(self.first);
@@ -593,10 +596,9 @@ impl FingerprintSet {
     /// Marks a stored fingerprint as stored in the current level (when a level
     /// interrupted part-way is resumed). Returns whether `fp` is stored.
     pub fn mark_present(&mut self, fp: Fingerprint) -> bool {
-        if !self.may_hold(fp) {
+        let Some((s, key)) = self.split_checked(fp) else {
             return false;
-        }
-        let (s, key) = self.split(fp);
+        };
         self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) => {
@@ -611,10 +613,9 @@ impl FingerprintSet {
     /// found, in one lookup: what [`contains`](Self::contains) and
     /// [`insert_marked`](Self::insert_marked) would tell together, without inserting.
     pub fn mark_if_stored(&mut self, fp: Fingerprint) -> Marking {
-        if !self.may_hold(fp) {
+        let Some((s, key)) = self.split_checked(fp) else {
             return Marking::NotStored;
-        }
-        let (s, key) = self.split(fp);
+        };
         self.ensure_populated(s);
         match self.segments[s].probe(key) {
             Probe::Found(i) if self.segments[s].is_marked(i) => Marking::AlreadyMarked,
@@ -635,10 +636,9 @@ impl FingerprintSet {
 
     /// Whether `fp` is stored.
     pub fn contains(&self, fp: Fingerprint) -> bool {
-        if !self.may_hold(fp) {
+        let Some((s, key)) = self.split_checked(fp) else {
             return false;
-        }
-        let (s, key) = self.split(fp);
+        };
         matches!(self.segments[s].probe(key), Probe::Found(_))
     }
 
