@@ -145,9 +145,49 @@ fn fault_text(f: Fault) -> &'static str {
     }
 }
 
+/// What a value computed while resolving is, for its error messages: "`value` of
+/// `kind` `name`" (the value of constant `N`, the initial value of variable `x`).
+struct Valued<'a> {
+    value: &'static str,
+    kind: &'static str,
+    name: &'a str,
+}
+
 impl Resolver<'_> {
     fn err(&self, span: Span, message: impl Into<String>) -> DveError {
         self.report.error(span, message)
+    }
+
+    /// The value of `e` in `state`, which must be one of type `ty`'s.
+    fn value_in_type(
+        &self,
+        e: &Expr,
+        state: &[u8],
+        span: Span,
+        ty: Type,
+        what: &Valued<'_>,
+    ) -> Result<i32, DveError> {
+        let Valued { value, kind, name } = *what;
+        let name = excerpt(name);
+        let v = evaluate(&self.layout, e, state).map_err(|fault| {
+            self.err(
+                span,
+                format!(
+                    "cannot compute the {value} of {kind} `{name}`: {}",
+                    fault_text(fault)
+                ),
+            )
+        })?;
+        if !ty.contains(v) {
+            return Err(self.err(
+                span,
+                format!(
+                    "{value} {v} is out of range for `{}` {kind} `{name}`",
+                    ty.name()
+                ),
+            ));
+        }
+        Ok(v)
     }
 
     fn source_text(&self, span: Span) -> &str {
@@ -397,27 +437,12 @@ impl Resolver<'_> {
                 }
                 // Folding leaves a fault (and what short-circuits past one) for run
                 // time; a constant needs its value now.
-                let c = evaluate(&self.layout, v, &[]).map_err(|fault| {
-                    self.err(
-                        *span,
-                        format!(
-                            "cannot compute the value of constant `{}`: {}",
-                            excerpt(&name.name),
-                            fault_text(fault)
-                        ),
-                    )
-                })?;
-                if !d.ty.contains(c) {
-                    return Err(self.err(
-                        *span,
-                        format!(
-                            "value {c} is out of range for `{}` constant `{}`",
-                            d.ty.name(),
-                            excerpt(&name.name)
-                        ),
-                    ));
-                }
-                folded.push(c);
+                let what = Valued {
+                    value: "value",
+                    kind: "constant",
+                    name: &name.name,
+                };
+                folded.push(self.value_in_type(v, &[], *span, d.ty, &what)?);
             }
             match len {
                 None => Symbol::Const(ConstValue::Scalar(folded[0])),
@@ -497,26 +522,12 @@ impl Resolver<'_> {
         for init in &self.pending {
             let var = &self.layout.variables[init.var];
             for (k, (e, span)) in init.values.iter().enumerate() {
-                let value = evaluate(&self.layout, e, &state).map_err(|f| {
-                    self.err(
-                        *span,
-                        format!(
-                            "cannot compute the initial value of `{}`: {}",
-                            excerpt(&var.name),
-                            fault_text(f)
-                        ),
-                    )
-                })?;
-                if !var.ty.contains(value) {
-                    return Err(self.err(
-                        *span,
-                        format!(
-                            "initial value {value} is out of range for `{}` variable `{}`",
-                            var.ty.name(),
-                            excerpt(&var.name)
-                        ),
-                    ));
-                }
+                let what = Valued {
+                    value: "initial value",
+                    kind: "variable",
+                    name: &var.name,
+                };
+                let value = self.value_in_type(e, &state, *span, var.ty, &what)?;
                 let at = var.offset + k * var.ty.width();
                 match var.ty {
                     Type::Byte => state[at] = value as u8,

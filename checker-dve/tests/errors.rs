@@ -129,7 +129,7 @@ fn wrong_array_sizes_indices_and_initialisers() {
     // notice (tests/hostile_semantics.rs); where a value is needed at load it is refused.
     assert_eq!(
         error(&with("byte a[3]; byte x = a[3];", "")),
-        "t.dve:1:21: cannot compute the initial value of `x`: an array index out of range"
+        "t.dve:1:21: cannot compute the initial value of variable `x`: an array index out of range"
     );
     assert_eq!(
         error(&with("byte x;", "guard x[1] == 0;")),
@@ -149,7 +149,7 @@ fn wrong_array_sizes_indices_and_initialisers() {
     );
     assert_eq!(
         error(&with("int x = 1 / 0;", "")),
-        "t.dve:1:9: cannot compute the initial value of `x`: division by zero"
+        "t.dve:1:9: cannot compute the initial value of variable `x`: division by zero"
     );
 }
 
