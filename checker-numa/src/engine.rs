@@ -331,6 +331,7 @@ pub fn check<M: Model>(
             ends_at_once: ends_at_once.take(),
         };
         let mut results = segment.run(sources)?;
+        Telemetry::settle_unsent_laps(results.iter_mut().map(|r| &mut r.telemetry));
         // Telemetry covers the whole run: add the earlier segments' figures.
         for (r, earlier) in results.iter_mut().zip(&mut earlier_telemetry) {
             let mut total = std::mem::take(earlier);

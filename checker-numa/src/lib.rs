@@ -38,5 +38,6 @@ pub mod worker;
 
 pub use engine::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};
 pub use telemetry::{
-    LevelLap, LevelLaps, LevelTelemetry, SmallLevels, Spread, Telemetry, WorkerTelemetry,
+    CombinedLap, LapSum, LevelLap, LevelLaps, LevelTelemetry, SmallLevels, Spread, Telemetry,
+    WorkerTelemetry,
 };

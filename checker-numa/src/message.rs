@@ -18,6 +18,7 @@ use std::hint::select_unpredictable;
 use crate::hints::prefetch_write;
 use crate::partition::ParentRef;
 use crate::state_chunk::StateChunk;
+use crate::telemetry::LevelLap;
 use checker_core::short_copy::{copy_short, SHORT};
 
 /// How far ahead of the end of a batch its buffer is prefetched for writing.
@@ -32,6 +33,10 @@ pub enum Message {
     EndOfLevel(LevelReport),
     /// The sender has received every state of the level: its totals after the level.
     Summary(LevelSummary),
+    /// The sender's wall and idle time in the previous level, for the per-level
+    /// telemetry that worker 0 alone keeps: sent to worker 0 just before the sender's
+    /// summary (none in a run segment's first level).
+    Lap(LevelLap),
     /// The sender asks the receiver for at most `wanted` of the states it has not
     /// expanded yet in this level: because the sender has expanded its whole frontier,
     /// or because it has far fewer states left than the receiver (see the worker's
@@ -392,6 +397,18 @@ impl<'a> Iterator for BatchIter<'a> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_message_is_its_largest_payload_and_a_tag() {
+        // Every ring slot holds one, and the rings' memory grows with the square of
+        // the worker count: the small variants (a lap, a share request) cost nothing.
+        use std::mem::size_of;
+        let largest = size_of::<LevelSummary>()
+            .max(size_of::<LevelReport>())
+            .max(size_of::<Batch>())
+            .max(size_of::<Share>());
+        assert_eq!(size_of::<Message>(), largest + 8);
+    }
 
     #[test]
     fn batch_round_trips_entries_and_writes_a_parent_once_per_run() {

@@ -159,45 +159,106 @@ pub struct LevelTelemetry {
     pub workers_wall_s: f64,
 }
 
-/// One worker's wall and idle time in one level, in seconds. Single precision: a
-/// worker keeps one per level, so this is 8 bytes a level, as the level sizes are.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// One worker's wall and idle time in one level, in nanoseconds. A worker sends it to
+/// worker 0 at the end of the next level ([`Message::Lap`](crate::message::Message)),
+/// and worker 0 keeps the level's sums ([`LevelLaps`]), so a run keeps 12 bytes a
+/// level, not 8 a level for every worker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LevelLap {
     /// From the end of the previous level (or the start of the run segment).
-    pub wall_s: f32,
+    pub wall_ns: u64,
     /// Idle within the level.
-    pub idle_s: f32,
+    pub idle_ns: u64,
 }
 
-/// One worker's laps, level by level.
+/// Some workers' laps of one level, added up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LapSum {
+    /// Their wall times.
+    pub wall_ns: u64,
+    /// Their idle times.
+    pub idle_ns: u64,
+    /// How many laps.
+    pub laps: u32,
+}
+
+impl LapSum {
+    /// One worker's lap, or nothing.
+    pub fn of(lap: Option<LevelLap>) -> LapSum {
+        lap.map_or(LapSum::default(), |lap| LapSum {
+            wall_ns: lap.wall_ns,
+            idle_ns: lap.idle_ns,
+            laps: 1,
+        })
+    }
+
+    /// Adds other workers' laps of the same level.
+    pub fn merge(&mut self, other: &LapSum) {
+        self.wall_ns += other.wall_ns;
+        self.idle_ns += other.idle_ns;
+        self.laps += other.laps;
+    }
+}
+
+/// One level's laps combined over the workers, in seconds. Single precision: worker 0
+/// keeps one a level.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CombinedLap {
+    /// Worker 0's wall time ([`LevelTelemetry::wall_s`]).
+    pub wall_s: f32,
+    /// The workers' idle times, summed.
+    pub idle_s: f32,
+    /// The workers' wall times, summed ([`LevelTelemetry::workers_wall_s`]).
+    pub workers_wall_s: f32,
+}
+
+impl CombinedLap {
+    /// Worker 0's wall time `own_wall_ns` with every worker's laps `all`.
+    pub fn new(own_wall_ns: u64, all: &LapSum) -> CombinedLap {
+        let seconds = |ns: u64| (ns as f64 / 1e9) as f32;
+        CombinedLap {
+            wall_s: seconds(own_wall_ns),
+            idle_s: seconds(all.idle_ns),
+            workers_wall_s: seconds(all.wall_ns),
+        }
+    }
+}
+
+/// A worker's record of the levels it completed: worker 0 keeps every level's laps
+/// combined; each worker holds its last lap until it has sent it (or until the run
+/// segment ends, when [`Telemetry::settle_unsent_laps`] combines them).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LevelLaps {
-    /// Depth of the level of the first lap (not 0 in a run resumed from a checkpoint).
-    pub first_depth: u32,
-    /// One per completed level, in order (a level interrupted and resumed counts only
-    /// its resumed part).
-    pub laps: Vec<LevelLap>,
+    /// Depth of the first level completed (not 0 in a run resumed from a checkpoint);
+    /// `None` before one is.
+    pub first_depth: Option<u32>,
+    /// Worker 0's: one per completed level whose laps every worker sent, in order (a
+    /// level interrupted and resumed counts only its resumed part). Empty in the
+    /// other workers'.
+    pub combined: Vec<CombinedLap>,
+    /// The lap of the last level completed, not sent yet.
+    pub unsent: Option<LevelLap>,
     /// States of the first lap's level this worker expanded before it was stopped
     /// part-way and resumed (0 unless this run resumed a level saved part-way).
     pub expanded_before_resume: u64,
 }
 
 impl LevelLaps {
-    /// Records the lap of the level of depth `depth`.
-    pub fn push(&mut self, depth: u32, lap: LevelLap) {
-        if self.laps.is_empty() {
-            self.first_depth = depth;
-        }
-        self.laps.push(lap);
+    /// Records the lap of the completed level of depth `depth`, to be sent.
+    pub fn complete(&mut self, depth: u32, lap: LevelLap) {
+        debug_assert!(self.unsent.is_none(), "the previous lap was sent");
+        self.first_depth.get_or_insert(depth);
+        self.unsent = Some(lap);
     }
 
     /// Appends the laps of a later run segment, which begins where these end.
     pub fn append(&mut self, later: &LevelLaps) {
-        if self.laps.is_empty() {
+        debug_assert!(self.unsent.is_none() && later.unsent.is_none(), "settled");
+        if self.first_depth.is_none() {
             self.first_depth = later.first_depth;
             self.expanded_before_resume = later.expanded_before_resume;
         }
-        self.laps.extend_from_slice(&later.laps);
+        self.combined.extend_from_slice(&later.combined);
     }
 }
 
@@ -221,9 +282,10 @@ impl LevelClock {
     pub fn lap(&mut self, clock: &TimeSplit) -> LevelLap {
         let now = Instant::now();
         let idle = clock.idle();
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         let lap = LevelLap {
-            wall_s: (now - self.since).as_secs_f32(),
-            idle_s: idle.saturating_sub(self.idle_before).as_secs_f32(),
+            wall_ns: nanos(now - self.since),
+            idle_ns: nanos(idle.saturating_sub(self.idle_before)),
         };
         self.since = now;
         self.idle_before = idle;
@@ -404,31 +466,70 @@ impl Spread {
 }
 
 impl Telemetry {
-    /// The run's telemetry from each worker's: their laps are moved out and combined
-    /// level by level (every worker completes the same levels) with the run's level
-    /// sizes (`level_sizes[d]`: the new states of depth `d`).
+    /// Combines the laps the workers still hold at the end of a run segment (of the
+    /// level completed last, which no later summary carried) into worker 0's.
+    pub fn settle_unsent_laps<'a>(workers: impl IntoIterator<Item = &'a mut WorkerTelemetry>) {
+        let mut workers = workers.into_iter();
+        let Some(first) = workers.next() else {
+            return;
+        };
+        let own = first.levels.unsent.take();
+        let mut all = LapSum::of(own);
+        let mut count = 1;
+        for w in workers {
+            all.merge(&LapSum::of(w.levels.unsent.take()));
+            count += 1;
+        }
+        if let Some(own) = own {
+            debug_assert_eq!(all.laps, count, "every worker completes the same levels");
+            first
+                .levels
+                .combined
+                .push(CombinedLap::new(own.wall_ns, &all));
+        }
+    }
+
+    /// The run's telemetry from each worker's: worker 0's combined laps (with any
+    /// laps still unsent) are moved out and joined with the run's level sizes
+    /// (`level_sizes[d]`: the new states of depth `d`).
     pub fn from_workers(mut workers: Vec<WorkerTelemetry>, level_sizes: &[u64]) -> Telemetry {
+        Telemetry::settle_unsent_laps(&mut workers);
+        let before_resume: u64 = workers
+            .iter()
+            .map(|w| w.levels.expanded_before_resume)
+            .sum();
         let laps: Vec<LevelLaps> = workers
             .iter_mut()
             .map(|w| std::mem::take(&mut w.levels))
             .collect();
-        let count = laps.iter().map(|l| l.laps.len()).min().unwrap_or(0);
-        let first_depth = laps.first().map_or(0, |l| l.first_depth);
+        debug_assert!(
+            laps.iter().skip(1).all(|l| l.combined.is_empty()),
+            "worker 0 alone keeps the levels' laps"
+        );
+        let Some(first) = laps.into_iter().next() else {
+            return Telemetry {
+                workers,
+                levels: Vec::new(),
+            };
+        };
+        let first_depth = first.first_depth.unwrap_or(0);
         let size = |depth: Option<u32>| {
             depth.map_or(0, |d| level_sizes.get(d as usize).copied().unwrap_or(0))
         };
-        let before_resume: u64 = laps.iter().map(|l| l.expanded_before_resume).sum();
-        let levels = (0..count)
-            .map(|i| {
+        let levels = first
+            .combined
+            .iter()
+            .enumerate()
+            .map(|(i, lap)| {
                 let depth = first_depth + i as u32;
                 let resumed = if i == 0 { before_resume } else { 0 };
                 LevelTelemetry {
                     depth,
                     expanded: size(depth.checked_sub(1)).saturating_sub(resumed),
                     new_states: size(Some(depth)),
-                    wall_s: f64::from(laps[0].laps[i].wall_s),
-                    idle_s: laps.iter().map(|l| f64::from(l.laps[i].idle_s)).sum(),
-                    workers_wall_s: laps.iter().map(|l| f64::from(l.laps[i].wall_s)).sum(),
+                    wall_s: f64::from(lap.wall_s),
+                    idle_s: f64::from(lap.idle_s),
+                    workers_wall_s: f64::from(lap.workers_wall_s),
                 }
             })
             .collect();
@@ -614,30 +715,80 @@ mod tests {
         }
     }
 
-    fn laps(first_depth: u32, laps: &[(f32, f32)]) -> WorkerTelemetry {
-        WorkerTelemetry {
-            levels: LevelLaps {
-                first_depth,
-                laps: laps
-                    .iter()
-                    .map(|&(wall_s, idle_s)| LevelLap { wall_s, idle_s })
-                    .collect(),
-                expanded_before_resume: 0,
-            },
-            ..Default::default()
+    /// A lap of `wall_ms` and `idle_ms` milliseconds.
+    fn lap(wall_ms: u64, idle_ms: u64) -> LevelLap {
+        LevelLap {
+            wall_ns: wall_ms * 1_000_000,
+            idle_ns: idle_ms * 1_000_000,
         }
+    }
+
+    /// The workers' telemetry after they completed the levels from `first_depth` on,
+    /// `laps[w][i]` worker `w`'s lap of the `i`-th: each lap but the last sent to
+    /// worker 0 at the end of the next level, and combined by it there, as the level
+    /// end does.
+    fn completed(first_depth: u32, laps: &[Vec<LevelLap>]) -> Vec<WorkerTelemetry> {
+        let mut workers = vec![WorkerTelemetry::default(); laps.len()];
+        for depth in first_depth..first_depth + laps[0].len() as u32 {
+            let mut all = LapSum::default();
+            let mut own = None;
+            for (w, (worker, its_laps)) in workers.iter_mut().zip(laps).enumerate() {
+                let sent = worker.levels.unsent.take();
+                all.merge(&LapSum::of(sent));
+                if w == 0 {
+                    own = sent;
+                }
+                let lap = its_laps[(depth - first_depth) as usize];
+                worker.levels.complete(depth, lap);
+            }
+            if let Some(own) = own {
+                workers[0]
+                    .levels
+                    .combined
+                    .push(CombinedLap::new(own.wall_ns, &all));
+            }
+        }
+        workers
+    }
+
+    #[test]
+    fn lap_sums_add_the_laps_sent() {
+        let mut sum = LapSum::of(Some(lap(500, 250)));
+        sum.merge(&LapSum::of(None));
+        sum.merge(&LapSum::of(Some(lap(750, 0))));
+        assert_eq!(
+            sum,
+            LapSum {
+                wall_ns: 1_250_000_000,
+                idle_ns: 250_000_000,
+                laps: 2
+            }
+        );
+        assert_eq!(
+            CombinedLap::new(500_000_000, &sum),
+            CombinedLap {
+                wall_s: 0.5,
+                idle_s: 0.25,
+                workers_wall_s: 1.25
+            }
+        );
     }
 
     #[test]
     fn levels_combine_worker_0s_wall_the_summed_idle_and_the_level_sizes() {
         let sizes = [1, 3, 6];
-        let t = Telemetry::from_workers(
-            vec![
-                laps(0, &[(0.5, 0.25), (1.0, 0.0), (0.25, 0.0), (0.125, 0.0)]),
-                laps(0, &[(0.75, 0.5), (0.5, 0.125), (0.25, 0.25), (0.125, 0.0)]),
+        let workers = completed(
+            0,
+            &[
+                vec![lap(500, 250), lap(1000, 0), lap(250, 0), lap(125, 0)],
+                vec![lap(750, 500), lap(500, 125), lap(250, 250), lap(125, 0)],
             ],
-            &sizes,
         );
+        // Worker 0 alone keeps the levels; each holds its last lap, unsent.
+        assert_eq!(workers[0].levels.combined.len(), 3);
+        assert!(workers[1].levels.combined.is_empty());
+        assert!(workers.iter().all(|w| w.levels.unsent.is_some()));
+        let t = Telemetry::from_workers(workers, &sizes);
         let combined =
             |depth, expanded, new_states, wall_s, idle_s, workers_wall_s| LevelTelemetry {
                 depth,
@@ -657,18 +808,17 @@ mod tests {
                 combined(3, 6, 0, 0.125, 0.0, 0.25),
             ]
         );
-        assert!(t.workers.iter().all(|w| w.levels.laps.is_empty()));
+        assert!(t.workers.iter().all(|w| w.levels == LevelLaps::default()));
         // A run resumed at depth 2 starts its levels there.
-        let resumed = Telemetry::from_workers(vec![laps(2, &[(0.25, 0.0)])], &sizes);
+        let resumed = Telemetry::from_workers(completed(2, &[vec![lap(250, 0)]]), &sizes);
         assert_eq!(resumed.levels, vec![combined(2, 3, 6, 0.25, 0.0, 0.25)]);
         // One resumed part-way through depth 2 (of 3 states, 1 and 1 expanded by its
         // two workers before the stop) counts the level's other expansions only.
-        let part_way = |before| {
-            let mut w = laps(2, &[(0.25, 0.0), (0.5, 0.0)]);
-            w.levels.expanded_before_resume = before;
-            w
-        };
-        let resumed = Telemetry::from_workers(vec![part_way(1), part_way(1)], &sizes);
+        let mut part_way = completed(2, &vec![vec![lap(250, 0), lap(500, 0)]; 2]);
+        part_way
+            .iter_mut()
+            .for_each(|w| w.levels.expanded_before_resume = 1);
+        let resumed = Telemetry::from_workers(part_way, &sizes);
         assert_eq!(
             resumed.levels,
             vec![
@@ -676,28 +826,36 @@ mod tests {
                 combined(3, 6, 0, 0.5, 0.0, 1.0)
             ]
         );
+        assert_eq!(Telemetry::from_workers(vec![], &sizes).levels, vec![]);
     }
 
     #[test]
     fn a_later_segment_continues_the_laps() {
-        let mut first = laps(0, &[(0.5, 0.0)]);
-        first.add_segment(&laps(1, &[(0.25, 0.125)]));
-        assert_eq!(first.levels, laps(0, &[(0.5, 0.0), (0.25, 0.125)]).levels);
+        let segment = |first_depth, laps: &[LevelLap]| {
+            let mut workers = completed(first_depth, &[laps.to_vec(), laps.to_vec()]);
+            Telemetry::settle_unsent_laps(&mut workers);
+            workers
+        };
+        let mut run = segment(0, &[lap(500, 0)]);
+        for (w, later) in run.iter_mut().zip(&segment(1, &[lap(250, 125)])) {
+            w.add_segment(later);
+        }
+        let whole = segment(0, &[lap(500, 0), lap(250, 125)]);
+        assert_eq!(run[0].levels, whole[0].levels);
+        assert_eq!(whole[0].levels.combined.len(), 2);
+        assert!(run[1].levels.combined.is_empty() && run[1].levels.unsent.is_none());
+        // A resumed run's first segment says where it began and what it had done.
+        let mut resumed = segment(4, &[lap(250, 125)]);
+        resumed[1].levels.expanded_before_resume = 9;
         let mut empty = WorkerTelemetry::default();
-        let mut resumed = laps(4, &[(0.25, 0.125)]);
-        resumed.levels.expanded_before_resume = 9;
-        empty.add_segment(&resumed);
-        assert_eq!(empty.levels.first_depth, 4);
+        empty.add_segment(&resumed[1]);
+        assert_eq!(empty.levels.first_depth, Some(4));
         assert_eq!(empty.levels.expanded_before_resume, 9);
         // A later segment begins at a level end: only the first can resume part-way.
-        let mut later = laps(5, &[(0.25, 0.125)]);
-        later.levels.expanded_before_resume = 3;
-        empty.add_segment(&later);
+        let mut later = segment(5, &[lap(250, 125)]);
+        later[1].levels.expanded_before_resume = 3;
+        empty.add_segment(&later[1]);
         assert_eq!(empty.levels.expanded_before_resume, 9);
-        let mut pushed = LevelLaps::default();
-        pushed.push(7, LevelLap::default());
-        pushed.push(8, LevelLap::default());
-        assert_eq!((pushed.first_depth, pushed.laps.len()), (7, 2));
     }
 
     #[test]

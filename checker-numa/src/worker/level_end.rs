@@ -10,7 +10,7 @@ use super::{batch_room, Ending, PartialLevel, Worker, MEMORY_CHECK_EVERY};
 use crate::checkpoint::{self, WorkerFile};
 use crate::frontier::Frontier;
 use crate::message::{LevelSummary, Message, SummaryFlags};
-use crate::telemetry::{Activity, WaitFor};
+use crate::telemetry::{Activity, CombinedLap, LapSum, WaitFor};
 
 impl<M: Model> Worker<'_, M> {
     /// The two all-to-all rounds that end a level (see the module doc).
@@ -25,6 +25,11 @@ impl<M: Model> Worker<'_, M> {
         let report = self.own_report;
         self.broadcast(|| Message::EndOfLevel(report));
         self.wait_until(WaitFor::Markers, |w| w.markers_missing == 0);
+        let previous_lap = self.telemetry.levels.unsent.take();
+        if let (1.., Some(lap)) = (self.id, previous_lap) {
+            // Before the summary: worker 0 has every lap once it has every summary.
+            self.send(0, Message::Lap(lap));
+        }
         let summary = LevelSummary {
             new_states: self.state.next.len(),
             distinct: self.state.log.len(),
@@ -34,6 +39,15 @@ impl<M: Model> Worker<'_, M> {
         self.level_summary.merge(&summary);
         self.broadcast(|| Message::Summary(summary));
         self.wait_until(WaitFor::Summaries, |w| w.summaries_missing == 0);
+        if let (0, Some(own)) = (self.id, previous_lap) {
+            let mut all = std::mem::take(&mut self.laps_received);
+            all.merge(&LapSum::of(Some(own)));
+            debug_assert_eq!(all.laps as usize, self.workers, "one lap from each");
+            self.telemetry
+                .levels
+                .combined
+                .push(CombinedLap::new(own.wall_ns, &all));
+        }
     }
 
     /// What this worker asks of everyone at the end of the level.
@@ -149,7 +163,7 @@ impl<M: Model> Worker<'_, M> {
             0
         };
         let lap = self.level_clock.lap(&self.clock);
-        self.telemetry.levels.push(depth, lap);
+        self.telemetry.levels.complete(depth, lap);
         if let Some(ending) = self.decide(depth) {
             return Some(ending);
         }

@@ -8,7 +8,7 @@ use checker_core::Model;
 use super::sharing::OwnRequest;
 use super::{batch_room, Worker};
 use crate::message::{Batch, Message};
-use crate::telemetry::{Activity, WaitFor};
+use crate::telemetry::{Activity, LapSum, WaitFor};
 
 impl<M: Model> Worker<'_, M> {
     pub(super) fn send_batch(&mut self, to: usize) {
@@ -89,6 +89,10 @@ impl<M: Model> Worker<'_, M> {
             Message::EndOfLevel(report) => {
                 self.level_report.merge(&report);
                 self.markers_missing -= 1;
+            }
+            Message::Lap(lap) => {
+                debug_assert_eq!(self.id, 0, "laps go to worker 0");
+                self.laps_received.merge(&LapSum::of(Some(lap)));
             }
             Message::Summary(summary) => {
                 self.level_summary.merge(&summary);

@@ -37,7 +37,7 @@ use crate::message::{Batch, Entry, LevelReport, LevelSummary, Message};
 use crate::parent_log::{LevelEntry, ParentLog};
 use crate::partition::{owner_of, ParentRef};
 use crate::table::FingerprintSet;
-use crate::telemetry::{Activity, LevelClock, TimeSplit, WaitFor, WorkerTelemetry};
+use crate::telemetry::{Activity, LapSum, LevelClock, TimeSplit, WaitFor, WorkerTelemetry};
 
 mod expand;
 mod level_end;
@@ -299,6 +299,9 @@ pub struct Worker<'a, M: Model> {
     clock: TimeSplit,
     /// Laps `clock` at each level end for the per-level figures.
     level_clock: LevelClock,
+    /// Worker 0's: the other workers' laps of the previous level received so far in
+    /// this one (`Message::Lap`).
+    laps_received: LapSum,
     telemetry: WorkerTelemetry,
     /// Every worker's progress slot: this worker publishes in its own (at `id`) and
     /// reads the others' to find whom to ask for a share.
@@ -386,6 +389,7 @@ impl<'a, M: Model> Worker<'a, M> {
             level_summary: LevelSummary::default(),
             global: setup.totals,
             level_clock: LevelClock::start(&clock),
+            laps_received: LapSum::default(),
             clock,
             telemetry: setup.telemetry,
             progress: setup.progress,
