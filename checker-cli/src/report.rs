@@ -111,6 +111,16 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
         (Engine::Sequential, _) | (_, None) => {
             out.push_str("  engine:                sequential\n")
         }
+        // Resumed with a limit its checkpoint already reaches: answered from the
+        // checkpoint, with no worker started.
+        (Engine::Parallel, Some(t)) if t.workers.iter().all(|w| w.wall_s == 0.0) => {
+            let _ = writeln!(
+                out,
+                "  engine:                parallel, {} worker{}; no level expanded in this process (the checkpoint already reaches the limit)",
+                t.workers.len(),
+                if t.workers.len() == 1 { "" } else { "s" },
+            );
+        }
         (Engine::Parallel, Some(t)) => {
             let u = t.utilisation();
             let _ = writeln!(

@@ -295,6 +295,38 @@ fn a_resumed_run_keeps_its_deadlock_setting_and_limits() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A limit that the checkpoint already reaches is answered from the checkpoint: the
+/// counts of its levels, exit 0, and the checkpoint kept for a resume without it.
+#[test]
+fn a_limit_the_checkpoint_reaches_is_answered_from_it() {
+    let dir = scratch("resume-reached");
+    let work = dir.join("work");
+    // The 1-byte budget stops the run after the initial level.
+    philosophers_8_stopped_by_memory(&work, &["--no-deadlock"]);
+    let out = checker_command()
+        .args(["check", "--max-depth", "1", "--resume"])
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "Search stopped early: --max-depth was reached.",
+        "  distinct states:       1\n",
+        "  depth (BFS levels):    1\n",
+        "  engine:                parallel, 2 workers; no level expanded in this process (the checkpoint already reaches the limit)\n",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in {stdout}");
+    }
+    assert!(!stdout.contains("utilisation"), "{stdout}");
+    assert_eq!(
+        run_counts(&["check"], Some(&work)),
+        (1_154, 5_969, 9, 0),
+        "resumed without the limit"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_dve_run_resumes_from_any_directory_under_any_name_of_its_file() {
     let dir = scratch("resume-dve-paths");

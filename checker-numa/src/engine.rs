@@ -277,7 +277,20 @@ pub fn check<M: Model>(
         }
         None => None,
     };
-    let mut ends_at_once = resumed.as_ref().and_then(|r| r.ends_at_once);
+    if let Some(ResumePoint {
+        manifest,
+        ends_at_once: Some(reason),
+        ..
+    }) = resumed
+    {
+        return Ok(ended_at_the_checkpoint(
+            model,
+            manifest,
+            reason,
+            plan,
+            memory_budget,
+        ));
+    }
     let (mut sources, mut totals, elapsed_before) = match resumed {
         Some(ResumePoint { dir, manifest, .. }) => (
             manifest
@@ -328,7 +341,6 @@ pub fn check<M: Model>(
             started,
             elapsed_before,
             memory_budget: memory_budget.map(|b| b.bytes),
-            ends_at_once: ends_at_once.take(),
         };
         let mut results = segment.run(sources)?;
         Telemetry::settle_unsent_laps(results.iter_mut().map(|r| &mut r.telemetry));
@@ -418,6 +430,50 @@ fn next_generation(workdir: &Path) -> Result<u64, EngineError> {
     })
 }
 
+/// The outcome of a run resumed with a limit that its checkpoint already reaches
+/// ([`limit_on_resume`]): a fresh run with that limit ends at the checkpoint's level
+/// end, with the checkpoint's counts, so they are the answer. Nothing of the workers'
+/// files is read (for a large checkpoint, its tables, frontiers and logs took the time
+/// of a long load to answer from the manifest alone), no thread is started, and the
+/// checkpoint, with any level saved part-way, is left to be resumed without the limit.
+fn ended_at_the_checkpoint<M: Model>(
+    model: &M,
+    manifest: Manifest,
+    reason: StopReason,
+    plan: PlacementPlan,
+    memory_budget: Option<MemoryBudget>,
+) -> ParallelOutcome {
+    let workers = plan
+        .workers
+        .iter()
+        .zip(&manifest.worker_files)
+        .map(|(placement, file)| WorkerTelemetry {
+            worker: placement.worker,
+            node: placement.node,
+            owned: file.log_entries,
+            ..WorkerTelemetry::default()
+        })
+        .collect();
+    let totals = manifest.totals;
+    ParallelOutcome {
+        telemetry: Telemetry::from_workers(workers, &totals.level_sizes),
+        outcome: Outcome {
+            model: model.name(),
+            distinct: totals.distinct,
+            generated: totals.generated,
+            depth: totals.level_sizes.len() as u32,
+            level_sizes: totals.level_sizes,
+            deadlocks: totals.deadlocks,
+            verdict: Verdict::Partial { reason },
+            elapsed: Duration::from_secs_f64(manifest.elapsed_s),
+        },
+        plan,
+        checkpoint: None,
+        checkpoints_written: 0,
+        memory_budget,
+    }
+}
+
 /// The checkpoint a run resumes from.
 struct ResumePoint {
     /// Its generation directory.
@@ -496,8 +552,6 @@ struct Segment<'a, M: Model> {
     elapsed_before: Duration,
     /// Bytes all the workers may use together.
     memory_budget: Option<u64>,
-    /// See [`WorkerSetup::ends_at_once`] (the first segment of a resumed run only).
-    ends_at_once: Option<StopReason>,
 }
 
 impl<M: Model> Segment<'_, M> {
@@ -589,7 +643,6 @@ impl<M: Model> Segment<'_, M> {
                         abandoned,
                         memory_exhausted,
                         totals: self.totals.for_worker(id),
-                        ends_at_once: self.ends_at_once,
                     };
                     Some(Worker::new(setup, state).run())
                 };

@@ -28,6 +28,24 @@ fn graph_without_violation(size: u64, seed: u64) -> RandomGraph {
     }
 }
 
+/// Every file under `dir`, with its size, in order.
+fn listing(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            let meta = std::fs::metadata(&path).unwrap();
+            if meta.is_dir() {
+                pending.push(path.clone());
+            }
+            found.push((path, if meta.is_dir() { 0 } else { meta.len() }));
+        }
+    }
+    found.sort();
+    found
+}
+
 fn assert_stopped_by_the_budget(outcome: &Outcome) {
     assert_eq!(
         outcome.verdict,
@@ -446,14 +464,37 @@ fn limits_given_on_resuming_are_kept_to_from_the_checkpoint_on() {
         max_states,
         ..CheckOptions::default()
     };
-    // Reached at the checkpoint: a fresh run's counts, whichever limit.
+    // Reached at the checkpoint: a fresh run's counts, whichever limit, from the
+    // manifest alone. No worker file is read (worker 0's, replaced by a directory,
+    // could not be) and nothing in the work directory changes.
+    let (generation, manifest) = checker_numa::checkpoint::read_current(&dir).unwrap();
+    let file0 = generation.join(&manifest.worker_files[0].file);
+    let aside = dir.with_extension("aside");
+    std::fs::rename(&file0, &aside).unwrap();
+    std::fs::create_dir(&file0).unwrap();
+    let before = listing(&dir);
     let stored: u64 = got.outcome.level_sizes.iter().sum();
     for options in [with(Some(done), None), with(None, Some(stored))] {
         let reference = sequential::check(&m, &options).unwrap();
         assert_eq!(reference.level_sizes.len() as u32, done);
         let again = check(&m, &options, &resumed).unwrap();
         same(&again.outcome, &reference, &format!("{options:?}"));
+        let owned: Vec<u64> = again.telemetry.workers.iter().map(|w| w.owned).collect();
+        let in_files: Vec<u64> = manifest
+            .worker_files
+            .iter()
+            .map(|f| f.log_entries)
+            .collect();
+        assert_eq!(owned, in_files);
+        assert_eq!(owned.iter().sum::<u64>(), stored);
+        assert_eq!(
+            (again.checkpoint.as_ref(), again.checkpoints_written),
+            (None, 0)
+        );
+        assert_eq!(listing(&dir), before, "{options:?}");
     }
+    std::fs::remove_dir(&file0).unwrap();
+    std::fs::rename(&aside, &file0).unwrap();
     // Passed before it: refused.
     let before = got.outcome.level_sizes[..done as usize - 1]
         .iter()

@@ -241,9 +241,6 @@ pub struct WorkerSetup<'a, M: Model> {
     pub memory_exhausted: &'a AtomicBool,
     /// The agreed totals so far (default for a fresh run).
     pub totals: GlobalTotals,
-    /// Set for a run resumed with a limit that the checkpoint already reaches (see
-    /// `resume_limits`): the segment ends at once, as at that level's end.
-    pub ends_at_once: Option<StopReason>,
 }
 
 /// The state of one worker during a run segment.
@@ -324,8 +321,6 @@ pub struct Worker<'a, M: Model> {
     interrupt: Option<&'a AtomicBool>,
     abandoned: &'a AtomicBool,
     memory_exhausted: &'a AtomicBool,
-    /// See [`WorkerSetup::ends_at_once`].
-    ends_at_once: Option<StopReason>,
     /// Stored batches until the memory is next compared with the share.
     memory_check_in: u32,
     /// Bytes held by the frontier being expanded, which is out of `state` meanwhile.
@@ -405,7 +400,6 @@ impl<'a, M: Model> Worker<'a, M> {
             interrupt: setup.interrupt,
             abandoned: setup.abandoned,
             memory_exhausted: setup.memory_exhausted,
-            ends_at_once: setup.ends_at_once,
             memory_check_in: MEMORY_CHECK_EVERY,
             expanding_bytes: 0,
             segment_start: Instant::now(),
@@ -425,9 +419,6 @@ impl<'a, M: Model> Worker<'a, M> {
             self.begin_level();
             self.store_initial_states();
             ending = self.finish_level();
-        } else if let Some(reason) = self.ends_at_once {
-            // Every worker ends here alike, nothing of a saved partial level counted.
-            ending = Some(Ending::Limit(reason));
         }
         let ending = loop {
             if let Some(e) = ending {
