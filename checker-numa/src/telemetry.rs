@@ -194,8 +194,9 @@ impl LapSum {
 
     /// Adds other workers' laps of the same level.
     pub fn merge(&mut self, other: &LapSum) {
-        self.wall_ns += other.wall_ns;
-        self.idle_ns += other.idle_ns;
+        // Saturating: a lap saturates at u64::MAX nanoseconds (584 years) too.
+        self.wall_ns = self.wall_ns.saturating_add(other.wall_ns);
+        self.idle_ns = self.idle_ns.saturating_add(other.idle_ns);
         self.laps += other.laps;
     }
 }
@@ -467,7 +468,7 @@ impl Spread {
 
 impl Telemetry {
     /// Combines the laps the workers still hold at the end of a run segment (of the
-    /// level completed last, which no later summary carried) into worker 0's.
+    /// level completed last, which no later level end sent) into worker 0's.
     pub fn settle_unsent_laps<'a>(workers: impl IntoIterator<Item = &'a mut WorkerTelemetry>) {
         let mut workers = workers.into_iter();
         let Some(first) = workers.next() else {
