@@ -457,20 +457,35 @@ fn ended_at_the_checkpoint<M: Model>(
     let totals = manifest.totals;
     ParallelOutcome {
         telemetry: Telemetry::from_workers(workers, &totals.level_sizes),
-        outcome: Outcome {
-            model: model.name(),
-            distinct: totals.distinct,
-            generated: totals.generated,
-            depth: totals.level_sizes.len() as u32,
-            level_sizes: totals.level_sizes,
-            deadlocks: totals.deadlocks,
-            verdict: Verdict::Partial { reason },
-            elapsed: Duration::from_secs_f64(manifest.elapsed_s),
-        },
+        outcome: outcome_of(
+            model,
+            totals,
+            Verdict::Partial { reason },
+            Duration::from_secs_f64(manifest.elapsed_s),
+        ),
         plan,
         checkpoint: None,
         checkpoints_written: 0,
         memory_budget,
+    }
+}
+
+/// A run's outcome from its agreed totals.
+fn outcome_of<M: Model>(
+    model: &M,
+    totals: checkpoint::Totals,
+    verdict: Verdict,
+    elapsed: Duration,
+) -> Outcome {
+    Outcome {
+        model: model.name(),
+        distinct: totals.distinct,
+        generated: totals.generated,
+        depth: totals.level_sizes.len() as u32,
+        level_sizes: totals.level_sizes,
+        deadlocks: totals.deadlocks,
+        verdict,
+        elapsed,
     }
 }
 
@@ -843,16 +858,7 @@ fn finish<M: Model>(
         &totals.level_sizes,
     );
     Ok(ParallelOutcome {
-        outcome: Outcome {
-            model: model.name(),
-            distinct: totals.distinct,
-            generated: totals.generated,
-            depth: totals.level_sizes.len() as u32,
-            level_sizes: totals.level_sizes,
-            deadlocks: totals.deadlocks,
-            verdict,
-            elapsed,
-        },
+        outcome: outcome_of(model, totals, verdict, elapsed),
         telemetry,
         plan,
         checkpoint,
