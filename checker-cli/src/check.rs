@@ -19,7 +19,7 @@ use crate::json_sink::JsonSink;
 use crate::model_arg::{is_dve_path, with_any_model};
 use crate::owned_workdir::OwnedWorkdir;
 use crate::progress::ProgressPrinter;
-use crate::report::{self, JsonExtras};
+use crate::report::{self, EngineRun, JsonExtras};
 
 /// The longest `--progress-every` taken, in seconds (about 31 years).
 const MAX_PROGRESS_EVERY_S: f64 = 1e9;
@@ -310,7 +310,9 @@ fn check_model<M: Model>(
     let mut memory_budget: Option<MemoryBudget> = None;
     // (workers, CPUs they share) of an oversubscribed parallel run.
     let mut oversubscribed: Option<(usize, usize)> = None;
-    let (outcome, telemetry, checkpoint): (_, Option<Telemetry>, Option<PathBuf>) =
+    // The telemetry and whether the run was answered from its checkpoint (parallel
+    // engine only).
+    let (outcome, parallel, checkpoint): (_, Option<(Telemetry, bool)>, Option<PathBuf>) =
         match args.engine {
             Engine::Sequential => (sequential::check(model, &options)?, None, None),
             Engine::Parallel => {
@@ -365,14 +367,22 @@ fn check_model<M: Model>(
                     .plan
                     .oversubscribed
                     .then_some((result.plan.workers.len(), result.plan.cpus));
-                (result.outcome, Some(result.telemetry), result.checkpoint)
+                (
+                    result.outcome,
+                    Some((result.telemetry, result.answered_from_checkpoint)),
+                    result.checkpoint,
+                )
             }
         };
     printer.finish();
-    out!(
-        "{}",
-        report::render(&outcome, telemetry.as_ref(), args.engine)
-    );
+    let run = match &parallel {
+        Some((telemetry, answered_from_checkpoint)) => EngineRun::Parallel {
+            telemetry,
+            answered_from_checkpoint: *answered_from_checkpoint,
+        },
+        None => EngineRun::Sequential,
+    };
+    out!("{}", report::render(&outcome, run));
     if checkpoints_written > 0 {
         outln!("  checkpoints written:   {checkpoints_written}");
     }
@@ -420,9 +430,7 @@ fn check_model<M: Model>(
             memory_budget,
             oversubscribed: (args.engine == Engine::Parallel).then_some(oversubscribed.is_some()),
         };
-        sink.write_with(|out| {
-            report::write_json(out, &outcome, telemetry.as_ref(), args.engine, extras)
-        })?;
+        sink.write_with(|out| report::write_json(out, &outcome, run, extras))?;
     }
     Ok(outcome.exit_code() as u8)
 }

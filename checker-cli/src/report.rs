@@ -7,7 +7,29 @@ use checker_core::{Outcome, StopReason, Verdict, ViolationKind};
 use checker_numa::process_limits::MemoryBudget;
 use checker_numa::{Spread, Telemetry};
 
-use crate::args::Engine;
+/// Which engine ran, with what the summary says of it.
+#[derive(Clone, Copy, Debug)]
+pub enum EngineRun<'a> {
+    /// The sequential reference checker.
+    Sequential,
+    /// The parallel engine.
+    Parallel {
+        /// Its per-worker and per-level figures.
+        telemetry: &'a Telemetry,
+        /// The run was answered from its checkpoint's manifest, no worker started
+        /// (`checker_numa::ParallelOutcome::answered_from_checkpoint`).
+        answered_from_checkpoint: bool,
+    },
+}
+
+impl<'a> EngineRun<'a> {
+    fn telemetry(self) -> Option<&'a Telemetry> {
+        match self {
+            EngineRun::Sequential => None,
+            EngineRun::Parallel { telemetry, .. } => Some(telemetry),
+        }
+    }
+}
 
 /// A level that expands fewer states than this per worker counts as small on the
 /// `idle by level` line: about half a millisecond of work, so a level end's rounds and
@@ -37,7 +59,7 @@ pub fn catalogue_table() -> String {
 }
 
 /// The human-readable summary.
-pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) -> String {
+pub fn render(outcome: &Outcome, run: EngineRun<'_>) -> String {
     let mut out = String::new();
     match &outcome.verdict {
         Verdict::Holds => out.push_str("Model checking completed. No error has been found.\n"),
@@ -107,13 +129,12 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
             rss as f64 / 1048576.0
         );
     }
-    match (engine, telemetry) {
-        (Engine::Sequential, _) | (_, None) => {
-            out.push_str("  engine:                sequential\n")
-        }
-        // Resumed with a limit its checkpoint already reaches: answered from the
-        // checkpoint, with no worker started.
-        (Engine::Parallel, Some(t)) if t.workers.iter().all(|w| w.wall_s == 0.0) => {
+    match run {
+        EngineRun::Sequential => out.push_str("  engine:                sequential\n"),
+        EngineRun::Parallel {
+            telemetry: t,
+            answered_from_checkpoint: true,
+        } => {
             let _ = writeln!(
                 out,
                 "  engine:                parallel, {} worker{}; no level expanded in this process (the checkpoint already reaches the limit)",
@@ -121,7 +142,10 @@ pub fn render(outcome: &Outcome, telemetry: Option<&Telemetry>, engine: Engine) 
                 if t.workers.len() == 1 { "" } else { "s" },
             );
         }
-        (Engine::Parallel, Some(t)) => {
+        EngineRun::Parallel {
+            telemetry: t,
+            answered_from_checkpoint: false,
+        } => {
             let u = t.utilisation();
             let _ = writeln!(
                 out,
@@ -191,6 +215,8 @@ struct JsonReport<'a> {
     memory_budget: Option<MemoryBudget>,
     #[serde(skip_serializing_if = "Option::is_none")]
     oversubscribed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answered_from_checkpoint: Option<bool>,
 }
 
 /// What the JSON summary says beyond the outcome and the telemetry.
@@ -214,17 +240,17 @@ pub struct JsonExtras {
 pub fn write_json(
     out: &mut impl std::io::Write,
     outcome: &Outcome,
-    telemetry: Option<&Telemetry>,
-    engine: Engine,
+    run: EngineRun<'_>,
     extras: JsonExtras,
 ) -> std::io::Result<()> {
+    let telemetry = run.telemetry();
     let report = JsonReport {
         outcome,
         collision_probability: outcome.collision_probability(),
         distinct_per_second: outcome.distinct_per_second(),
-        engine: match engine {
-            Engine::Parallel => "parallel",
-            Engine::Sequential => "sequential",
+        engine: match run {
+            EngineRun::Parallel { .. } => "parallel",
+            EngineRun::Sequential => "sequential",
         },
         workers: telemetry.map_or(1, |t| t.workers.len()),
         peak_rss_bytes: peak_rss_bytes(),
@@ -233,6 +259,13 @@ pub fn write_json(
         checkpoints_written: extras.checkpoints_written,
         memory_budget: extras.memory_budget,
         oversubscribed: extras.oversubscribed,
+        answered_from_checkpoint: match run {
+            EngineRun::Parallel {
+                answered_from_checkpoint,
+                ..
+            } => Some(answered_from_checkpoint),
+            EngineRun::Sequential => None,
+        },
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     out.write_all(b"\n")
@@ -248,8 +281,7 @@ fn steps(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{steps, thousands, write_json, JsonExtras};
-    use crate::args::Engine;
+    use super::{steps, thousands, write_json, EngineRun, JsonExtras};
     use checker_core::{Outcome, Verdict};
     use checker_numa::{LevelTelemetry, Telemetry, WorkerTelemetry};
     use std::time::Duration;
@@ -299,14 +331,11 @@ mod tests {
             oversubscribed: Some(false),
             ..JsonExtras::default()
         };
-        write_json(
-            &mut out,
-            &outcome,
-            Some(&telemetry),
-            Engine::Parallel,
-            extras,
-        )
-        .unwrap();
+        let run = EngineRun::Parallel {
+            telemetry: &telemetry,
+            answered_from_checkpoint: false,
+        };
+        write_json(&mut out, &outcome, run, extras).unwrap();
         assert!(out.bytes > 100 * LEVELS, "{} bytes", out.bytes);
         assert!(
             out.largest <= 1024,

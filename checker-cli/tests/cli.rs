@@ -309,6 +309,7 @@ fn an_oversubscribed_run_says_so() {
         assert_eq!(stdout(&o).contains("oversubscribed"), over);
         let json = read_json(&report);
         assert_eq!(json["oversubscribed"], over);
+        assert_eq!(json["answered_from_checkpoint"], false);
         assert_eq!(json["distinct"], 288);
     }
     let sequential = dir.join("seq.json");
@@ -322,7 +323,9 @@ fn an_oversubscribed_run_says_so() {
         sequential.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(read_json(&sequential).get("oversubscribed").is_none());
+    let json = read_json(&sequential);
+    assert!(json.get("oversubscribed").is_none());
+    assert!(json.get("answered_from_checkpoint").is_none());
 }
 
 /// The acceptance run; only meaningful in release builds.

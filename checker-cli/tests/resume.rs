@@ -303,12 +303,21 @@ fn a_limit_the_checkpoint_reaches_is_answered_from_it() {
     let work = dir.join("work");
     // The 1-byte budget stops the run after the initial level.
     philosophers_8_stopped_by_memory(&work, &["--no-deadlock"]);
+    let json = dir.join("answered.json");
     let out = checker_command()
-        .args(["check", "--max-depth", "1", "--resume"])
+        .args(["check", "--max-depth", "1", "--json"])
+        .arg(&json)
+        .arg("--resume")
         .arg(&work)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = read_json(&json);
+    assert_eq!(report["answered_from_checkpoint"], true);
+    assert_eq!(
+        (&report["distinct"], &report["depth"]),
+        (&1.into(), &1.into())
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     for line in [
         "Search stopped early: --max-depth was reached.",

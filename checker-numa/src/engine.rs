@@ -173,6 +173,10 @@ pub struct ParallelOutcome {
     pub checkpoints_written: u64,
     /// The memory budget the run worked to, and what set it; `None` if it had none.
     pub memory_budget: Option<MemoryBudget>,
+    /// Whether the run was answered from its checkpoint's manifest with no worker
+    /// started: a resume given a `--max-states`/`--max-depth` the checkpoint already
+    /// reaches. The telemetry then holds each worker's `owned` count and nothing else.
+    pub answered_from_checkpoint: bool,
 }
 
 /// Where a worker's state comes from at the start of a segment.
@@ -467,6 +471,7 @@ fn ended_at_the_checkpoint<M: Model>(
         checkpoint: None,
         checkpoints_written: 0,
         memory_budget,
+        answered_from_checkpoint: true,
     }
 }
 
@@ -864,6 +869,7 @@ fn finish<M: Model>(
         checkpoint,
         checkpoints_written,
         memory_budget: None,
+        answered_from_checkpoint: false,
     })
 }
 

@@ -491,6 +491,7 @@ fn limits_given_on_resuming_are_kept_to_from_the_checkpoint_on() {
             (again.checkpoint.as_ref(), again.checkpoints_written),
             (None, 0)
         );
+        assert!(again.answered_from_checkpoint, "{options:?}");
         assert_eq!(listing(&dir), before, "{options:?}");
     }
     std::fs::remove_dir(&file0).unwrap();
@@ -520,6 +521,7 @@ fn limits_given_on_resuming_are_kept_to_from_the_checkpoint_on() {
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let finished = check(&m, &CheckOptions::default(), &resumed).unwrap();
     same(&finished.outcome, &reference, "resumed without limits");
+    assert!(!finished.answered_from_checkpoint);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
