@@ -1,7 +1,9 @@
 //! Every BEEM instance of `../shared/fixtures-beem/README.md` with a published count up
 //! to about 10^7 states (tiers S and M), checked with the sequential reference checker
 //! against the README's numbers: states, transitions (`generated - 1`), deadlocks (with
-//! deadlock detection off) and BFS levels, wherever the README gives them.
+//! deadlock detection off) and BFS levels, wherever the README gives them; the parallel
+//! engine against the same numbers, and its deadlock counterexamples against the
+//! sequential checker's.
 //!
 //! The fixtures live outside the repository. When they are missing the tests fail if
 //! `CI=true` and otherwise print a notice and pass without checking anything.
@@ -182,6 +184,60 @@ fn parallel_engine_at_2_and_8_workers_matches_published_counts() {
 fn parallel_engine_at_2_and_8_workers_matches_published_counts_up_to_eight_million() {
     check_rows_with(LARGE, Engine::Parallel(2));
     check_rows_with(LARGE, Engine::Parallel(8));
+}
+
+/// With deadlock checking on, instances that deadlock end at their first deadlocking
+/// level with a shortest counterexample: the parallel engine's counts, levels and
+/// trace (chosen by the lowest fingerprint, rebuilt across partitions and replayed)
+/// are the sequential checker's at any worker count, including worker counts that do
+/// not divide the fingerprint space evenly and 64 or 128 workers oversubscribed.
+#[test]
+fn deadlock_counterexamples_are_the_sequential_checkers_at_any_worker_count() {
+    let Some(dir) = fixtures() else { return };
+    // Instance and the run's depth: levels stored, the last one the level made by
+    // expanding the level of the first deadlock.
+    for (instance, depth) in [
+        ("gear.1", 17),
+        ("lamport.2", 13),
+        ("msmie.3", 14),
+        ("bakery.3", 42),
+        ("bakery.4", 68),
+    ] {
+        let model = DveModel::from_file(&dir.join(format!("{instance}.dve")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let options = CheckOptions::default();
+        let reference = run(Engine::Sequential, &model, &options);
+        assert_eq!(reference.depth, depth, "{instance}");
+        let Verdict::Violated(violation) = &reference.verdict else {
+            panic!("{instance}: {:?}", reference.verdict)
+        };
+        assert_eq!(
+            violation.trace.steps.len(),
+            depth as usize - 1,
+            "{instance}: the trace ends in the last level expanded"
+        );
+        assert!(reference.deadlocks > 0, "{instance}");
+        for workers in [1, 3, 7, 64, 128] {
+            let got = run(Engine::Parallel(workers), &model, &options);
+            assert_eq!(
+                (
+                    got.distinct,
+                    got.generated,
+                    &got.level_sizes,
+                    got.deadlocks,
+                    &got.verdict
+                ),
+                (
+                    reference.distinct,
+                    reference.generated,
+                    &reference.level_sizes,
+                    reference.deadlocks,
+                    &reference.verdict
+                ),
+                "{instance} at {workers} workers"
+            );
+        }
+    }
 }
 
 #[test]
