@@ -252,6 +252,15 @@ impl LevelLaps {
         self.unsent = Some(lap);
     }
 
+    /// Worker 0's: records a level's laps combined, from its own lap and the other
+    /// workers', summed in `others`; `workers` counts every worker, itself included.
+    pub fn combine(&mut self, own: LevelLap, others: &LapSum, workers: usize) {
+        let mut all = LapSum::of(Some(own));
+        all.merge(others);
+        debug_assert_eq!(all.laps as usize, workers, "one lap from each worker");
+        self.combined.push(CombinedLap::new(own.wall_ns, &all));
+    }
+
     /// Appends the laps of a later run segment, which begins where these end.
     pub fn append(&mut self, later: &LevelLaps) {
         debug_assert!(self.unsent.is_none() && later.unsent.is_none(), "settled");
@@ -474,19 +483,14 @@ impl Telemetry {
         let Some(first) = workers.next() else {
             return;
         };
-        let own = first.levels.unsent.take();
-        let mut all = LapSum::of(own);
+        let mut others = LapSum::default();
         let mut count = 1;
         for w in workers {
-            all.merge(&LapSum::of(w.levels.unsent.take()));
+            others.merge(&LapSum::of(w.levels.unsent.take()));
             count += 1;
         }
-        if let Some(own) = own {
-            debug_assert_eq!(all.laps, count, "every worker completes the same levels");
-            first
-                .levels
-                .combined
-                .push(CombinedLap::new(own.wall_ns, &all));
+        if let Some(own) = first.levels.unsent.take() {
+            first.levels.combine(own, &others, count);
         }
     }
 
@@ -731,22 +735,12 @@ mod tests {
     fn completed(first_depth: u32, laps: &[Vec<LevelLap>]) -> Vec<WorkerTelemetry> {
         let mut workers = vec![WorkerTelemetry::default(); laps.len()];
         for depth in first_depth..first_depth + laps[0].len() as u32 {
-            let mut all = LapSum::default();
-            let mut own = None;
-            for (w, (worker, its_laps)) in workers.iter_mut().zip(laps).enumerate() {
-                let sent = worker.levels.unsent.take();
-                all.merge(&LapSum::of(sent));
-                if w == 0 {
-                    own = sent;
-                }
-                let lap = its_laps[(depth - first_depth) as usize];
-                worker.levels.complete(depth, lap);
-            }
-            if let Some(own) = own {
-                workers[0]
+            // What the level end does with the laps of the level before.
+            Telemetry::settle_unsent_laps(&mut workers);
+            for (worker, its_laps) in workers.iter_mut().zip(laps) {
+                worker
                     .levels
-                    .combined
-                    .push(CombinedLap::new(own.wall_ns, &all));
+                    .complete(depth, its_laps[(depth - first_depth) as usize]);
             }
         }
         workers

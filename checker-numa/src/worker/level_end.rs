@@ -10,7 +10,7 @@ use super::{batch_room, Ending, PartialLevel, Worker, MEMORY_CHECK_EVERY};
 use crate::checkpoint::{self, WorkerFile};
 use crate::frontier::Frontier;
 use crate::message::{LevelSummary, Message, SummaryFlags};
-use crate::telemetry::{Activity, CombinedLap, LapSum, WaitFor};
+use crate::telemetry::{Activity, WaitFor};
 
 impl<M: Model> Worker<'_, M> {
     /// The two all-to-all rounds that end a level (see the module doc).
@@ -40,13 +40,8 @@ impl<M: Model> Worker<'_, M> {
         self.broadcast(|| Message::Summary(summary));
         self.wait_until(WaitFor::Summaries, |w| w.summaries_missing == 0);
         if let (0, Some(own)) = (self.id, previous_lap) {
-            let mut all = std::mem::take(&mut self.laps_received);
-            all.merge(&LapSum::of(Some(own)));
-            debug_assert_eq!(all.laps as usize, self.workers, "one lap from each");
-            self.telemetry
-                .levels
-                .combined
-                .push(CombinedLap::new(own.wall_ns, &all));
+            let others = std::mem::take(&mut self.laps_received);
+            self.telemetry.levels.combine(own, &others, self.workers);
         }
     }
 
