@@ -22,7 +22,9 @@ pub fn render_state(c: &Compiled, state: &[u8]) -> String {
         return format!("<not a state of this model: {} bytes>", state.len());
     }
     if c.is_error_state(state) {
-        return "<DiVinE error state: a value out of range, an array index out of range or a division by zero>".to_string();
+        return "<DiVinE error state: a value out of range, an array index out of range, a division by zero, \
+                or a rendezvous whose two sides both assign one global variable>"
+            .to_string();
     }
     let mut out = String::new();
     let var_line = |out: &mut String, v: &crate::ir::Variable| {

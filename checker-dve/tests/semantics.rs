@@ -207,6 +207,36 @@ fn rendezvous_assigning_one_global_on_both_sides_is_an_error_as_in_divine() {
     let steps = first_steps(&m);
     assert_eq!(steps.len(), 1);
     assert!(m.is_error_state(&steps[0].1));
+    assert!(m
+        .render(&StateVector::from_slice(&steps[0].1))
+        .contains("a rendezvous whose two sides both assign one global variable"));
+    // As in DiVinE, an array is one variable: writing two of its elements conflicts.
+    let elements = model(
+        "byte a[2];
+        channel c;
+        process S { state s0, s1; init s0; trans s0 -> s1 { sync c!; effect a[1] = 9; }; }
+        process R { state r0, r1; init r0; trans r0 -> r1 { sync c?; effect a[0] = 5; }; }
+        system async;",
+    );
+    let steps = first_steps(&elements);
+    assert_eq!(steps.len(), 1);
+    assert!(elements.is_error_state(&steps[0].1));
+    // Two different globals are no conflict: the receiver's effects (reading g before
+    // the sender sets it), then the sender's.
+    let apart = model(
+        "byte g, h;
+        channel c;
+        process S { state s0, s1; init s0; trans s0 -> s1 { sync c!; effect g = 1; }; }
+        process R { state r0, r1; init r0; trans r0 -> r1 { sync c?; effect h = g + 2; }; }
+        system async;",
+    );
+    let steps = first_steps(&apart);
+    assert_eq!(steps.len(), 1);
+    assert_eq!(
+        steps[0].1,
+        vec![1, 2, 1, 1],
+        "g = 1, h = 2, S in s1, R in r1"
+    );
 }
 
 #[test]
