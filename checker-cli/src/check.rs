@@ -2,7 +2,6 @@
 
 use crate::output::{out, outln};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use crate::model_arg::{is_dve_path, with_any_model};
 use crate::owned_workdir::OwnedWorkdir;
 use crate::progress::ProgressPrinter;
 use crate::report::{self, EngineRun, JsonExtras};
+use crate::signals;
 
 /// The longest `--progress-every` taken, in seconds (about 31 years).
 const MAX_PROGRESS_EVERY_S: f64 = 1e9;
@@ -226,21 +226,11 @@ impl ModelVisitor for CheckVisitor<'_> {
     }
 }
 
-/// Asks SIGINT, SIGTERM and SIGHUP (the terminal went away) to set the returned flag;
-/// a second signal exits at once.
-fn interrupt_flag() -> Result<Arc<AtomicBool>, CliError> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for signal in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        // Order matters: the conditional shutdown sees the flag set by the first signal.
-        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag))
-            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&flag)))
-            .map_err(|e| CliError::Input(format!("cannot install signal handlers: {e}")))?;
-    }
-    Ok(flag)
+/// `path` as one word of a shell command: quoted if it needs to be (spaces, quotes,
+/// `$`...), so that the printed resume command can be pasted as it is.
+fn shell_word(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy();
+    shlex::try_quote(&text).map_or_else(|_| text.to_string(), |quoted| quoted.into_owned())
 }
 
 /// What to add to the resume command of a run stopped at a budget that `source` set.
@@ -294,7 +284,7 @@ fn check_model<M: Model>(
 ) -> Result<u8, CliError> {
     let printer = ProgressPrinter::new();
     let progress = |p: &checker_core::Progress| printer.report(p);
-    let interrupt = interrupt_flag()?;
+    let interrupt = signals::interrupt_flag(json.and_then(JsonSink::created_file))?;
     let (saved, lock) = resuming.map_or_else(Default::default, |r| (r.saved, r.lock));
     let options = CheckOptions {
         max_states: args.max_states.or(saved.max_states),
@@ -407,7 +397,7 @@ fn check_model<M: Model>(
             Some(dir) => outln!(
                 "Stopped because {why}. Checkpoint written to {}; continue with: checker check --resume {}{}",
                 dir.display(),
-                dir.display(),
+                shell_word(dir),
                 match (reason, memory_budget) {
                     (StopReason::MemoryBudget, Some(budget)) => how_to_raise(budget.source),
                     (StopReason::MemoryBudget, None) => " --memory LARGER",
@@ -433,4 +423,22 @@ fn check_model<M: Model>(
         sink.write_with(|out| report::write_json(out, &outcome, run, extras))?;
     }
     Ok(outcome.exit_code() as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+    use std::path::Path;
+
+    /// The resume command printed after a stop can be pasted into a shell as it is.
+    #[test]
+    fn paths_are_quoted_for_the_shell_only_when_they_need_it() {
+        assert_eq!(shell_word(Path::new("work/run-1")), "work/run-1");
+        assert_eq!(
+            shell_word(Path::new("dir with spaces")),
+            "'dir with spaces'"
+        );
+        assert_eq!(shell_word(Path::new("it's")), r#""it's""#);
+        assert_eq!(shell_word(Path::new("$HOME")), "'$HOME'");
+    }
 }

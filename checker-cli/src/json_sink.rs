@@ -87,14 +87,39 @@ impl JsonSink {
 
 impl Drop for JsonSink {
     fn drop(&mut self) {
-        let Some((dev, ino)) = self.created else {
-            return;
-        };
-        if self.written.get() {
-            return;
+        if !self.written.get() {
+            if let Some(created) = self.created_file() {
+                created.remove_if_empty();
+            }
         }
-        // The file itself, not a symbolic link to it.
-        let Ok(real) = std::fs::canonicalize(&self.path) else {
+    }
+}
+
+impl JsonSink {
+    /// The file opening created, if it did, for removing it while it is still empty
+    /// from a place that cannot reach the sink: the signal watcher, which ends the
+    /// process without running destructors.
+    pub fn created_file(&self) -> Option<CreatedFile> {
+        self.created.map(|(dev, ino)| CreatedFile {
+            path: self.path.clone(),
+            dev,
+            ino,
+        })
+    }
+}
+
+/// A `--json` file that [`JsonSink::open`] created.
+#[derive(Clone, Debug)]
+pub struct CreatedFile {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl CreatedFile {
+    /// Removes the file if it is still the one created and still empty.
+    pub fn remove_if_empty(&self) {
+        let Some((real, dev, ino)) = self.identity() else {
             return;
         };
         let ours_and_empty = std::fs::metadata(&real)
@@ -102,6 +127,13 @@ impl Drop for JsonSink {
         if ours_and_empty {
             let _ = std::fs::remove_file(real);
         }
+    }
+
+    /// The file's real path (not a symbolic link to it), device and inode; `None` if
+    /// the path no longer leads anywhere.
+    pub fn identity(&self) -> Option<(PathBuf, u64, u64)> {
+        let real = std::fs::canonicalize(&self.path).ok()?;
+        Some((real, self.dev, self.ino))
     }
 }
 

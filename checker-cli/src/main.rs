@@ -16,6 +16,7 @@ mod output;
 mod owned_workdir;
 mod progress;
 mod report;
+mod signals;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{checker_command, counts, read_json, scratch, stderr, stdout};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -522,5 +522,99 @@ fn sigint_after_progress_again_and_again_then_the_uninterrupted_counterexample()
     assert_eq!(code, 1, "{stdout}");
     assert_eq!(counts(&json), expected, "{stdout}");
     assert_eq!(counterexample(&stdout), counterexample(&reference));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Sends `signals` (as `kill` spells them) to `checker check synthetic ... work=0.2s`
+/// at 1 worker once it reports progress in level `level` (of 3^level states of 0.2 s
+/// each: level 3 cannot end for 5 s), waiting `gap` between the signals; returns the
+/// exit code, stderr and the scratch directory (the work directory is `work` in it).
+fn slow_run_signalled(
+    name: &str,
+    level: u32,
+    signals: &[&str],
+    gap: Duration,
+) -> (i32, String, PathBuf) {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch(name);
+    let workdir = dir.join("work");
+    let mut child = checker_command()
+        .args([
+            "check",
+            "synthetic",
+            "states=1000",
+            "work=1000000000",
+            "--workers",
+            "1",
+        ])
+        .args(["--progress-every", "0.05", "--workdir"])
+        .arg(&workdir)
+        .arg("--json")
+        .arg(dir.join("run.json"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with(&format!("Progress({level})")) {
+            break;
+        }
+    }
+    for (i, signal) in signals.iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(gap);
+        }
+        let kill = Command::new("kill")
+            .args([*signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+    }
+    lines.for_each(drop);
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap(), stderr(&out), dir)
+}
+
+/// `timeout` sends its signal to the checker and then to its process group: signals
+/// within a second of the first are taken for it, and the run stops with its
+/// checkpoint and `--json` report, as after one signal. (A second signal used to end
+/// the process at once: exit 130, no checkpoint, an empty `--json` file.)
+#[test]
+fn signals_repeated_at_once_stop_the_run_once_with_its_checkpoint() {
+    let (code, err, dir) = slow_run_signalled(
+        "resume-signals-at-once",
+        1,
+        &["-INT", "-TERM", "-INT"],
+        Duration::ZERO,
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(dir.join("work").join("CURRENT").exists());
+    let verdict = &read_json(&dir.join("run.json"))["verdict"];
+    assert_eq!(
+        (&verdict["verdict"], &verdict["reason"]),
+        (&"partial".into(), &"interrupted".into())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A second signal a second or more after the first ends the process at once: one
+/// line on stderr, exit 130, no checkpoint, and the `--json` file it created removed
+/// rather than left empty.
+#[test]
+fn a_second_signal_later_stops_at_once_and_says_so() {
+    let (code, err, dir) = slow_run_signalled(
+        "resume-second-signal",
+        3,
+        &["-INT", "-INT"],
+        Duration::from_millis(1500),
+    );
+    assert_eq!(code, 130, "{err}");
+    assert_eq!(
+        err,
+        "error: stopped at once by a second signal, without writing a checkpoint (one written before, if any, can still be resumed)\n"
+    );
+    assert!(!dir.join("run.json").exists());
+    assert!(!dir.join("work").join("CURRENT").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -13,6 +13,7 @@ pub mod model;
 pub mod options;
 pub mod outcome;
 pub mod packed;
+pub mod regular_file;
 pub mod sequential;
 pub mod short_copy;
 pub mod trace;

@@ -20,7 +20,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use checker_core::fingerprint::FINGERPRINT_FUNCTION_ID;
-use checker_core::{fingerprint, CheckOptions, Fingerprint};
+use checker_core::{fingerprint, regular_file, CheckOptions, Fingerprint};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::frontier::Frontier;
@@ -38,6 +38,13 @@ pub const PARTITION_FUNCTION_ID: &str = "multiply-shift-top32-node-major";
 const MANIFEST_FORMAT: &str = "checker-checkpoint";
 const WORKER_MAGIC: &[u8; 8] = b"CHKWRKR1";
 const CURRENT: &str = "CURRENT";
+
+/// The most bytes of `CURRENT` read: it holds one directory name.
+const CURRENT_LIMIT: u64 = 4096;
+
+/// The most bytes of a manifest read. It lists a level size per level, tens of bytes
+/// each, so this is past any run's; the limit is there for a file that keeps growing.
+const MANIFEST_LIMIT: u64 = 16 << 30;
 /// What the name of every checkpoint directory starts with (see [`generation_name`]).
 const GENERATION_PREFIX: &str = "checkpoint-";
 
@@ -324,7 +331,7 @@ fn write_frontier<W: Write>(w: &mut HashingWriter<W>, frontier: &Frontier) -> io
 
 /// XXH3-64 of a whole file.
 fn file_checksum(path: &Path) -> Result<u64, CheckpointError> {
-    let mut f = BufReader::new(File::open(path).map_err(io_err(path))?);
+    let mut f = BufReader::new(regular_file::open_regular(path, false).map_err(io_err(path))?);
     let mut hash = Xxh3::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -351,6 +358,39 @@ pub fn commit(workdir: &Path, dir: &Path, manifest: &Manifest) -> Result<(), Che
     write_atomically(&workdir.join(CURRENT), format!("{name}\n").as_bytes())?;
     sync_dir(workdir)?;
     remove_other_generations(workdir, name)
+}
+
+/// The name of the checkpoint directory `CURRENT` names, if it is readable and names one.
+fn current_name(workdir: &Path) -> Option<String> {
+    let text = regular_file::read_limited_text(&workdir.join(CURRENT), CURRENT_LIMIT).ok()?;
+    let name = text.trim();
+    generation_of(name).is_some().then(|| name.to_string())
+}
+
+/// Removes `dir`, a checkpoint directory of `workdir` made for a checkpoint, unless
+/// `CURRENT` names it (it was committed): what a checkpoint that failed part-way (a
+/// full disk, a worker's error) or was never written left. Failures are ignored.
+pub fn discard_uncommitted(workdir: &Path, dir: &Path) {
+    let name = dir.file_name().and_then(|n| n.to_str());
+    if name.is_some()
+        && name.map(str::to_string) != current_name(workdir)
+        && holds_only_checkpoint_files(dir)
+    {
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+/// Removes the checkpoint directories of `workdir` that nothing can resume: all but
+/// the one `CURRENT` names, or all of them if there is no `CURRENT` (a fresh run). A
+/// run that was killed while it wrote a checkpoint leaves one; a commit removes them
+/// too, but a resumed run that writes no checkpoint would not. Nothing is removed if
+/// `CURRENT` exists but cannot be read (the user may want to repair it).
+pub fn remove_debris(workdir: &Path) -> Result<(), CheckpointError> {
+    match current_name(workdir) {
+        Some(keep) => remove_other_generations(workdir, &keep),
+        None if !holds_checkpoint(workdir) => remove_other_generations(workdir, ""),
+        None => Ok(()),
+    }
 }
 
 /// Removes every checkpoint directory of `workdir` but `keep`: older generations, and
@@ -411,7 +451,7 @@ pub fn holds_checkpoint(workdir: &Path) -> bool {
 /// The newest complete checkpoint of `workdir`: its directory and manifest.
 pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointError> {
     let current = workdir.join(CURRENT);
-    let name = fs::read_to_string(&current).map_err(|e| {
+    let name = regular_file::read_limited_text(&current, CURRENT_LIMIT).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             invalid(workdir, "no checkpoint here (no CURRENT file)")
         } else {
@@ -424,7 +464,7 @@ pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointErr
     }
     let dir = workdir.join(name);
     let path = dir.join("manifest.json");
-    let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+    let text = regular_file::read_limited_text(&path, MANIFEST_LIMIT).map_err(io_err(&path))?;
     let (json, sum) = text
         .trim_end()
         .rsplit_once('\n')
@@ -626,7 +666,10 @@ pub fn read_worker(
         return Err(invalid(&path, "checksum mismatch: the file is corrupted"));
     }
     let mut r = Reader {
-        inner: BufReader::with_capacity(1 << 20, File::open(&path).map_err(io_err(&path))?),
+        inner: BufReader::with_capacity(
+            1 << 20,
+            regular_file::open_regular(&path, false).map_err(io_err(&path))?,
+        ),
         path: &path,
         bytes,
     };
@@ -1282,6 +1325,58 @@ mod tests {
             fs::read_to_string(workdir.join(CURRENT)).unwrap(),
             "checkpoint-000005\n"
         );
+        fs::remove_dir_all(&workdir).unwrap();
+    }
+
+    /// A checkpoint directory that was never committed (a worker's file failed on a
+    /// full disk) goes; the committed one, and a user's look-alike, stay. Debris left
+    /// before a run starts goes too, but not while `CURRENT` cannot be read.
+    #[test]
+    fn uncommitted_checkpoints_and_debris_are_removed_and_nothing_else() {
+        let workdir = scratch("uncommitted");
+        let committed = generation_dir(&workdir, 2);
+        fs::create_dir_all(&committed).unwrap();
+        commit(
+            &workdir,
+            &committed,
+            &small_manifest(SearchSettings::default()),
+        )
+        .unwrap();
+        let failed = generation_dir(&workdir, 3);
+        fs::create_dir_all(&failed).unwrap();
+        fs::write(failed.join("worker-0.tmp"), "half written").unwrap();
+        let mine = workdir.join("checkpoint-000004");
+        fs::create_dir_all(&mine).unwrap();
+        fs::write(mine.join("results.txt"), "mine").unwrap();
+        discard_uncommitted(&workdir, &committed);
+        discard_uncommitted(&workdir, &mine);
+        assert!(committed.join("manifest.json").exists() && mine.exists());
+        discard_uncommitted(&workdir, &failed);
+        assert!(!failed.exists());
+
+        // Left by a run killed while it wrote one: swept when the next run starts.
+        for generation in [1, 5] {
+            fs::create_dir_all(generation_dir(&workdir, generation)).unwrap();
+            fs::write(
+                generation_dir(&workdir, generation).join("worker-1.tmp"),
+                "",
+            )
+            .unwrap();
+        }
+        fs::write(workdir.join(CURRENT), "garbage\n").unwrap();
+        remove_debris(&workdir).unwrap();
+        assert!(
+            generation_dir(&workdir, 5).exists(),
+            "kept while CURRENT is damaged"
+        );
+        fs::write(workdir.join(CURRENT), "checkpoint-000002\n").unwrap();
+        remove_debris(&workdir).unwrap();
+        assert!(!generation_dir(&workdir, 1).exists() && !generation_dir(&workdir, 5).exists());
+        assert!(committed.join("manifest.json").exists() && mine.exists());
+        // No checkpoint at all (a fresh run): every generation goes.
+        fs::remove_file(workdir.join(CURRENT)).unwrap();
+        remove_debris(&workdir).unwrap();
+        assert!(!committed.exists() && mine.join("results.txt").exists());
         fs::remove_dir_all(&workdir).unwrap();
     }
 

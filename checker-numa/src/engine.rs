@@ -277,6 +277,7 @@ pub fn check<M: Model>(
                     p.workdir.display()
                 )));
             }
+            checkpoint::remove_debris(&p.workdir)?;
             Some(lock)
         }
         None => None,
@@ -332,6 +333,15 @@ pub fn check<M: Model>(
             }
             None => None,
         };
+        // However this segment ends (an error included), its checkpoint directory
+        // goes unless it was committed.
+        let _uncommitted =
+            persistence
+                .zip(checkpoint_dir.as_deref())
+                .map(|(p, dir)| UncommittedCheckpoint {
+                    workdir: &p.workdir,
+                    dir,
+                });
         let segment = Segment {
             model,
             options,
@@ -364,24 +374,20 @@ pub fn check<M: Model>(
         if let (Some(dir), Some(p)) = (&checkpoint_dir, persistence) {
             let files: Option<Vec<WorkerFile>> =
                 results.iter().map(|r| r.checkpoint_file.clone()).collect();
-            match files {
-                Some(files) => {
-                    let manifest = checkpoint::manifest(
-                        p.identity.clone(),
-                        SearchSettings::of(options),
-                        workers,
-                        totals.depth,
-                        totals.totals.clone(),
-                        (elapsed_before + started.elapsed()).as_secs_f64(),
-                        files,
-                    );
-                    checkpoint::commit(&p.workdir, dir, &manifest)?;
-                    checkpoints_written += 1;
-                    checkpoint = Some(p.workdir.clone());
-                }
-                None => {
-                    let _ = std::fs::remove_dir_all(dir);
-                }
+            // Unless every worker wrote its file, `_uncommitted` removes the rest.
+            if let Some(files) = files {
+                let manifest = checkpoint::manifest(
+                    p.identity.clone(),
+                    SearchSettings::of(options),
+                    workers,
+                    totals.depth,
+                    totals.totals.clone(),
+                    (elapsed_before + started.elapsed()).as_secs_f64(),
+                    files,
+                );
+                checkpoint::commit(&p.workdir, dir, &manifest)?;
+                checkpoints_written += 1;
+                checkpoint = Some(p.workdir.clone());
             }
         }
         if ending == Ending::Checkpoint {
@@ -412,6 +418,19 @@ pub fn check<M: Model>(
             memory_budget,
             ..outcome
         });
+    }
+}
+
+/// A checkpoint directory made for a segment, removed when the segment is done with
+/// it unless it was committed ([`checkpoint::discard_uncommitted`]).
+struct UncommittedCheckpoint<'a> {
+    workdir: &'a Path,
+    dir: &'a Path,
+}
+
+impl Drop for UncommittedCheckpoint<'_> {
+    fn drop(&mut self) {
+        checkpoint::discard_uncommitted(self.workdir, self.dir);
     }
 }
 

@@ -18,6 +18,7 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use checker_core::regular_file;
 use checker_core::Fingerprint;
 
 use crate::hints::prefetch_read;
@@ -102,7 +103,7 @@ impl ParentLog {
     /// Reopens the log file at `path` holding at least `entries` entries, dropping any
     /// entry past them (written after the checkpoint being resumed).
     pub fn reopen(path: &Path, entries: u64) -> io::Result<Self> {
-        let file = OpenOptions::new().write(true).read(true).open(path)?;
+        let file = regular_file::open_regular(path, true)?;
         let bytes = file.metadata()?.len();
         // A parent reference holds an index of 48 bits; no log can have more entries.
         let needed = entries
@@ -112,8 +113,7 @@ impl ParentLog {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!(
-                        "{}: the checkpoint claims {entries} parent-log entries, more than a log can hold",
-                        path.display()
+                        "the checkpoint claims {entries} parent-log entries, more than a log can hold"
                     ),
                 )
             })?;
@@ -121,8 +121,7 @@ impl ParentLog {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
-                    "{}: parent log holds {} entries, the checkpoint needs {entries}",
-                    path.display(),
+                    "the parent log holds {} of the {entries} entries the checkpoint needs (truncated?)",
                     bytes / ENTRY_BYTES
                 ),
             ));
@@ -717,7 +716,7 @@ mod tests {
         let err = ParentLog::reopen(&path, 11).err().unwrap();
         assert!(
             err.to_string()
-                .contains("holds 10 entries, the checkpoint needs 11"),
+                .contains("the parent log holds 10 of the 11 entries the checkpoint needs"),
             "{err}"
         );
         std::fs::remove_dir_all(&dir).unwrap();

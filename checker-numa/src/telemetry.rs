@@ -555,7 +555,8 @@ impl Telemetry {
         let small_expanded: u64 = small().map(|l| l.expanded).sum();
         Some(SmallLevels {
             levels: small().count(),
-            idle_share: small().map(|l| l.idle_s).sum::<f64>() / idle,
+            // From +0.0: `sum` of no levels is -0.0, printed "-0.0%".
+            idle_share: small().map(|l| l.idle_s).fold(0.0, |a, b| a + b) / idle,
             states_share: if expanded > 0 {
                 small_expanded as f64 / expanded as f64
             } else {
@@ -868,6 +869,10 @@ mod tests {
         assert_eq!(small.levels, 3);
         assert_eq!(small.idle_share, 0.5);
         assert_eq!(small.states_share, 2_000.0 / 4_000.0);
+        // No level below 0 states: a share of +0.0, not -0.0.
+        let none_small = t.idle_in_small_levels(0).unwrap();
+        assert_eq!((none_small.levels, none_small.idle_share), (0, 0.0));
+        assert!(none_small.idle_share.is_sign_positive(), "not -0.0");
         t.levels.iter_mut().for_each(|l| l.idle_s = 0.0);
         assert_eq!(t.idle_in_small_levels(1000), None);
     }

@@ -13,6 +13,8 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 
+use checker_core::regular_file;
+
 /// The lock file's name inside a work directory.
 pub const LOCK_FILE: &str = "LOCK";
 
@@ -39,7 +41,7 @@ impl WorkdirLock {
         };
         // `flock` needs no write access: an existing lock file (another user's) is
         // opened for reading.
-        let file = match File::open(&path) {
+        let file = match regular_file::open_regular(&path, false) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => OpenOptions::new()
                 .create(true)

@@ -485,3 +485,43 @@ fn a_partial_level_reporting_states_it_does_not_hold_is_refused() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A FIFO, `/dev/zero` or a directory in place of a work directory's file: reading
+/// `CURRENT` or a manifest from `/dev/zero` grew memory until the process was killed,
+/// and opening a FIFO in place of `CURRENT`, a manifest or `LOCK` blocked for ever.
+/// Each is now refused, in one line, by what the file is.
+#[cfg(unix)]
+#[test]
+fn special_files_in_a_work_directory_are_refused_without_blocking_or_reading_for_ever() {
+    type MakeInPlace = fn(&Path);
+    let replacements: [(&str, MakeInPlace); 3] = [
+        ("a FIFO", |p| {
+            let made = std::process::Command::new("mkfifo").arg(p).status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", p.display());
+        }),
+        ("a character device", |p| {
+            std::os::unix::fs::symlink("/dev/zero", p).unwrap()
+        }),
+        ("a directory", |p| std::fs::create_dir(p).unwrap()),
+    ];
+    for (k, (kind, make)) in replacements.into_iter().enumerate() {
+        for file in ["CURRENT", "manifest.json", "LOCK", "log-1.bin"] {
+            let (m, dir) = checkpointed_at_once(&format!("special-{k}-{file}"));
+            let path = match file {
+                "manifest.json" => current_dir(&dir).join(file),
+                _ => dir.join(file),
+            };
+            if path.exists() {
+                std::fs::remove_file(&path).unwrap();
+            }
+            make(&path);
+            let e = resume_error(&m, &dir);
+            assert!(
+                e.contains(file) && e.ends_with(&format!("not a regular file ({kind})")),
+                "{file} as {kind}: {e}"
+            );
+            assert!(!e.contains('\n'), "one line: {e}");
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}

@@ -300,7 +300,8 @@ fn corrupted_checkpoints_are_refused() {
         .set_len(0)
         .unwrap();
     let e = resume_error(&m, &dir);
-    assert!(e.contains("parent log holds 0 entries"), "{e}");
+    assert!(e.contains("the parent log holds 0 of the "), "{e}");
+    assert_eq!(e.matches("log-1.bin").count(), 1, "the path once: {e}");
 
     // No checkpoint at all.
     let empty = workdir("empty");
