@@ -45,6 +45,7 @@ const CURRENT_LIMIT: u64 = 4096;
 /// The most bytes of a manifest read. It lists a level size per level, tens of bytes
 /// each, so this is past any run's; the limit is there for a file that keeps growing.
 const MANIFEST_LIMIT: u64 = 16 << 30;
+
 /// What the name of every checkpoint directory starts with (see [`generation_name`]).
 const GENERATION_PREFIX: &str = "checkpoint-";
 
