@@ -83,6 +83,17 @@ impl JsonSink {
         self.written.set(true);
         Ok(())
     }
+
+    /// The file opening created, if it did, for removing it while it is still empty
+    /// from a place that cannot reach the sink: the signal handler, which ends the
+    /// process without running destructors.
+    pub fn created_file(&self) -> Option<CreatedFile> {
+        self.created.map(|(dev, ino)| CreatedFile {
+            path: self.path.clone(),
+            dev,
+            ino,
+        })
+    }
 }
 
 impl Drop for JsonSink {
@@ -92,19 +103,6 @@ impl Drop for JsonSink {
                 created.remove_if_empty();
             }
         }
-    }
-}
-
-impl JsonSink {
-    /// The file opening created, if it did, for removing it while it is still empty
-    /// from a place that cannot reach the sink: the signal watcher, which ends the
-    /// process without running destructors.
-    pub fn created_file(&self) -> Option<CreatedFile> {
-        self.created.map(|(dev, ino)| CreatedFile {
-            path: self.path.clone(),
-            dev,
-            ino,
-        })
     }
 }
 

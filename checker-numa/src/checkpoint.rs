@@ -358,25 +358,35 @@ pub fn commit(workdir: &Path, dir: &Path, manifest: &Manifest) -> Result<(), Che
         .expect("checkpoint directories have plain names");
     write_atomically(&workdir.join(CURRENT), format!("{name}\n").as_bytes())?;
     sync_dir(workdir)?;
-    remove_other_generations(workdir, name)
+    remove_other_generations(workdir, Some(name))
 }
 
-/// The name of the checkpoint directory `CURRENT` names, if it is readable and names one.
-fn current_name(workdir: &Path) -> Option<String> {
-    let text = regular_file::read_limited_text(&workdir.join(CURRENT), CURRENT_LIMIT).ok()?;
+/// The name of the checkpoint directory `CURRENT` names; an error if there is no
+/// `CURRENT`, it cannot be read, or it names no checkpoint directory.
+fn current_name(workdir: &Path) -> Result<String, CheckpointError> {
+    let current = workdir.join(CURRENT);
+    let text = regular_file::read_limited_text(&current, CURRENT_LIMIT).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            invalid(workdir, "no checkpoint here (no CURRENT file)")
+        } else {
+            io_err(&current)(e)
+        }
+    })?;
     let name = text.trim();
-    generation_of(name).is_some().then(|| name.to_string())
+    if generation_of(name).is_none() {
+        return Err(invalid(&current, "does not name a checkpoint directory"));
+    }
+    Ok(name.to_string())
 }
 
 /// Removes `dir`, a checkpoint directory of `workdir` made for a checkpoint, unless
 /// `CURRENT` names it (it was committed): what a checkpoint that failed part-way (a
 /// full disk, a worker's error) or was never written left. Failures are ignored.
 pub fn discard_uncommitted(workdir: &Path, dir: &Path) {
-    let name = dir.file_name().and_then(|n| n.to_str());
-    if name.is_some()
-        && name.map(str::to_string) != current_name(workdir)
-        && holds_only_checkpoint_files(dir)
-    {
+    let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    if current_name(workdir).ok().as_deref() != Some(name) && holds_only_checkpoint_files(dir) {
         let _ = fs::remove_dir_all(dir);
     }
 }
@@ -388,25 +398,25 @@ pub fn discard_uncommitted(workdir: &Path, dir: &Path) {
 /// `CURRENT` exists but cannot be read (the user may want to repair it).
 pub fn remove_debris(workdir: &Path) -> Result<(), CheckpointError> {
     match current_name(workdir) {
-        Some(keep) => remove_other_generations(workdir, &keep),
-        None if !holds_checkpoint(workdir) => remove_other_generations(workdir, ""),
-        None => Ok(()),
+        Ok(keep) => remove_other_generations(workdir, Some(&keep)),
+        Err(_) if !holds_checkpoint(workdir) => remove_other_generations(workdir, None),
+        Err(_) => Ok(()),
     }
 }
 
-/// Removes every checkpoint directory of `workdir` but `keep`: older generations, and
+/// Removes every checkpoint directory of `workdir` but `keep` (if any): older generations, and
 /// any a crashed run left before its manifest. Only directories named as
 /// [`generation_dir`] names them and holding nothing but a checkpoint's files are
 /// touched, never another entry whose name merely looks like one (the user's
 /// `checkpoint-notes/`, or a `checkpoint-20240101/` with their results in it).
 /// Failures are ignored: a leftover generation costs disk space, nothing else.
-fn remove_other_generations(workdir: &Path, keep: &str) -> Result<(), CheckpointError> {
+fn remove_other_generations(workdir: &Path, keep: Option<&str>) -> Result<(), CheckpointError> {
     for entry in fs::read_dir(workdir).map_err(io_err(workdir))?.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else {
             continue;
         };
-        if name != keep
+        if Some(name) != keep
             && generation_of(name).is_some()
             && holds_only_checkpoint_files(&entry.path())
         {
@@ -451,19 +461,7 @@ pub fn holds_checkpoint(workdir: &Path) -> bool {
 
 /// The newest complete checkpoint of `workdir`: its directory and manifest.
 pub fn read_current(workdir: &Path) -> Result<(PathBuf, Manifest), CheckpointError> {
-    let current = workdir.join(CURRENT);
-    let name = regular_file::read_limited_text(&current, CURRENT_LIMIT).map_err(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
-            invalid(workdir, "no checkpoint here (no CURRENT file)")
-        } else {
-            io_err(&current)(e)
-        }
-    })?;
-    let name = name.trim();
-    if generation_of(name).is_none() {
-        return Err(invalid(&current, "does not name a checkpoint directory"));
-    }
-    let dir = workdir.join(name);
+    let dir = workdir.join(current_name(workdir)?);
     let path = dir.join("manifest.json");
     let text = regular_file::read_limited_text(&path, MANIFEST_LIMIT).map_err(io_err(&path))?;
     let (json, sum) = text
