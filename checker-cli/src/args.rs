@@ -82,6 +82,11 @@ pub struct CheckArgs {
     /// over part of a slower worker's (for measuring what that sharing brings).
     #[arg(long)]
     pub no_share: bool,
+    /// Share expansion even when the workers outnumber the CPUs (by default a run
+    /// shares only when each worker has a CPU; with more workers than CPUs the
+    /// scheduler evens them out, and sharing only adds waits).
+    #[arg(long, conflicts_with = "no_share")]
+    pub share: bool,
     /// Work directory for parent logs, spilled frontiers and checkpoints (default: a
     /// fresh directory under the current one, removed after a run that needs no resume).
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]

@@ -9,7 +9,7 @@ use checker_core::{sequential, CheckOptions, Model, StopReason, Verdict};
 use checker_numa::checkpoint::{RunIdentity, SearchSettings};
 use checker_numa::process_limits::{BudgetSource, MemoryBudget, MemoryLimits};
 use checker_numa::workdir_lock::WorkdirLock;
-use checker_numa::{EngineConfig, ParallelOutcome, Persistence, Telemetry};
+use checker_numa::{EngineConfig, ExpansionSharing, ParallelOutcome, Persistence, Telemetry};
 use fixtures::ModelVisitor;
 
 use crate::args::{CheckArgs, Engine};
@@ -71,6 +71,7 @@ fn refuse_parallel_options(args: &CheckArgs) -> Result<(), CliError> {
         ("--ring-capacity", args.ring_capacity.is_some()),
         ("--no-pin", args.no_pin),
         ("--no-share", args.no_share),
+        ("--share", args.share),
         ("--memory", args.memory.is_some()),
         ("--memory-log", args.memory_log),
         ("--workdir", args.workdir.is_some()),
@@ -300,6 +301,8 @@ fn check_model<M: Model>(
     let mut memory_budget: Option<MemoryBudget> = None;
     // (workers, CPUs they share) of an oversubscribed parallel run.
     let mut oversubscribed: Option<(usize, usize)> = None;
+    // Whether the workers shared expansion (parallel engine only).
+    let mut expansion_shared: Option<bool> = None;
     // The telemetry and whether the run was answered from its checkpoint (parallel
     // engine only).
     let (outcome, parallel, checkpoint): (_, Option<(Telemetry, bool)>, Option<PathBuf>) =
@@ -321,7 +324,13 @@ fn check_model<M: Model>(
                         .ring_capacity
                         .map_or(defaults.ring_capacity, |n| n as usize),
                     pin: !args.no_pin,
-                    share_expansion: !args.no_share,
+                    share_expansion: if args.no_share {
+                        ExpansionSharing::Never
+                    } else if args.share {
+                        ExpansionSharing::Always
+                    } else {
+                        ExpansionSharing::Auto
+                    },
                     memory_budget: args.memory,
                     // Without `--memory`, the budget is a share of the memory
                     // available; either way it fits the process's limits.
@@ -353,6 +362,7 @@ fn check_model<M: Model>(
                 let result = result?;
                 checkpoints_written = result.checkpoints_written;
                 memory_budget = result.memory_budget;
+                expansion_shared = Some(result.expansion_shared);
                 oversubscribed = result
                     .plan
                     .oversubscribed
@@ -369,6 +379,7 @@ fn check_model<M: Model>(
         Some((telemetry, answered_from_checkpoint)) => EngineRun::Parallel {
             telemetry,
             answered_from_checkpoint: *answered_from_checkpoint,
+            expansion_shared: expansion_shared == Some(true),
         },
         None => EngineRun::Sequential,
     };
@@ -378,8 +389,16 @@ fn check_model<M: Model>(
     }
     if let Some((workers, cpus)) = oversubscribed {
         outln!(
-            "  oversubscribed:        {workers} workers shared {cpus} CPU{}: the times and utilisation say nothing about scaling",
-            if cpus == 1 { "" } else { "s" }
+            "  oversubscribed:        {workers} workers shared {cpus} CPU{}: the times and utilisation say nothing about scaling{}",
+            if cpus == 1 { "" } else { "s" },
+            if expansion_shared == Some(false)
+                && !args.no_share
+                && !matches!(parallel, Some((_, true)))
+            {
+                "; expansion sharing was off (`--share` turns it on)"
+            } else {
+                ""
+            }
         );
     }
     if let Verdict::Partial {
@@ -419,6 +438,7 @@ fn check_model<M: Model>(
             checkpoints_written,
             memory_budget,
             oversubscribed: (args.engine == Engine::Parallel).then_some(oversubscribed.is_some()),
+            expansion_shared,
         };
         sink.write_with(|out| report::write_json(out, &outcome, run, extras))?;
     }

@@ -19,6 +19,9 @@ pub enum EngineRun<'a> {
         /// The run was answered from its checkpoint's manifest, no worker started
         /// (`checker_numa::ParallelOutcome::answered_from_checkpoint`).
         answered_from_checkpoint: bool,
+        /// The workers shared expansion
+        /// (`checker_numa::ParallelOutcome::expansion_shared`).
+        expansion_shared: bool,
     },
 }
 
@@ -134,6 +137,7 @@ pub fn render(outcome: &Outcome, run: EngineRun<'_>) -> String {
         EngineRun::Parallel {
             telemetry: t,
             answered_from_checkpoint: true,
+            ..
         } => {
             let _ = writeln!(
                 out,
@@ -145,6 +149,7 @@ pub fn render(outcome: &Outcome, run: EngineRun<'_>) -> String {
         EngineRun::Parallel {
             telemetry: t,
             answered_from_checkpoint: false,
+            expansion_shared,
         } => {
             let u = t.utilisation();
             let _ = writeln!(
@@ -159,12 +164,18 @@ pub fn render(outcome: &Outcome, run: EngineRun<'_>) -> String {
             if t.workers.len() > 1 {
                 let taken: u64 = t.workers.iter().map(|w| w.states_taken).sum();
                 let expanded: u64 = t.workers.iter().map(|w| w.expanded).sum();
-                let _ = writeln!(
-                    out,
-                    "  shared expansion:      {} states ({:.1}%) expanded by a worker other than their owner",
-                    thousands(taken),
-                    100.0 * taken as f64 / expanded.max(1) as f64
-                );
+                if expansion_shared {
+                    let _ = writeln!(
+                        out,
+                        "  shared expansion:      {} states ({:.1}%) expanded by a worker other than their owner",
+                        thousands(taken),
+                        100.0 * taken as f64 / expanded.max(1) as f64
+                    );
+                } else {
+                    out.push_str(
+                        "  shared expansion:      off: every state expanded by its owner\n",
+                    );
+                }
                 let [share, markers, summaries] = t.idle_by_wait();
                 let _ = writeln!(
                     out,
@@ -216,6 +227,8 @@ struct JsonReport<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     oversubscribed: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    expansion_shared: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     answered_from_checkpoint: Option<bool>,
 }
 
@@ -229,6 +242,9 @@ pub struct JsonExtras {
     /// Whether a parallel run had more workers than CPUs (absent for the sequential
     /// checker).
     pub oversubscribed: Option<bool>,
+    /// Whether a parallel run's workers shared expansion (absent for the sequential
+    /// checker).
+    pub expansion_shared: Option<bool>,
 }
 
 /// Writes the summary as pretty JSON to `out`, piece by piece.
@@ -259,6 +275,7 @@ pub fn write_json(
         checkpoints_written: extras.checkpoints_written,
         memory_budget: extras.memory_budget,
         oversubscribed: extras.oversubscribed,
+        expansion_shared: extras.expansion_shared,
         answered_from_checkpoint: match run {
             EngineRun::Parallel {
                 answered_from_checkpoint,
@@ -334,6 +351,7 @@ mod tests {
         let run = EngineRun::Parallel {
             telemetry: &telemetry,
             answered_from_checkpoint: false,
+            expansion_shared: true,
         };
         write_json(&mut out, &outcome, run, extras).unwrap();
         assert!(out.bytes > 100 * LEVELS, "{} bytes", out.bytes);

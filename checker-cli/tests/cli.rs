@@ -110,15 +110,38 @@ fn twophase_summary_and_json() {
 
 #[test]
 fn no_share_keeps_every_expansion_with_the_owner() {
-    let o = checker(&["check", "twophase", "5", "--workers", "3", "--no-share"]);
+    let dir = scratch("cli-no-share");
+    let report = dir.join("r.json");
+    let o = checker(&[
+        "check",
+        "twophase",
+        "5",
+        "--workers",
+        "3",
+        "--no-share",
+        "--json",
+        report.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("distinct states:       8,832"), "{out}");
     assert!(
-        out.contains(
-            "  shared expansion:      0 states (0.0%) expanded by a worker other than their owner"
-        ),
+        out.contains("  shared expansion:      off: every state expanded by its owner\n"),
         "{out}"
+    );
+    // Asked for, so not explained as the oversubscribed default.
+    assert!(!out.contains("`--share` turns it on"), "{out}");
+    let json = read_json(&report);
+    assert_eq!(json["expansion_shared"], false);
+    for w in json["telemetry"]["workers"].as_array().unwrap() {
+        assert_eq!(w["states_taken"], 0, "{w}");
+        assert_eq!(w["shares_asked"], 0, "{w}");
+    }
+    assert!(
+        checker(&["check", "twophase", "5", "--share", "--no-share"])
+            .status
+            .code()
+            .is_some_and(|c| c == 2)
     );
 }
 
@@ -281,36 +304,62 @@ fn list_and_topology() {
 
 /// More workers than the CPUs (or CPU quota) this process may use: the summary says
 /// the times mean nothing for scaling, and `--json` records it; a run that fits says
-/// nothing.
+/// nothing. Expansion sharing is then off unless `--share` asks for it, and the
+/// summary says so.
 #[test]
 fn an_oversubscribed_run_says_so() {
     let cpus = checker_numa::topology::detect().usable_cpus();
     let dir = scratch("cli-oversubscribed");
-    for workers in [1, 64] {
-        let report = dir.join(format!("w{workers}.json"));
-        let o = checker(&[
+    for (workers, share) in [(1, false), (2, false), (64, false), (64, true)] {
+        let report = dir.join(format!("w{workers}-{share}.json"));
+        let workers_text = workers.to_string();
+        let mut args = vec![
             "check",
             "twophase",
             "3",
             "--workers",
-            &workers.to_string(),
+            &workers_text,
             "--no-pin",
             "--memory-log",
             "--json",
             report.to_str().unwrap(),
-        ]);
+        ];
+        if share {
+            args.push("--share");
+        }
+        let o = checker(&args);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let over = workers > cpus;
+        let sharing_off = over && !share;
         let line = format!(
-            "  oversubscribed:        {workers} workers shared {cpus} CPU{}: the times and utilisation say nothing about scaling",
-            if cpus == 1 { "" } else { "s" }
+            "  oversubscribed:        {workers} workers shared {cpus} CPU{}: the times and utilisation say nothing about scaling{}\n",
+            if cpus == 1 { "" } else { "s" },
+            if sharing_off {
+                "; expansion sharing was off (`--share` turns it on)"
+            } else {
+                ""
+            }
         );
-        assert_eq!(stdout(&o).contains(&line), over, "{}", stdout(&o));
-        assert_eq!(stdout(&o).contains("oversubscribed"), over);
+        let out = stdout(&o);
+        assert_eq!(out.contains(&line), over, "{out}");
+        assert_eq!(out.contains("oversubscribed"), over);
+        if workers > 1 {
+            assert_eq!(
+                out.contains("  shared expansion:      off: every state expanded by its owner\n"),
+                sharing_off,
+                "{out}"
+            );
+        }
         let json = read_json(&report);
         assert_eq!(json["oversubscribed"], over);
+        assert_eq!(json["expansion_shared"], workers > 1 && !sharing_off);
         assert_eq!(json["answered_from_checkpoint"], false);
         assert_eq!(json["distinct"], 288);
+        if sharing_off {
+            for w in json["telemetry"]["workers"].as_array().unwrap() {
+                assert_eq!(w["shares_asked"], 0, "{w}");
+            }
+        }
     }
     let sequential = dir.join("seq.json");
     let o = checker(&[
@@ -325,6 +374,7 @@ fn an_oversubscribed_run_says_so() {
     assert_eq!(o.status.code(), Some(0));
     let json = read_json(&sequential);
     assert!(json.get("oversubscribed").is_none());
+    assert!(json.get("expansion_shared").is_none());
     assert!(json.get("answered_from_checkpoint").is_none());
 }
 

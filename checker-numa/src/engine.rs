@@ -93,9 +93,49 @@ pub struct EngineConfig {
     pub frontier_spill_bytes: Option<usize>,
     /// Work directory and checkpoints; `None` keeps everything in memory.
     pub persistence: Option<Persistence>,
-    /// Whether a worker that has expanded its own frontier expands part of a slower
-    /// worker's (states are still stored by their owners only).
-    pub share_expansion: bool,
+    /// When a worker that has expanded its own frontier expands part of a slower
+    /// worker's (states are still stored by their owners only): by default, unless
+    /// the run is oversubscribed.
+    pub share_expansion: ExpansionSharing,
+}
+
+/// When a worker that has expanded its own frontier expands part of a slower worker's
+/// (ARCHITECTURE.md, "Expansion sharing").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExpansionSharing {
+    /// Unless the run is oversubscribed (more workers than CPUs it may use at once).
+    /// Sharing evens out cores of unequal speed; with more workers than CPUs the
+    /// scheduler evens them out, and every share waits for other threads to be
+    /// scheduled (the owner to answer, the asker to expand it), so a level's end waits
+    /// longer: `pgm_protocol.8` at 48 workers on 2 busy CPUs took 7.3 to 7.5 s with
+    /// sharing against 5.9 to 6.0 s without (docs/benchmarks.md).
+    #[default]
+    Auto,
+    /// Always, oversubscribed or not (to exercise sharing on a small machine).
+    Always,
+    /// Never (to measure what sharing brings).
+    Never,
+}
+
+impl ExpansionSharing {
+    /// `Always` if `on`, else `Never`: sharing decided by the caller, whatever the
+    /// machine.
+    pub fn forced(on: bool) -> Self {
+        if on {
+            ExpansionSharing::Always
+        } else {
+            ExpansionSharing::Never
+        }
+    }
+
+    /// Whether a run shares expansion, `oversubscribed` or not.
+    pub fn is_on(self, oversubscribed: bool) -> bool {
+        match self {
+            ExpansionSharing::Auto => !oversubscribed,
+            ExpansionSharing::Always => true,
+            ExpansionSharing::Never => false,
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -110,7 +150,7 @@ impl Default for EngineConfig {
             memory_limits: MemoryLimits::default(),
             frontier_spill_bytes: None,
             persistence: None,
-            share_expansion: true,
+            share_expansion: ExpansionSharing::Auto,
         }
     }
 }
@@ -177,6 +217,9 @@ pub struct ParallelOutcome {
     /// started: a resume given a `--max-states`/`--max-depth` the checkpoint already
     /// reaches. The telemetry then holds each worker's `owned` count and nothing else.
     pub answered_from_checkpoint: bool,
+    /// Whether the workers shared expansion ([`EngineConfig::share_expansion`], decided
+    /// with the plan: `Auto` is off in an oversubscribed run; never with 1 worker).
+    pub expansion_shared: bool,
 }
 
 /// Where a worker's state comes from at the start of a segment.
@@ -405,6 +448,7 @@ pub fn check<M: Model>(
             ending,
             Ending::Limit(StopReason::Interrupted | StopReason::MemoryBudget)
         );
+        let expansion_shared = workers > 1 && config.share_expansion.is_on(plan.oversubscribed);
         return finish(
             model,
             &mut results,
@@ -416,6 +460,7 @@ pub fn check<M: Model>(
         )
         .map(|outcome| ParallelOutcome {
             memory_budget,
+            expansion_shared,
             ..outcome
         });
     }
@@ -491,6 +536,7 @@ fn ended_at_the_checkpoint<M: Model>(
         checkpoints_written: 0,
         memory_budget,
         answered_from_checkpoint: true,
+        expansion_shared: false,
     }
 }
 
@@ -673,7 +719,10 @@ impl<M: Model> Segment<'_, M> {
                         senders,
                         receivers,
                         progress,
-                        share_expansion: self.config.share_expansion,
+                        share_expansion: self
+                            .config
+                            .share_expansion
+                            .is_on(self.plan.oversubscribed),
                         oversubscribed: self.plan.oversubscribed,
                         telemetry,
                         memory_share: self.memory_share(),
@@ -889,6 +938,7 @@ fn finish<M: Model>(
         checkpoints_written,
         memory_budget: None,
         answered_from_checkpoint: false,
+        expansion_shared: false,
     })
 }
 

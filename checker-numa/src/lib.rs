@@ -36,7 +36,9 @@ pub mod topology;
 pub mod workdir_lock;
 pub mod worker;
 
-pub use engine::{check, EngineConfig, EngineError, ParallelOutcome, Persistence};
+pub use engine::{
+    check, EngineConfig, EngineError, ExpansionSharing, ParallelOutcome, Persistence,
+};
 pub use telemetry::{
     CombinedLap, LapSum, LevelLap, LevelLaps, LevelTelemetry, SmallLevels, Spread, Telemetry,
     WorkerTelemetry,

@@ -1,11 +1,13 @@
 //! Every bundled model gives the sequential checker's counts, verdict and
 //! counterexample on the parallel engine at 1, 2, 3, 4, 7, 8, 16, 64 and 128 workers
-//! (oversubscribed on small machines: this is a correctness test, not a speed test).
+//! (oversubscribed on small machines: this is a correctness test, not a speed test),
+//! every other count with expansion sharing forced on (the default leaves it off in an
+//! oversubscribed run).
 
 mod common_outcome;
 
 use checker_core::{sequential, CheckOptions, Model, Outcome, Verdict, ViolationKind};
-use checker_numa::{check, EngineConfig};
+use checker_numa::{check, EngineConfig, ExpansionSharing};
 use common_outcome::same;
 use fixtures::{with_model, ModelVisitor};
 use std::time::{Duration, Instant};
@@ -21,12 +23,19 @@ impl ModelVisitor for CompareAtEveryCount {
 
     fn visit<M: Model + 'static>(self, model: M) -> Outcome {
         let reference = sequential::check(&model, &self.options).unwrap();
-        for workers in WORKER_COUNTS {
+        for (i, workers) in WORKER_COUNTS.into_iter().enumerate() {
             let config = EngineConfig {
                 workers,
                 pin: false,
                 // Small batches so that even small models cross the rings a lot.
                 batch_bytes: 256,
+                // 2, 4, 8 and 64 workers share expansion on any machine; the others
+                // as a user's run would (`Auto`: not when oversubscribed).
+                share_expansion: if i % 2 == 1 {
+                    ExpansionSharing::Always
+                } else {
+                    ExpansionSharing::Auto
+                },
                 ..EngineConfig::default()
             };
             let got = check(&model, &self.options, &config).unwrap().outcome;

@@ -5,7 +5,7 @@ mod common_graph;
 mod common_outcome;
 
 use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
-use checker_numa::{check, EngineConfig};
+use checker_numa::{check, EngineConfig, ExpansionSharing};
 use common_graph::RandomGraph;
 use common_outcome::same;
 use proptest::prelude::*;
@@ -96,27 +96,37 @@ fn limits_match() {
 }
 
 /// Ring capacity 1 and one state per batch at 64 workers: every send meets a full
-/// ring sooner or later, and the run must still finish with the right counts.
+/// ring sooner or later, and the run must still finish with the right counts, with
+/// expansion sharing (whose requests and answers travel in the same full rings) and
+/// without.
 #[test]
 fn capacity_one_rings_and_single_state_batches_do_not_deadlock() {
     let m = RandomGraph::new(30_000, 3, 9);
     let options = CheckOptions::default();
     let reference = sequential::check(&m, &options).unwrap();
-    let tight = EngineConfig {
-        workers: 64,
-        pin: false,
-        batch_bytes: 1,
-        ring_capacity: 1,
-        ..EngineConfig::default()
-    };
-    let got = check(&m, &options, &tight).unwrap();
-    same(&got.outcome, &reference, "64 workers, rings of one message");
-    let t = &got.telemetry;
-    assert_eq!(t.mean_batch_fill(), 1.0);
-    let sent: u64 = t.workers.iter().map(|w| w.states_sent).sum();
-    let received: u64 = t.workers.iter().map(|w| w.states_received).sum();
-    assert_eq!(sent, received);
-    assert!(sent > reference.generated / 2);
+    for sharing in [ExpansionSharing::Always, ExpansionSharing::Never] {
+        let tight = EngineConfig {
+            workers: 64,
+            pin: false,
+            batch_bytes: 1,
+            ring_capacity: 1,
+            share_expansion: sharing,
+            ..EngineConfig::default()
+        };
+        let got = check(&m, &options, &tight).unwrap();
+        let context = format!("64 workers, rings of one message, sharing {sharing:?}");
+        same(&got.outcome, &reference, &context);
+        assert_eq!(got.expansion_shared, sharing == ExpansionSharing::Always);
+        let t = &got.telemetry;
+        assert_eq!(t.mean_batch_fill(), 1.0);
+        let sent: u64 = t.workers.iter().map(|w| w.states_sent).sum();
+        let received: u64 = t.workers.iter().map(|w| w.states_received).sum();
+        assert_eq!(sent, received, "{context}");
+        assert!(sent > reference.generated / 2, "{context}");
+        if sharing == ExpansionSharing::Never {
+            assert!(t.workers.iter().all(|w| w.shares_asked == 0), "{context}");
+        }
+    }
 }
 
 #[test]

@@ -10,7 +10,8 @@ mod common_outcome;
 use checker_core::{fingerprint, sequential, CheckOptions, Model, Verdict};
 use checker_numa::checkpoint::RunIdentity;
 use checker_numa::partition::owner_of;
-use checker_numa::{check, EngineConfig, Persistence, Telemetry};
+use checker_numa::topology::Topology;
+use checker_numa::{check, EngineConfig, ExpansionSharing, Persistence, Telemetry};
 use common_graph::{HookedGraph, RandomGraph};
 use common_outcome::same;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,7 +49,7 @@ fn config(workers: usize, share: bool) -> EngineConfig {
         workers,
         pin: false,
         batch_bytes: 512,
-        share_expansion: share,
+        share_expansion: ExpansionSharing::forced(share),
         ..EngineConfig::default()
     }
 }
@@ -102,6 +103,41 @@ fn idle_workers_expand_the_slow_workers_states_with_the_same_answers() {
         assert_eq!(asked, 0, "requests without sharing");
         for w in &alone.telemetry.workers {
             assert_eq!(w.expanded, w.owned, "worker {} without sharing", w.worker);
+        }
+    }
+}
+
+/// By default (`Auto`) the workers share expansion when each has a CPU of its own and
+/// not when they outnumber the CPUs: the plan decides, here from a given topology of 8
+/// or of 2 CPUs (pinning off, so the CPUs need not exist), whatever the machine.
+#[test]
+fn sharing_by_default_only_where_each_worker_has_a_cpu() {
+    let workers = 4;
+    let m = slow_model(workers, None, 20);
+    let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
+    for (cpus, sharing, shared) in [
+        (8, ExpansionSharing::Auto, true),
+        (2, ExpansionSharing::Auto, false),
+        (2, ExpansionSharing::Always, true),
+        (8, ExpansionSharing::Never, false),
+    ] {
+        let c = EngineConfig {
+            topology: Some(Topology::single_node((0..cpus).collect())),
+            share_expansion: sharing,
+            ..config(workers, true)
+        };
+        let got = check(&m, &CheckOptions::default(), &c).unwrap();
+        let at = format!("{sharing:?} on {cpus} CPUs");
+        same(&got.outcome, &reference, &at);
+        assert_eq!(got.plan.oversubscribed, cpus < workers, "{at}");
+        assert_eq!(got.expansion_shared, shared, "{at}");
+        let (_, taken) = shares_balance(&got.telemetry);
+        let asked: u64 = got.telemetry.workers.iter().map(|w| w.shares_asked).sum();
+        if shared {
+            // Worker 0's states take 20 us more each: the others take some.
+            assert!(taken > 0 && asked > 0, "{at}: {taken} taken, {asked} asks");
+        } else {
+            assert_eq!((taken, asked), (0, 0), "{at}");
         }
     }
 }

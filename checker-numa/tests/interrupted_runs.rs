@@ -19,7 +19,7 @@ mod common_rng;
 mod common_workdir;
 
 use checker_core::{sequential, Action, CheckOptions, Model, Outcome, StopReason, Verdict};
-use checker_numa::{check, EngineConfig, ParallelOutcome, Persistence};
+use checker_numa::{check, EngineConfig, ExpansionSharing, ParallelOutcome, Persistence};
 use common_graph::RandomGraph;
 use common_guards::{identity, Watchdog, WorkDir};
 use common_outcome::same;
@@ -139,7 +139,7 @@ fn engine_config<M: Model>(
         pin: false,
         batch_bytes: run.batch_bytes,
         ring_capacity: run.ring_capacity,
-        share_expansion: run.share_expansion,
+        share_expansion: ExpansionSharing::forced(run.share_expansion),
         frontier_spill_bytes: run.spill,
         persistence: Some(Persistence {
             workdir: dir.to_path_buf(),

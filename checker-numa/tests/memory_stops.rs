@@ -27,7 +27,7 @@ use checker_core::{sequential, CheckOptions, Model, Outcome, StopReason, Verdict
 use checker_numa::checkpoint;
 use checker_numa::frontier::Frontier;
 use checker_numa::process_limits::{BudgetSource, MemoryBudget, MemoryLimits};
-use checker_numa::{check, EngineConfig, ParallelOutcome, Persistence};
+use checker_numa::{check, EngineConfig, ExpansionSharing, ParallelOutcome, Persistence};
 use common_graph::{PlainGraph, RandomGraph};
 use common_guards::{identity, Watchdog, WorkDir};
 use common_lengths::LengthGraph;
@@ -235,7 +235,7 @@ fn engine_config<M: Model>(
         batch_bytes: run.batch_bytes,
         ring_capacity: run.ring_capacity,
         pin: false,
-        share_expansion: run.share_expansion,
+        share_expansion: ExpansionSharing::forced(run.share_expansion),
         memory_budget: Some(run.budget),
         // The budget as given: the machine's limits are not this test's.
         memory_limits: MemoryLimits::Ignored,

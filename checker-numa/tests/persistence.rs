@@ -8,7 +8,7 @@ mod common_workdir;
 
 use checker_core::{sequential, CheckOptions, Outcome, StopReason, Verdict};
 use checker_numa::workdir_lock::WorkdirLock;
-use checker_numa::{check, EngineError, ParallelOutcome};
+use checker_numa::{check, EngineError, ExpansionSharing, ParallelOutcome};
 use common_graph::RandomGraph;
 use common_outcome::same;
 use common_workdir::{
@@ -386,7 +386,7 @@ fn memory_budget_counts_the_batch_buffers() {
     let reference = sequential::check(&m, &CheckOptions::default()).unwrap();
     let dir = workdir("batch-budget");
     let mut c = config(16, &dir, &m, false);
-    c.share_expansion = false;
+    c.share_expansion = ExpansionSharing::Never;
     c.memory_budget = Some(128 << 20);
     let got = check(&m, &CheckOptions::default(), &c).unwrap();
     same(

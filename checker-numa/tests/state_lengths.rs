@@ -19,7 +19,7 @@ mod common_lengths;
 mod common_outcome;
 
 use checker_core::{sequential, CheckOptions, Model, Outcome, StopReason, Verdict, ViolationKind};
-use checker_numa::{check, EngineConfig, ParallelOutcome, Persistence};
+use checker_numa::{check, EngineConfig, ExpansionSharing, ParallelOutcome, Persistence};
 use common_guards::{identity, Watchdog, WorkDir};
 use common_lengths::{prefix, variant, LengthGraph, Prefixes, BOUNDARY_LENGTHS, WIDE_LENGTHS};
 use common_outcome::same;
@@ -99,7 +99,7 @@ fn engine_config<M: Model>(m: &M, setup: &Setup, dir: Option<&Path>) -> EngineCo
         batch_bytes: setup.batch_bytes,
         ring_capacity: setup.ring_capacity,
         pin: false,
-        share_expansion: setup.share_expansion,
+        share_expansion: ExpansionSharing::forced(setup.share_expansion),
         frontier_spill_bytes: (setup.store == Store::Spilling).then_some(1),
         persistence: dir.map(|d| persistence(m, d, false, every)),
         ..EngineConfig::default()
@@ -441,7 +441,7 @@ fn interrupted_and_resumed_at_every_step() {
                 workers,
                 batch_bytes: BATCHES[stops % BATCHES.len()],
                 ring_capacity: 1 + stops % 3,
-                share_expansion: stops.is_multiple_of(2),
+                share_expansion: ExpansionSharing::forced(stops.is_multiple_of(2)),
                 pin: false,
                 frontier_spill_bytes: spill.then_some(1),
                 persistence: Some(persistence(m, &dir.0, resume, None)),

@@ -10,7 +10,7 @@ mod common_outcome;
 mod common_workdir;
 
 use checker_core::{sequential, CheckOptions, Outcome, Verdict};
-use checker_numa::{check, EngineConfig, ParallelOutcome, Telemetry};
+use checker_numa::{check, EngineConfig, ExpansionSharing, ParallelOutcome, Telemetry};
 use common_graph::RandomGraph;
 use common_outcome::same;
 use common_workdir::workdir;
@@ -27,7 +27,7 @@ fn config(workers: usize, share_expansion: bool) -> EngineConfig {
         workers,
         pin: false,
         batch_bytes: 512,
-        share_expansion,
+        share_expansion: ExpansionSharing::forced(share_expansion),
         ..EngineConfig::default()
     }
 }

@@ -6,7 +6,7 @@ mod common_graph;
 
 use checker_core::{fingerprint, sequential, CheckOptions, Model};
 use checker_numa::partition::owner_of;
-use checker_numa::{check, EngineConfig, EngineError};
+use checker_numa::{check, EngineConfig, EngineError, ExpansionSharing};
 use common_graph::{HookedGraph, RandomGraph};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -41,7 +41,7 @@ fn a_panicking_worker_ends_the_run_instead_of_hanging_it() {
             let config = EngineConfig {
                 workers,
                 pin: false,
-                share_expansion,
+                share_expansion: ExpansionSharing::forced(share_expansion),
                 ..EngineConfig::default()
             };
             let run = check(&model, &CheckOptions::default(), &config);

@@ -68,6 +68,10 @@ pub struct BenchArgs {
     /// Each worker expands only its own frontier (passed to every parallel run).
     #[arg(long)]
     pub no_share: bool,
+    /// Share expansion even in runs with more workers than CPUs (passed to every
+    /// parallel run).
+    #[arg(long, conflicts_with = "no_share")]
+    pub share: bool,
     /// Keep parent logs in memory instead of the default work-directory files
     /// (passed to every parallel run): shows what the disk log costs.
     #[arg(long)]
@@ -108,6 +112,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         ring_capacity: args.ring_capacity,
         no_pin: args.no_pin,
         no_share: args.no_share,
+        share: args.share,
         memory_log: args.memory_log,
     };
     let ceiling_copies: Vec<usize> = if args.ceiling {

@@ -74,6 +74,8 @@ pub struct CheckFlags {
     pub no_pin: bool,
     /// `--no-share` (parallel runs only).
     pub no_share: bool,
+    /// `--share` (parallel runs only).
+    pub share: bool,
     /// `--memory-log` (parallel runs only).
     pub memory_log: bool,
 }
@@ -104,6 +106,9 @@ pub fn child_args(
         }
         if flags.no_share {
             args.push("--no-share".into());
+        }
+        if flags.share {
+            args.push("--share".into());
         }
         if flags.memory_log {
             args.push("--memory-log".into());
@@ -404,6 +409,7 @@ mod tests {
             ring_capacity: Some(8),
             no_pin: true,
             no_share: true,
+            share: false,
             memory_log: true,
         };
         let args = child_args(&words, Config::Parallel(2), &flags, Path::new("/t/r.json"));
@@ -411,6 +417,13 @@ mod tests {
             display_args(&args),
             "check twophase 3 --engine parallel --workers 2 --batch-bytes 4096 --ring-capacity 8 --no-pin --no-share --memory-log --no-deadlock --max-states 10 --progress-every 86400 --json=/t/r.json"
         );
+        let share = CheckFlags {
+            no_share: false,
+            share: true,
+            ..flags.clone()
+        };
+        let args = child_args(&words, Config::Parallel(2), &share, Path::new("/t/r.json"));
+        assert!(display_args(&args).contains(" --no-pin --share --memory-log "));
         let args = child_args(&words, Config::Sequential, &flags, Path::new("r.json"));
         let text = display_args(&args);
         assert!(text.starts_with("check twophase 3 --engine sequential --no-deadlock"));
@@ -431,6 +444,7 @@ mod tests {
             ring_capacity: Some(8),
             no_pin: true,
             no_share: true,
+            share: false,
             memory_log: true,
         };
         let args = ceiling_args(&words, 16, 3, &flags, Path::new("/t/c.json"));
