@@ -7,6 +7,9 @@
 //! checkpoint is due: the workers write their files and hand their state back, the
 //! driver commits the checkpoint, and the next segment starts from that state (in
 //! memory, on the same CPUs).
+//!
+//! A run's settings are in `config` ([`EngineConfig`]); the checkpoint a run resumes
+//! from, and the generations it writes, in `checkpoints`.
 
 use crossbeam_utils::CachePadded;
 use serde::Serialize;
@@ -18,7 +21,7 @@ use std::time::{Duration, Instant};
 use checker_core::level::{build_violation, CounterexampleError, ViolationKindIndex};
 use checker_core::{CheckOptions, Model, Outcome, Progress, StopReason, Verdict};
 
-use crate::checkpoint::{self, CheckpointError, Manifest, RunIdentity, SearchSettings, WorkerFile};
+use crate::checkpoint::{self, CheckpointError, SearchSettings, WorkerFile};
 use crate::frontier::Frontier;
 use crate::mailbox::{mailbox, MailboxReceiver, MailboxSender};
 use crate::mailbox_memory::{
@@ -28,132 +31,24 @@ use crate::message::Message;
 use crate::parent_log::{chain_to, ChainError, ParentLog};
 use crate::partition::MAX_WORKERS;
 use crate::placement::{pin_current_thread, plan, PlacementPlan};
-use crate::process_limits::{Headroom, MemoryBudget, MemoryLimits, Reserved};
-use crate::resume_limits::limit_on_resume;
+use crate::process_limits::{Headroom, MemoryBudget, Reserved};
 use crate::setup_barrier::{set_up_together, SetupBarrier};
 use crate::table::FingerprintSet;
 use crate::telemetry::{Telemetry, WorkerTelemetry};
-use crate::topology::{detect, Topology};
+use crate::topology::detect;
 use crate::workdir_lock::WorkdirLock;
 use crate::worker::{
     Abandoned, CheckpointPlan, Ending, GlobalTotals, ProgressSlot, Worker, WorkerResult,
     WorkerSetup, WorkerState,
 };
 
-/// Where a run keeps its files and when it checkpoints.
-#[derive(Clone, Debug)]
-pub struct Persistence {
-    /// The work directory: parent logs, spilled frontiers, checkpoints.
-    pub workdir: PathBuf,
-    /// Checkpoint at the first level end after each such period.
-    pub checkpoint_every: Option<Duration>,
-    /// Continue from the newest checkpoint in `workdir` instead of starting afresh. A
-    /// fresh run (`false`) is refused where `workdir` holds a checkpoint: it would
-    /// rewrite the parent logs the checkpoint needs.
-    pub resume: bool,
-    /// What identifies the run; a resumed checkpoint must match it.
-    pub identity: RunIdentity,
-    /// The lock on `workdir`, if the caller took it (with [`WorkdirLock::take`]) before
-    /// reading anything there itself, e.g. the checkpoint's model and settings; the
-    /// engine then takes none of its own. `None`: the engine takes it.
-    pub lock: Option<Arc<WorkdirLock>>,
-}
+mod checkpoints;
+mod config;
 
-/// How the engine runs.
-#[derive(Clone, Debug)]
-pub struct EngineConfig {
-    /// Number of workers; 0 means one per CPU the process may use (or, when resuming,
-    /// the checkpoint's count). Each worker is a thread with Rust's default stack of
-    /// 2 MiB (or `RUST_MIN_STACK` bytes, which the memory checks count too), where the
-    /// sequential checker runs on the caller's: a model whose methods recurse deeply
-    /// needs `RUST_MIN_STACK` set.
-    pub workers: usize,
-    /// An outgoing batch is sent once it holds this many bytes.
-    pub batch_bytes: usize,
-    /// Messages each (sender, receiver) ring holds.
-    pub ring_capacity: usize,
-    /// Whether to pin each worker to its CPU.
-    pub pin: bool,
-    /// The machine's topology; detected when `None`.
-    pub topology: Option<Topology>,
-    /// Bytes of memory the run may use; past it the run checkpoints and stops (`None`:
-    /// no budget, unless `memory_limits` sets one). A worker count whose mailboxes
-    /// alone ([`mailbox_memory`]) need more than the budget (as lowered by
-    /// `memory_limits`), and more than 64 MiB, is refused before anything is
-    /// allocated (as is one whose mailboxes exceed the machine's memory or the
-    /// address-space limit, budget or not).
-    pub memory_budget: Option<u64>,
-    /// Which of the process's limits the budget is lowered to fit when the run starts
-    /// ([`process_limits`](crate::process_limits)); none by default. With them, a run
-    /// checkpoints and stops before it would be killed or aborted for memory, and a
-    /// limit that leaves too little for the workers to start is refused.
-    pub memory_limits: MemoryLimits,
-    /// Bytes of a frontier kept in memory before it spills to the work directory;
-    /// defaults to a quarter of each worker's share of the memory budget.
-    pub frontier_spill_bytes: Option<usize>,
-    /// Work directory and checkpoints; `None` keeps everything in memory.
-    pub persistence: Option<Persistence>,
-    /// When a worker that has expanded its own frontier expands part of a slower
-    /// worker's (states are still stored by their owners only): by default, unless
-    /// the run is oversubscribed.
-    pub share_expansion: ExpansionSharing,
-}
-
-/// When a worker that has expanded its own frontier expands part of a slower worker's
-/// (ARCHITECTURE.md, "Expansion sharing").
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ExpansionSharing {
-    /// Unless the run is oversubscribed (more workers than CPUs it may use at once).
-    /// Sharing evens out cores of unequal speed; with more workers than CPUs the
-    /// scheduler evens them out, and every share waits for other threads to be
-    /// scheduled (the owner to answer, the asker to expand it), so a level's end waits
-    /// longer: `pgm_protocol.8` at 48 workers on 2 busy CPUs took 7.3 to 7.5 s with
-    /// sharing against 5.9 to 6.0 s without (docs/benchmarks.md).
-    #[default]
-    Auto,
-    /// Always, oversubscribed or not (to exercise sharing on a small machine).
-    Always,
-    /// Never (to measure what sharing brings).
-    Never,
-}
-
-impl ExpansionSharing {
-    /// `Always` if `on`, else `Never`: sharing decided by the caller, whatever the
-    /// machine.
-    pub fn forced(on: bool) -> Self {
-        if on {
-            ExpansionSharing::Always
-        } else {
-            ExpansionSharing::Never
-        }
-    }
-
-    /// Whether a run shares expansion, `oversubscribed` or not.
-    pub fn is_on(self, oversubscribed: bool) -> bool {
-        match self {
-            ExpansionSharing::Auto => !oversubscribed,
-            ExpansionSharing::Always => true,
-            ExpansionSharing::Never => false,
-        }
-    }
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            workers: 0,
-            batch_bytes: 8 * 1024,
-            ring_capacity: 16,
-            pin: true,
-            topology: None,
-            memory_budget: None,
-            memory_limits: MemoryLimits::default(),
-            frontier_spill_bytes: None,
-            persistence: None,
-            share_expansion: ExpansionSharing::Auto,
-        }
-    }
-}
+use checkpoints::{
+    ended_at_the_checkpoint, next_generation, resume_point, ResumePoint, UncommittedCheckpoint,
+};
+pub use config::{EngineConfig, ExpansionSharing, Persistence};
 
 /// A configuration, checkpoint or internal error.
 #[derive(Debug, thiserror::Error)]
@@ -466,82 +361,8 @@ pub fn check<M: Model>(
     }
 }
 
-/// A checkpoint directory made for a segment, removed when the segment is done with
-/// it unless it was committed ([`checkpoint::discard_uncommitted`]).
-struct UncommittedCheckpoint<'a> {
-    workdir: &'a Path,
-    dir: &'a Path,
-}
-
-impl Drop for UncommittedCheckpoint<'_> {
-    fn drop(&mut self) {
-        checkpoint::discard_uncommitted(self.workdir, self.dir);
-    }
-}
-
-/// The generation number for a new checkpoint directory: one past any in `workdir`
-/// (a resumed run continues the numbering of the run it resumes); only names a
-/// generation is written under count ([`checkpoint::generation_of`]).
-fn next_generation(workdir: &Path) -> Result<u64, EngineError> {
-    let newest = std::fs::read_dir(workdir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| checkpoint::generation_of(e.file_name().to_str()?))
-        .max()
-        .unwrap_or(0);
-    newest.checked_add(1).ok_or_else(|| {
-        EngineError::Config(format!(
-            "{} holds checkpoint generation {newest}, the last there can be; move it away or use another work directory",
-            workdir.display()
-        ))
-    })
-}
-
-/// The outcome of a run resumed with a limit that its checkpoint already reaches
-/// ([`limit_on_resume`]): a fresh run with that limit ends at the checkpoint's level
-/// end, with the checkpoint's counts, so they are the answer. Nothing of the workers'
-/// files is read (for a large checkpoint, its tables, frontiers and logs took the time
-/// of a long load to answer from the manifest alone), no thread is started, and the
-/// checkpoint, with any level saved part-way, is left to be resumed without the limit.
-fn ended_at_the_checkpoint<M: Model>(
-    model: &M,
-    manifest: Manifest,
-    reason: StopReason,
-    plan: PlacementPlan,
-    memory_budget: Option<MemoryBudget>,
-) -> ParallelOutcome {
-    let workers = plan
-        .workers
-        .iter()
-        .zip(&manifest.worker_files)
-        .map(|(placement, file)| WorkerTelemetry {
-            worker: placement.worker,
-            node: placement.node,
-            owned: file.log_entries,
-            ..WorkerTelemetry::default()
-        })
-        .collect();
-    let totals = manifest.totals;
-    ParallelOutcome {
-        telemetry: Telemetry::from_workers(workers, &totals.level_sizes),
-        outcome: outcome_of(
-            model,
-            totals,
-            Verdict::Partial { reason },
-            Duration::from_secs_f64(manifest.elapsed_s),
-        ),
-        plan,
-        checkpoint: None,
-        checkpoints_written: 0,
-        memory_budget,
-        answered_from_checkpoint: true,
-        expansion_shared: false,
-    }
-}
-
 /// A run's outcome from its agreed totals.
-fn outcome_of<M: Model>(
+pub(super) fn outcome_of<M: Model>(
     model: &M,
     totals: checkpoint::Totals,
     verdict: Verdict,
@@ -557,72 +378,6 @@ fn outcome_of<M: Model>(
         verdict,
         elapsed,
     }
-}
-
-/// The checkpoint a run resumes from.
-struct ResumePoint {
-    /// Its generation directory.
-    dir: PathBuf,
-    /// Its manifest.
-    manifest: Manifest,
-    /// Set when a limit given again is reached at the checkpoint (see
-    /// [`limit_on_resume`]).
-    ends_at_once: Option<StopReason>,
-}
-
-/// Reads and validates the checkpoint to resume from.
-fn resume_point<M: Model>(
-    p: &Persistence,
-    model: &M,
-    options: &CheckOptions<'_>,
-) -> Result<ResumePoint, EngineError> {
-    let (dir, manifest) = checkpoint::read_current(&p.workdir)?;
-    let theirs = &manifest.identity;
-    let ours = &p.identity;
-    if theirs.model_spec != ours.model_spec {
-        return Err(EngineError::Config(format!(
-            "the checkpoint in {} is for `{}`, not `{}`",
-            p.workdir.display(),
-            theirs.model_spec.join(" "),
-            ours.model_spec.join(" ")
-        )));
-    }
-    if theirs.model_name != model.name() {
-        return Err(EngineError::Config(format!(
-            "the checkpoint in {} is for the model named `{}`, this is `{}`",
-            p.workdir.display(),
-            theirs.model_name,
-            model.name()
-        )));
-    }
-    if theirs.model_digest != ours.model_digest {
-        return Err(EngineError::Config(format!(
-            "the checkpoint in {} was taken with a different version of `{}`",
-            p.workdir.display(),
-            ours.model_spec.join(" ")
-        )));
-    }
-    // Levels already expanded were checked for deadlocks, or not, as the checkpoint
-    // says; the rest of the run must do the same. (The limits may change.)
-    if manifest.settings.check_deadlock != options.check_deadlock {
-        let on_off = |on: bool| if on { "on" } else { "off (`--no-deadlock`)" };
-        return Err(EngineError::Config(format!(
-            "the checkpoint in {} was taken with deadlock checking {}; resume it with the same setting, not {}",
-            p.workdir.display(),
-            on_off(manifest.settings.check_deadlock),
-            on_off(options.check_deadlock)
-        )));
-    }
-    // Limits given again replace the saved ones; one that a fresh run would have
-    // stopped at before this checkpoint cannot be answered from it.
-    let ends_at_once = limit_on_resume(options, &manifest.totals).map_err(|e| {
-        EngineError::Config(format!("the checkpoint in {} {e}", p.workdir.display()))
-    })?;
-    Ok(ResumePoint {
-        dir,
-        manifest,
-        ends_at_once,
-    })
 }
 
 /// One run segment: threads from start to a checkpoint or the end.
