@@ -301,11 +301,9 @@ fn check_model<M: Model>(
     let mut memory_budget: Option<MemoryBudget> = None;
     // (workers, CPUs they share) of an oversubscribed parallel run.
     let mut oversubscribed: Option<(usize, usize)> = None;
-    // Whether the workers shared expansion (parallel engine only).
-    let mut expansion_shared: Option<bool> = None;
-    // The telemetry and whether the run was answered from its checkpoint (parallel
-    // engine only).
-    let (outcome, parallel, checkpoint): (_, Option<(Telemetry, bool)>, Option<PathBuf>) =
+    // The telemetry, whether the run was answered from its checkpoint and whether its
+    // workers shared expansion (parallel engine only).
+    let (outcome, parallel, checkpoint): (_, Option<(Telemetry, bool, bool)>, Option<PathBuf>) =
         match args.engine {
             Engine::Sequential => (sequential::check(model, &options)?, None, None),
             Engine::Parallel => {
@@ -362,24 +360,27 @@ fn check_model<M: Model>(
                 let result = result?;
                 checkpoints_written = result.checkpoints_written;
                 memory_budget = result.memory_budget;
-                expansion_shared = Some(result.expansion_shared);
                 oversubscribed = result
                     .plan
                     .oversubscribed
                     .then_some((result.plan.workers.len(), result.plan.cpus));
                 (
                     result.outcome,
-                    Some((result.telemetry, result.answered_from_checkpoint)),
+                    Some((
+                        result.telemetry,
+                        result.answered_from_checkpoint,
+                        result.expansion_shared,
+                    )),
                     result.checkpoint,
                 )
             }
         };
     printer.finish();
     let run = match &parallel {
-        Some((telemetry, answered_from_checkpoint)) => EngineRun::Parallel {
+        Some((telemetry, answered_from_checkpoint, expansion_shared)) => EngineRun::Parallel {
             telemetry,
             answered_from_checkpoint: *answered_from_checkpoint,
-            expansion_shared: expansion_shared == Some(true),
+            expansion_shared: *expansion_shared,
         },
         None => EngineRun::Sequential,
     };
@@ -391,9 +392,16 @@ fn check_model<M: Model>(
         outln!(
             "  oversubscribed:        {workers} workers shared {cpus} CPU{}: the times and utilisation say nothing about scaling{}",
             if cpus == 1 { "" } else { "s" },
-            if expansion_shared == Some(false)
-                && !args.no_share
-                && !matches!(parallel, Some((_, true)))
+            // Off by default, not because `--no-share` asked for it.
+            if !args.no_share
+                && matches!(
+                    run,
+                    EngineRun::Parallel {
+                        answered_from_checkpoint: false,
+                        expansion_shared: false,
+                        ..
+                    }
+                )
             {
                 "; expansion sharing was off (`--share` turns it on)"
             } else {
@@ -438,7 +446,7 @@ fn check_model<M: Model>(
             checkpoints_written,
             memory_budget,
             oversubscribed: (args.engine == Engine::Parallel).then_some(oversubscribed.is_some()),
-            expansion_shared,
+            expansion_shared: parallel.as_ref().map(|&(_, _, shared)| shared),
         };
         sink.write_with(|out| report::write_json(out, &outcome, run, extras))?;
     }

@@ -183,6 +183,8 @@ pub fn check<M: Model>(
     if workers > MAX_WORKERS {
         return Err(too_many(workers));
     }
+    // Decided once, with the plan, for every segment of the run.
+    let expansion_shared = workers > 1 && config.share_expansion.is_on(plan.oversubscribed);
     let memory_budget = Headroom::read(&Reserved {
         arenas: thread_arenas(workers),
         stacks: thread_stacks(workers),
@@ -293,6 +295,7 @@ pub fn check<M: Model>(
             started,
             elapsed_before,
             memory_budget: memory_budget.map(|b| b.bytes),
+            share_expansion: expansion_shared,
         };
         let mut results = segment.run(sources)?;
         Telemetry::settle_unsent_laps(results.iter_mut().map(|r| &mut r.telemetry));
@@ -343,7 +346,6 @@ pub fn check<M: Model>(
             ending,
             Ending::Limit(StopReason::Interrupted | StopReason::MemoryBudget)
         );
-        let expansion_shared = workers > 1 && config.share_expansion.is_on(plan.oversubscribed);
         return finish(
             model,
             &mut results,
@@ -392,6 +394,9 @@ struct Segment<'a, M: Model> {
     elapsed_before: Duration,
     /// Bytes all the workers may use together.
     memory_budget: Option<u64>,
+    /// Whether the workers share expansion (`EngineConfig::share_expansion` decided
+    /// with the plan).
+    share_expansion: bool,
 }
 
 impl<M: Model> Segment<'_, M> {
@@ -474,10 +479,7 @@ impl<M: Model> Segment<'_, M> {
                         senders,
                         receivers,
                         progress,
-                        share_expansion: self
-                            .config
-                            .share_expansion
-                            .is_on(self.plan.oversubscribed),
+                        share_expansion: self.share_expansion,
                         oversubscribed: self.plan.oversubscribed,
                         telemetry,
                         memory_share: self.memory_share(),
